@@ -1,0 +1,111 @@
+// Everything a running relay holds, opened in one place and closed in reverse order. The data dir
+// layout:
+//   <dataDir>/db/            LMDB: queue, accounts, tokens, mines, evidence names
+//   <dataDir>/blobs/         evidence videos, content-addressed by SM3
+//   <dataDir>/sm2.key …      the SM2 key ring (0600), secret.key (SM4, 0600)
+//   <dataDir>/admin.token    bearer token for /metrics and the admin API (0600)
+//   <dataDir>/tls/           the self-signed certificate when relay.tls.mode is auto
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RootDatabase } from 'lmdb';
+import type { EsealConfig } from '../src/config/schema.ts';
+import { loadOrCreateSecretKey } from '../src/crypto/keyFiles.ts';
+import type { Logger } from '../src/log.ts';
+import { FsBlobStore } from '../src/store/fs/FsBlobStore.ts';
+import { writeFileDurable } from '../src/store/fsync.ts';
+import { LmdbQueueStore } from '../src/store/lmdb/LmdbQueueStore.ts';
+import { openLmdb } from '../src/store/lmdb/open.ts';
+import type { BlobStore } from '../src/store/BlobStoreTypes.ts';
+import type { QueueStore } from '../src/store/QueueStoreTypes.ts';
+import { AccountStore } from './auth/AccountStore.ts';
+import { KeyHolder } from './auth/KeyHolder.ts';
+import { TokenStore } from './auth/TokenStore.ts';
+import { Ingest } from './ingest/Ingest.ts';
+import type { RelayItem } from './ingest/RelayItem.ts';
+import { RelayMetrics } from './metrics.ts';
+import { MineStore } from './MineStore.ts';
+
+export interface RelayContext {
+  config: EsealConfig;
+  log: Logger;
+  root: RootDatabase;
+  queue: QueueStore<RelayItem>;
+  blobs: BlobStore;
+  keys: KeyHolder;
+  accounts: AccountStore;
+  tokens: TokenStore;
+  mines: MineStore;
+  ingest: Ingest;
+  metrics: RelayMetrics;
+  adminToken: string;
+  close(): Promise<void>;
+}
+
+/** The LMDB environment and the stores that live in it: what the CLI needs without serving. */
+export interface RelayStores {
+  root: RootDatabase;
+  accounts: AccountStore;
+  tokens: TokenStore;
+  mines: MineStore;
+  close(): Promise<void>;
+}
+
+export async function openRelayStores(config: EsealConfig): Promise<RelayStores> {
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const root = openLmdb(join(config.dataDir, 'db'));
+  const secret = await loadOrCreateSecretKey(config.dataDir);
+  return {
+    root,
+    accounts: new AccountStore(root),
+    tokens: new TokenStore(root, secret, config.relay.tokenTtlSeconds),
+    mines: new MineStore(root),
+    close: () => root.close(),
+  };
+}
+
+async function loadOrCreateAdminToken(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'admin.token');
+  try {
+    const t = (await readFile(path, 'utf8')).trim();
+    if (t.length >= 32) return t;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const token = randomBytes(24).toString('base64url');
+  await writeFileDurable(path, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+export async function openRelayContext(config: EsealConfig, log: Logger, metrics = new RelayMetrics()): Promise<RelayContext> {
+  const stores = await openRelayStores(config);
+  const opened: { close(): Promise<void> }[] = [stores];
+  try {
+    const queue = new LmdbQueueStore<RelayItem>(stores.root, { name: 'queue' });
+    opened.unshift(queue);
+    const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
+    opened.unshift(blobs);
+    const keys = await KeyHolder.open(config.dataDir);
+    const adminToken = await loadOrCreateAdminToken(config.dataDir);
+    return {
+      config,
+      log,
+      root: stores.root,
+      queue,
+      blobs,
+      keys,
+      accounts: stores.accounts,
+      tokens: stores.tokens,
+      mines: stores.mines,
+      ingest: new Ingest(queue, stores.root, metrics),
+      metrics,
+      adminToken,
+      async close() {
+        for (const o of opened) await o.close();
+      },
+    };
+  } catch (err) {
+    for (const o of opened) await o.close().catch(() => {});
+    throw err;
+  }
+}

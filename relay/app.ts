@@ -1,0 +1,152 @@
+// The relay's HTTP(S) server: the national API mirrored for mines, plus /healthz and /metrics.
+// Every answer, errors included, is the API's envelope {code, msg, data}.
+import { randomBytes } from 'node:crypto';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  ALL_ENDPOINTS,
+  AUTH_FAILURES,
+  BodyTooLarge,
+  InvalidField,
+  UnsupportedContentType,
+  failure,
+  serverError,
+} from '../src/contract/index.ts';
+import { EsealError } from '../src/errors.ts';
+import { safeUrl } from '../src/log.ts';
+import { NoSpace } from '../src/store/errors.ts';
+import type { RelayContext } from './RelayContext.ts';
+import { authFailureBody, authRoutes } from './auth/authRoutes.ts';
+import { bearerToken } from './auth/bearer.ts';
+import { AuthTokenInvalid, MethodNotAllowed, NotFound, UploadPart } from './errors.ts';
+import { evidenceRoutes } from './routes/evidenceRoutes.ts';
+import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
+import { opsRoutes } from './routes/opsRoutes.ts';
+import { recordRoutes } from './routes/recordRoutes.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** endpoint id (src/contract/endpoints.ts), for metrics and logs */
+    endpoint?: string;
+  }
+}
+
+export interface RelayAppOptions {
+  https?: { key: string | Buffer; cert: string | Buffer };
+}
+
+const byPath = new Map(ALL_ENDPOINTS.map((e) => [e.path, e]));
+
+/** Maps errors of Fastify and its plugins to our catalogue, keeping the original as cause. */
+function normalise(err: FastifyError | EsealError | Error): EsealError {
+  if (err instanceof EsealError) return err;
+  const code = (err as FastifyError).code ?? '';
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return BodyTooLarge('body: larger than the relay accepts for this endpoint', { field: 'body', cause: err });
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return BodyTooLarge("file: larger than 10 MiB, the national platform's limit", { field: 'file', cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return UnsupportedContentType(`Content-Type: not accepted here (${err.message})`, { field: 'Content-Type', cause: err });
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return UploadPart(`body: too many multipart parts (${err.message})`, { field: 'body', cause: err });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return InvalidField('body: empty; a JSON object is required', { field: 'body', cause: err });
+    default:
+      break;
+  }
+  const errno = (err as NodeJS.ErrnoException).code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') {
+    return NoSpace('the relay is out of disk space; nothing of this call was stored, retry later', { cause: err });
+  }
+  // busboy: the body ended before its closing boundary (a broken connection, a truncated client)
+  if (/Unexpected end of (form|multipart)/i.test(err.message)) {
+    return UploadPart('body: the multipart body ended before its closing boundary (connection broken?); nothing was stored', {
+      field: 'body',
+      cause: err,
+    });
+  }
+  const status = (err as FastifyError).statusCode;
+  if (status && status >= 400 && status < 500) return new EsealError('ESEAL_ERR_INPUT_FIELD', `request: ${err.message}`, status, { cause: err });
+  return new EsealError('ESEAL_ERR_RELAY_INTERNAL', err.message, 500, { cause: err });
+}
+
+export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions = {}): Promise<FastifyInstance> {
+  const limits = ctx.config.relay.limits;
+  const app = (Fastify as (o: object) => unknown)({
+    loggerInstance: ctx.log,
+    // our own one-line access log (onResponse below) replaces Fastify's, with the URL made safe
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => randomBytes(6).toString('hex'),
+    requestIdHeader: false,
+    bodyLimit: limits.jsonMaxBytes,
+    connectionTimeout: 0,
+    keepAliveTimeout: limits.keepAliveSeconds * 1000,
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
+    trustProxy: false,
+    return503OnClosing: true,
+    ...(options.https ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
+  }) as unknown as FastifyInstance; // an https.Server is an http.Server to the code here
+  app.server.headersTimeout = limits.headersTimeoutSeconds * 1000;
+  app.server.maxConnections = limits.maxConnections;
+
+  app.addHook('onResponse', async (request, reply) => {
+    const endpoint = request.routeOptions.config?.endpoint;
+    if (endpoint) ctx.metrics.latency.observe({ endpoint }, reply.elapsedTime / 1000);
+    request.log.info(
+      {
+        method: request.method,
+        url: safeUrl(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        from: request.ip,
+        account: request.account?.username,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (raw: FastifyError | EsealError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    const err = normalise(raw);
+    const endpoint = request.routeOptions.config?.endpoint ?? 'other';
+    ctx.metrics.rejected.inc({ endpoint, reason: err.code });
+    if (err.statusCode >= 500) {
+      request.log.error({ err: raw, code: err.code }, 'request failed');
+    } else {
+      request.log.info({ code: err.code, field: err.field, msg: err.message }, 'request refused');
+    }
+    reply.status(err.statusCode);
+    if (err.code === AuthTokenInvalid.code) {
+      const body = AUTH_FAILURES.tokenInvalid.body(bearerToken(request));
+      return { ...body, msg: err.message };
+    }
+    const auth = authFailureBody(err);
+    if (auth) return auth;
+    if (err.statusCode >= 500 && err.code === 'ESEAL_ERR_RELAY_INTERNAL') {
+      return serverError(`internal error (request ${request.id}); nothing of this call was stored, retry`);
+    }
+    return failure(err.message);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const known = byPath.get(path);
+    const err = known
+      ? MethodNotAllowed(
+          `${request.method} ${path}: not allowed; this endpoint takes ${'methods' in known ? known.methods.join(' or ') : known.method}`,
+        )
+      : NotFound(`${request.method} ${path}: no such endpoint of the national API (see the README's API table)`);
+    ctx.metrics.rejected.inc({ endpoint: 'other', reason: err.code });
+    reply.status(err.statusCode);
+    return failure(err.message);
+  });
+
+  await app.register((scope) => opsRoutes(scope, ctx));
+  await app.register((scope) => authRoutes(scope, ctx));
+  await app.register((scope) => recordRoutes(scope, ctx));
+  await app.register((scope) => evidenceRoutes(scope, ctx));
+  await app.register((scope) => mineStatusRoutes(scope, ctx));
+  return app;
+}

@@ -1,0 +1,137 @@
+// GET /sm2 and GET|POST /auth/oauth/token (guide 5.2.2, 5.2.3), with the answers of the national
+// platform's framework (pig): 401 for a bad Basic client, 426 for bad credentials, the same token
+// again while it is valid.
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AUTH_FAILURES, AUTH_PATHS, InvalidField, formatJsonTime, type TokenAnswer } from '../../src/contract/index.ts';
+import { EsealError } from '../../src/errors.ts';
+import type { RelayContext } from '../RelayContext.ts';
+import { AuthBadCredentials, AuthClient, AuthLocked, AuthRateLimited, AuthUndecryptable } from '../errors.ts';
+import { RateLimiter } from './RateLimiter.ts';
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Checks `Authorization: Basic base64(client:secret)`. */
+function checkClient(header: string | undefined, id: string, secret: string): void {
+  const m = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header ?? '');
+  if (!m) {
+    throw AuthClient('Authorization: Basic client credentials are required on the token endpoint (base64 of client:secret, as in the guide)', {
+      field: 'Authorization',
+    });
+  }
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const gotId = colon < 0 ? decoded : decoded.slice(0, colon);
+  const gotSecret = colon < 0 ? '' : decoded.slice(colon + 1);
+  const idOk = sameText(gotId, id);
+  const secretOk = sameText(gotSecret, secret); // compared even when the id is wrong: no timing hint
+  if (!idOk || !secretOk) {
+    throw AuthClient('Authorization: unknown client or wrong client secret in the Basic credentials', { field: 'Authorization' });
+  }
+}
+
+function param(params: Record<string, unknown>, name: string): string | undefined {
+  const v = params[name];
+  if (Array.isArray(v)) return typeof v[0] === 'string' ? v[0] : undefined;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function requireParam(params: Record<string, unknown>, name: string, what: string): string {
+  const v = param(params, name);
+  if (v === undefined || v === '') throw InvalidField(`${name}: required (${what})`, { field: name });
+  return v;
+}
+
+export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  const cfg = ctx.config.relay;
+  const limiter = new RateLimiter(cfg.login.perAddressPerMinute);
+
+  // Form bodies for POST /auth/oauth/token. URLSearchParams turns '+' into ' ' exactly as the
+  // platform's framework does; the SM2 reader turns it back.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.get(AUTH_PATHS.publicKey, async (_req, reply) => {
+    reply.type('text/plain; charset=utf-8');
+    return ctx.keys.publicKey(cfg.publicKeyFormat);
+  });
+
+  const token = async (request: FastifyRequest, reply: FastifyReply) => {
+    checkClient(request.headers.authorization, cfg.client.id, cfg.client.secret);
+    const verdict = limiter.take(request.ip);
+    if (!verdict.allowed) {
+      ctx.metrics.logins.inc({ outcome: 'rate_limited' });
+      reply.header('Retry-After', String(verdict.retryAfterSeconds));
+      throw AuthRateLimited(
+        `too many login attempts from ${request.ip}: at most ${cfg.login.perAddressPerMinute} a minute; retry in ${verdict.retryAfterSeconds} s`,
+      );
+    }
+    const params: Record<string, unknown> = {
+      ...(request.query as Record<string, unknown>),
+      ...(typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {}),
+    };
+    const username = requireParam(params, 'username', '用户名, issued by the national mine safety administration');
+    const encrypted = requireParam(params, 'password', "密码, SM2-encrypted with the key from GET /sm2");
+    const grant = param(params, 'grant_type');
+    if (grant !== 'password') throw InvalidField(`grant_type: must be password, got ${JSON.stringify(grant ?? '')}`, { field: 'grant_type' });
+    const scope = param(params, 'scope');
+    if (scope !== undefined && scope !== 'server') throw InvalidField(`scope: must be server, got ${JSON.stringify(scope)}`, { field: 'scope' });
+    const encrypt = param(params, 'encrypt');
+    if (encrypt !== undefined && encrypt.toUpperCase() !== 'SM2') {
+      throw InvalidField(`encrypt: must be SM2, got ${JSON.stringify(encrypt)}`, { field: 'encrypt' });
+    }
+
+    const now = Date.now();
+    const state = ctx.accounts.loginState(username);
+    if (state.lockedUntil > now) {
+      ctx.metrics.logins.inc({ outcome: 'locked' });
+      throw AuthLocked(`Bad credentials: account locked after ${cfg.login.maxFailures} failed logins until ${formatJsonTime(state.lockedUntil)} (Beijing time)`);
+    }
+    let password: string;
+    try {
+      password = (await ctx.keys.decrypt(encrypted)).plaintext.toString('utf8');
+    } catch (err) {
+      ctx.metrics.logins.inc({ outcome: 'undecryptable' });
+      throw AuthUndecryptable(
+        "Bad credentials: password cannot be decrypted with the relay's SM2 key (encrypt it with the key GET /sm2 returns now: hex or base64, C1C3C2, C1C2C3 or ASN.1)",
+        { field: 'password', cause: err },
+      );
+    }
+    const account = await ctx.accounts.verify(username, password);
+    if (!account) {
+      const after = await ctx.accounts.recordFailure(username, cfg.login.maxFailures, cfg.login.lockSeconds * 1000, now);
+      ctx.metrics.logins.inc({ outcome: 'bad_credentials' });
+      request.log.info({ username, failures: after.failures, locked: after.lockedUntil > 0 }, 'login failed');
+      throw AuthBadCredentials('Bad credentials');
+    }
+    await ctx.accounts.recordSuccess(username);
+    const issued = await ctx.tokens.issue(username, now);
+    ctx.metrics.logins.inc({ outcome: issued.reused ? 'ok_reused' : 'ok' });
+    request.log.info({ username, reused: issued.reused }, 'login');
+    const answer: TokenAnswer = {
+      access_token: issued.token,
+      token_type: 'bearer',
+      expires_in: issued.expiresIn,
+      scope: 'server',
+      dept_name: account.org,
+      org_name: account.org,
+    };
+    reply.header('Cache-Control', 'no-store');
+    return answer;
+  };
+  app.get(AUTH_PATHS.token, token);
+  app.post(AUTH_PATHS.token, token);
+}
+
+/** The pig-style body for an authentication error, or undefined for other errors. */
+export function authFailureBody(err: EsealError): unknown {
+  if (err.code === AuthBadCredentials.code || err.code === AuthLocked.code || err.code === AuthUndecryptable.code) {
+    return AUTH_FAILURES.badCredentials.body(err.message);
+  }
+  return undefined;
+}
