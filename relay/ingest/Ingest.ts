@@ -48,7 +48,11 @@ export class Ingest {
       this.#metrics.countFlags(item.endpoint, item.flags);
       if (item.file) this.#metrics.bytes.inc({ endpoint: item.endpoint }, item.file.size);
       // Only feeds the "same name, different bytes" flag: losing it in a crash costs a flag, no data.
-      if (nameKey !== undefined && item.file) void this.#names.put(nameKey, item.file.blob);
+      if (nameKey !== undefined && item.file) {
+        this.#names.put(nameKey, item.file.blob).catch(() => {
+          // a full disk refuses the next upload anyway; a missing name entry only costs the flag
+        });
+      }
     }
     return { seq: stored.seq, duplicate };
   }

@@ -10,18 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { access, copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
-import { EsealError } from '../../src/errors.ts';
 
-/** Resolves to the EsealError `promise` rejects with; rejects when it resolves or fails otherwise. */
-export async function refusal(promise: Promise<unknown>): Promise<EsealError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof EsealError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal (an EsealError), but the promise resolved');
-}
+export { refusal } from './refusal.ts';
 
 export function ffmpegPath(): string {
   return process.env.FFMPEG_PATH || ffmpegInstaller.path;

@@ -3,18 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, parseListen } from '../../../src/config/load.ts';
 import { DEFAULT_CONFIG } from '../../../src/config/schema.ts';
-import { EsealError } from '../../../src/errors.ts';
+import { refusal } from '../../helpers/refusal.ts';
 import { tempDir } from '../../helpers/relay.ts';
-
-async function refusal(p: Promise<unknown>): Promise<EsealError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof EsealError) return err;
-    throw err;
-  }
-  throw new Error('accepted');
-}
 
 t.test('embedded defaults: data in ./var, HTTPS (auto) on 0.0.0.0:8443, no upstream', async (t) => {
   const c = await loadConfig({ env: {} });

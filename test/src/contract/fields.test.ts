@@ -1,20 +1,10 @@
 import t from 'tap';
-import { EsealError } from '../../../src/errors.ts';
+import { refused } from '../../helpers/refusal.ts';
 import { RECORD_ENDPOINTS, QUERY_ENDPOINTS, checkQuery, checkRecord, formatJsonTime, flagKind } from '../../../src/contract/index.ts';
 
 const now = Date.UTC(2020, 8, 9, 4, 0, 0); // 2020-09-09 12:00:00 Beijing
 const ctx = { now, maxSkewMs: 300_000 };
 const time = formatJsonTime(now);
-
-function refused(fn: () => unknown): EsealError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof EsealError) return err;
-    throw err;
-  }
-  throw new Error('accepted');
-}
 
 t.test('the guide’s examples pass (with correct quotes) and keep the guide’s field order', async (t) => {
   const r = checkRecord(RECORD_ENDPOINTS.person, { time, inWellNumber: '0001', aiTypeCode: '01', cameraId: '10', mineId: '140421007866' }, ctx);

@@ -1,19 +1,9 @@
 import t from 'tap';
-import { EsealError } from '../../../src/errors.ts';
+import { refused } from '../../helpers/refusal.ts';
 import { EVIDENCE_ENDPOINTS, checkEvidenceFileName, formatEvidenceFileName, parseFileTime } from '../../../src/contract/index.ts';
 
 const at = parseFileTime('20210104224515')!;
 const ctx = { now: at, maxSkewMs: 300_000 };
-
-function refused(fn: () => unknown): EsealError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof EsealError) return err;
-    throw err;
-  }
-  throw new Error('accepted');
-}
 
 t.test('the guide’s example names parse', async (t) => {
   const p = checkEvidenceFileName(EVIDENCE_ENDPOINTS.personVideo, '1404210078662001000520210104224515.MP4', ctx);

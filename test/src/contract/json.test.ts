@@ -1,17 +1,10 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { EsealError } from '../../../src/errors.ts';
-import { parseJsonBody, parseJsonText } from '../../../src/contract/json.ts';
+import { refused } from '../../helpers/refusal.ts';
 
-function message(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof EsealError) return err.message;
-    throw err;
-  }
-  throw new Error('did not throw');
-}
+const message = (fn: () => unknown): string => refused(fn).message;
+import { parseJsonBody, parseJsonText } from '../../../src/contract/json.ts';
 
 t.test('the guide’s own example bodies get a precise reason', async (t) => {
   // copied shape of the guide's person example: curly quotes and a missing comma
