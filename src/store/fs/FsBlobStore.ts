@@ -7,12 +7,11 @@
 // commit() fsyncs it, renames it to its address and fsyncs the directory, so a committed blob
 // survives power loss. Identical content is kept once.
 
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { HashWorkerFailed, Sm3Job } from '../../crypto/sm3Offload.ts';
 import type { BlobRef, BlobStore, StageOptions, StagedBlob } from '../BlobStoreTypes.ts';
 import { Closed, InvalidInput, NotFound, SourceFailed, TooLarge, WrongState, errnoOf, wrapStoreError } from '../errors.ts';
 import { fsyncDir, removeDurable } from '../fsync.ts';
@@ -23,6 +22,8 @@ const TEMP_NAME = /^(\d+)\.[0-9a-f]+\.part$/;
 /** a temp file of another live process is left alone unless it is older than this */
 const ORPHAN_AGE_MS = 24 * 60 * 60 * 1000;
 const READ_CHUNK = 64 * 1024;
+/** bytes gathered per write (and per block hashed on the SM3 worker) */
+const WRITE_BLOCK = 1024 * 1024;
 
 /** temp files of stores of this process that are being written or wait for commit() */
 const liveTemps = new Set<string>();
@@ -148,48 +149,64 @@ export class FsBlobStore implements BlobStore {
   async #stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
     const tempPath = join(this.#tmp, `${process.pid}.${randomBytes(12).toString('hex')}.part`);
     liveTemps.add(tempPath);
-    const hash = createHash('sm3');
+    // Bytes are gathered into blocks: one write per block, and each full block goes to the SM3
+    // worker (transferred, not copied) so hashing overlaps with receiving and writing.
+    const hash = new Sm3Job();
     let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    let handle: FileHandle | undefined;
+    let block = Buffer.allocUnsafeSlow(WRITE_BLOCK);
+    let fill = 0;
+    let written = 0;
+    let failedIn: 'source' | 'file' = 'source';
+    const flush = async () => {
+      const view = block.subarray(0, fill);
+      failedIn = 'file';
+      for (let done = 0; done < view.length; ) done += (await handle!.write(view, done, view.length - done, written + done)).bytesWritten;
+      written += view.length;
+      failedIn = 'source';
+      await hash.update(view, WRITE_BLOCK);
+      block = Buffer.allocUnsafeSlow(WRITE_BLOCK);
+      fill = 0;
+    };
+    let id: string;
+    try {
+      failedIn = 'file';
+      handle = await open(tempPath, 'wx', 0o640);
+      failedIn = 'source';
+      for await (const chunk of source as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > maxBytes) {
-          callback(
-            TooLarge(`the stream is larger than ${maxBytes} bytes, the limit for it; it was refused and nothing of it was kept`, {
-              detail: { maxBytes },
-            }),
-          );
-          return;
+          throw TooLarge(`the stream is larger than ${maxBytes} bytes, the limit for it; it was refused and nothing of it was kept`, {
+            detail: { maxBytes },
+          });
         }
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    const out = createWriteStream(tempPath, { flags: 'wx', mode: 0o640 });
-    // pipeline passes the first error on to the other streams: remember whose it was
-    let firstFrom: 'source' | 'file' | undefined;
-    source.on('error', () => {
-      firstFrom ??= 'source';
-    });
-    out.on('error', () => {
-      firstFrom ??= 'file';
-    });
-    try {
-      await pipeline(source, meter, out);
+        for (let at = 0; at < chunk.length; ) {
+          const n = chunk.copy(block, fill, at);
+          fill += n;
+          at += n;
+          if (fill === WRITE_BLOCK) await flush();
+        }
+      }
+      if (fill > 0) await flush();
+      failedIn = 'file';
+      // the fsync overlaps with the end of the hashing; commit() syncs again (then a no-op)
+      [, id] = await Promise.all([handle.sync(), hash.digest()]);
+      await handle.close();
+      handle = undefined;
     } catch (err) {
-      // the temp file may still be being opened: wait for the stream to close before removing it
-      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+      hash.abort();
+      await handle?.close().catch(() => {});
       await rm(tempPath, { force: true }).catch(() => {});
       liveTemps.delete(tempPath);
-      if (TooLarge.is(err)) throw err;
-      if (firstFrom === 'file' && typeof (err as NodeJS.ErrnoException)?.syscall === 'string') {
+      if (TooLarge.is(err) || HashWorkerFailed.is(err)) throw err;
+      if (failedIn === 'file' && typeof (err as NodeJS.ErrnoException)?.syscall === 'string') {
         throw wrapStoreError(err, 'writing a blob to a temporary file', tempPath);
       }
       const why = errnoOf(err) === 'ERR_STREAM_PREMATURE_CLOSE' ? 'it was closed before its end' : (err as Error)?.message ?? String(err);
       throw SourceFailed(`the stream being stored broke off after ${size} bytes (${why}); nothing of it was kept`, { cause: err });
     }
-    // (the listeners stay: an error the source emits after this must not crash the process)
-    const id = hash.digest('hex');
+    // an error the source emits after this must not crash the process
+    source.on('error', () => {});
     this.#staged.add(tempPath);
     let state: 'staged' | 'committed' | 'discarded' = 'staged';
     let committing: Promise<BlobRef> | undefined;
