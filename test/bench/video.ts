@@ -459,7 +459,7 @@ async function main(): Promise<void> {
       `(libuv's pool: file writes, fsync; LMDB); sys share = kernel time of the relay's CPU; client CPU = this load generator; ` +
       `other load = CPU used meanwhile by anything else on the machine, % of one core, during the relay's and the raw runs (above ~10% the figures are disturbed).)`,
   );
-  console.log(`context: SM3 of ${fmt(FILE_BYTES)} bytes in one call on this machine takes ${fmt(sm3, 1)} ms (${fmt(FILE_BYTES / MB / (sm3 / 1000))} MB/s on one core); the relay computes it on its main thread for every upload.`);
+  console.log(`context: SM3 of ${fmt(FILE_BYTES)} bytes in one call on this machine takes ${fmt(sm3, 1)} ms (${fmt(FILE_BYTES / MB / (sm3 / 1000))} MB/s on one core); the relay computes it for every upload, on its SM3 worker thread (src/crypto/sm3Offload.ts).`);
   console.log(`(MB = 10^6 bytes; percentiles are nearest-rank: with ${perLevel} uploads p99 is the ${perLevel >= 100 ? 'second largest or larger' : 'largest'}. Relay stdout lines: ${fmt(relay.logLines())} at level ${relay.logLevel}.)`);
   await printProfile(profDir, 'video');
 
