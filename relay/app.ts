@@ -125,7 +125,7 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
     if (err.statusCode >= 500) {
       request.log.error({ err: raw, code: err.code }, 'request failed');
     } else {
-      request.log.info({ code: err.code, field: err.field, msg: err.message }, 'request refused');
+      request.log.info({ code: err.code, field: err.field, reason: err.message }, 'request refused');
     }
     reply.status(err.statusCode);
     if (err.code === AuthTokenInvalid.code) {
@@ -134,8 +134,9 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
     }
     const auth = authFailureBody(err);
     if (auth) return auth;
-    if (err.statusCode >= 500 && err.code === 'ESEAL_ERR_RELAY_INTERNAL') {
-      return serverError(`internal error (request ${request.id}); nothing of this call was stored, retry`);
+    // 503 and 507 carry advice for the mine; any other fault's details are for the operator's log.
+    if (err.statusCode >= 500 && err.statusCode !== 503 && err.statusCode !== 507) {
+      return serverError(`internal error (request ${request.id}, ${err.code}); send the call again (re-sends are idempotent)`);
     }
     return failure(err.message);
   });
