@@ -6,25 +6,12 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
-import {
-  EVIDENCE_ENDPOINTS,
-  SUCCESS,
-  BodyTooLarge,
-  checkEvidenceFileName,
-  flag,
-  type EvidenceEndpoint,
-  type Flag,
-} from '../../src/contract/index.ts';
-import { EsealError } from '../../src/errors.ts';
-import { probeMp4File } from '../../src/media/mp4.ts';
+import { EVIDENCE_ENDPOINTS, SUCCESS, type EvidenceEndpoint } from '../../src/contract/index.ts';
 import type { StagedBlob } from '../../src/store/BlobStoreTypes.ts';
-import { TooLarge } from '../../src/store/errors.ts';
 import type { RelayContext } from '../RelayContext.ts';
-import { bearerAuth, ensureMine } from '../auth/bearer.ts';
+import { bearerAuth } from '../auth/bearer.ts';
 import { UploadBusy, UploadNotMultipart, UploadPart } from '../errors.ts';
-import type { RelayItem } from '../ingest/RelayItem.ts';
-
-const MP4_TYPES = new Set(['application/mp4', 'video/mp4']);
+import { completeEvidence, prepareEvidence, stageEvidence, tooLarge, type PreparedEvidence } from '../ingest/evidence.ts';
 
 /** Reads and throws away the rest of a part we refuse, so the connection stays usable. */
 function drain(part: MultipartFile): Promise<void> {
@@ -36,14 +23,12 @@ function drain(part: MultipartFile): Promise<void> {
 
 export async function evidenceRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   const limits = ctx.config.relay.limits;
-  const maxBytes = limits.videoMaxBytes;
-  const skewMs = ctx.config.relay.clockSkewSeconds * 1000;
   let active = 0;
 
   await app.register(multipart, {
     // One byte over our own limit, so that the blob store's check (with its clear message) fires
     // first; `truncated` is still checked below in case the two ever disagree.
-    limits: { fileSize: maxBytes + 1, files: 2, fields: 16, fieldSize: 4096, parts: 24, headerPairs: 64 },
+    limits: { fileSize: limits.videoMaxBytes + 1, files: 2, fields: 16, fieldSize: 4096, parts: 24, headerPairs: 64 },
   });
   app.addHook('onRequest', bearerAuth(ctx));
 
@@ -61,12 +46,10 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: RelayContext): P
     active++;
     let staged: StagedBlob | undefined;
     try {
-      const account = request.account!;
-      const receivedAt = Date.now();
-      let found: { part: MultipartFile; flags: Flag[]; name: ReturnType<typeof checkEvidenceFileName>['value'] } | undefined;
+      let prepared: PreparedEvidence | undefined;
       for await (const part of request.parts()) {
         if (part.type !== 'file') continue;
-        if (found) {
+        if (prepared) {
           await drain(part);
           throw UploadPart(`${endpoint.partName}: only one file part per request (a second one, "${part.fieldname}", came)`, {
             field: endpoint.partName,
@@ -79,77 +62,25 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: RelayContext): P
             { field: endpoint.partName },
           );
         }
-        let checked;
         try {
-          checked = checkEvidenceFileName(endpoint, part.filename, { now: receivedAt, maxSkewMs: skewMs });
-          ensureMine(ctx, account, checked.value.mineId, `${endpoint.partName} filename mineId`);
+          prepared = prepareEvidence(ctx, endpoint, request.account!, part.filename, part.mimetype);
         } catch (err) {
           await drain(part);
           throw err;
         }
-        const flags = checked.flags;
-        if (!MP4_TYPES.has(part.mimetype.toLowerCase())) flags.push(flag('file.contentType', part.mimetype.slice(0, 40)));
-        try {
-          staged = await ctx.blobs.stage(part.file, { maxBytes });
-        } catch (err) {
-          if (TooLarge.is(err)) {
-            throw BodyTooLarge(`${endpoint.partName}: larger than ${maxBytes} bytes (10 MiB, the national platform's limit)`, {
-              field: endpoint.partName,
-              cause: err,
-            });
-          }
-          throw err;
-        }
-        if (part.file.truncated) {
-          throw BodyTooLarge(`${endpoint.partName}: larger than ${maxBytes} bytes (10 MiB, the national platform's limit)`, {
-            field: endpoint.partName,
-          });
-        }
-        found = { part, flags, name: checked.value };
+        staged = await stageEvidence(ctx, endpoint, part.file);
+        if (part.file.truncated) throw tooLarge(endpoint, limits.videoMaxBytes);
       }
-      if (!found || !staged) {
+      if (!prepared || !staged) {
         throw UploadPart(`${endpoint.partName}: missing; the body must carry one file part named "${endpoint.partName}" (filename ${endpoint.fileForm === 'plain' ? '30' : '34'} digits + .MP4)`, {
           field: endpoint.partName,
         });
       }
-      let info;
-      try {
-        info = await probeMp4File(staged.tempPath, { field: endpoint.partName });
-      } catch (err) {
-        // The media catalogue says 415/422; the API answers every input rule with 400 (NATIONAL-API.md).
-        if (err instanceof EsealError && err.statusCode < 500) {
-          throw new EsealError(err.code, `${endpoint.partName}: ${err.message}`, 400, { field: endpoint.partName, cause: err });
-        }
-        throw err;
-      }
-      const video = info.video!;
-      const blob = await staged.commit();
-      staged = undefined;
-      const { name, flags, part } = found;
-      const item: RelayItem = {
-        v: 1,
-        endpoint: endpoint.id,
-        account: account.username,
-        mineId: name.mineId,
-        cameraId: name.cameraId,
-        receivedAt,
-        requestId: request.id,
-        from: request.ip,
-        flags,
-        file: {
-          name: part.filename,
-          blob: blob.id,
-          size: blob.size,
-          durationMs: info.durationMs,
-          codec: video.codec,
-          width: video.width,
-          height: video.height,
-          contentType: part.mimetype,
-        },
-      };
-      const accepted = await ctx.ingest.accept(item, endpoint.lane);
+      const done = staged;
+      staged = undefined; // completeEvidence owns it now
+      const accepted = await completeEvidence(ctx, prepared, done, { requestId: request.id, from: request.ip });
       request.log.info(
-        { endpoint: endpoint.id, seq: accepted.seq, duplicate: accepted.duplicate, file: part.filename, size: blob.size, flags },
+        { endpoint: endpoint.id, seq: accepted.seq, duplicate: accepted.duplicate, file: prepared.fileName, flags: prepared.flags },
         'evidence accepted',
       );
       return SUCCESS;

@@ -1,0 +1,110 @@
+// The steps every evidence video goes through, however it arrived (a multipart POST, or a
+// resumable upload once it is complete): the same rules, the same queue item.
+//
+//   prepareEvidence   the file name and the account's right to its mine, before a byte is read
+//   stageEvidence     stream into the blob store (SM3, size limit), nothing visible yet
+//   completeEvidence  the MP4 check, commit (fsync, rename), queue item committed durably
+import type { Readable } from 'node:stream';
+import { BodyTooLarge, checkEvidenceFileName, flag, type EvidenceEndpoint, type EvidenceFileName, type Flag } from '../../src/contract/index.ts';
+import { EsealError } from '../../src/errors.ts';
+import { probeMp4File } from '../../src/media/mp4.ts';
+import type { StagedBlob } from '../../src/store/BlobStoreTypes.ts';
+import { TooLarge } from '../../src/store/errors.ts';
+import type { RelayContext } from '../RelayContext.ts';
+import type { Account } from '../auth/AccountStore.ts';
+import { ensureMine } from '../auth/bearer.ts';
+import type { Accepted } from './Ingest.ts';
+import type { RelayItem } from './RelayItem.ts';
+
+const MP4_TYPES = new Set(['application/mp4', 'video/mp4']);
+
+export interface PreparedEvidence {
+  endpoint: EvidenceEndpoint;
+  account: Account;
+  fileName: string;
+  contentType: string;
+  name: EvidenceFileName;
+  flags: Flag[];
+  receivedAt: number;
+}
+
+export function prepareEvidence(
+  ctx: RelayContext,
+  endpoint: EvidenceEndpoint,
+  account: Account,
+  fileName: string,
+  contentType: string,
+  receivedAt = Date.now(),
+): PreparedEvidence {
+  const checked = checkEvidenceFileName(endpoint, fileName, { now: receivedAt, maxSkewMs: ctx.config.relay.clockSkewSeconds * 1000 });
+  ensureMine(ctx, account, checked.value.mineId, `${endpoint.partName} filename mineId`);
+  const flags = checked.flags;
+  if (!MP4_TYPES.has(contentType.toLowerCase())) flags.push(flag('file.contentType', contentType.slice(0, 40)));
+  return { endpoint, account, fileName, contentType, name: checked.value, flags, receivedAt };
+}
+
+export function tooLarge(endpoint: EvidenceEndpoint, maxBytes: number, cause?: unknown): EsealError {
+  return BodyTooLarge(`${endpoint.partName}: larger than ${maxBytes} bytes (10 MiB, the national platform's limit)`, {
+    field: endpoint.partName,
+    cause,
+  });
+}
+
+export async function stageEvidence(ctx: RelayContext, endpoint: EvidenceEndpoint, source: Readable): Promise<StagedBlob> {
+  const maxBytes = ctx.config.relay.limits.videoMaxBytes;
+  try {
+    return await ctx.blobs.stage(source, { maxBytes });
+  } catch (err) {
+    if (TooLarge.is(err)) throw tooLarge(endpoint, maxBytes, err);
+    throw err;
+  }
+}
+
+/** Checks the staged MP4, keeps it and queues its item; the staged blob is discarded on any refusal. */
+export async function completeEvidence(
+  ctx: RelayContext,
+  prepared: PreparedEvidence,
+  staged: StagedBlob,
+  meta: { requestId: string; from: string },
+): Promise<Accepted> {
+  const { endpoint } = prepared;
+  let committed = false;
+  try {
+    let info;
+    try {
+      info = await probeMp4File(staged.tempPath, { field: endpoint.partName });
+    } catch (err) {
+      // The media catalogue says 415/422; the API answers every input rule with 400 (NATIONAL-API.md).
+      if (err instanceof EsealError && err.statusCode < 500) {
+        throw new EsealError(err.code, `${endpoint.partName}: ${err.message}`, 400, { field: endpoint.partName, cause: err });
+      }
+      throw err;
+    }
+    const blob = await staged.commit();
+    committed = true;
+    const item: RelayItem = {
+      v: 1,
+      endpoint: endpoint.id,
+      account: prepared.account.username,
+      mineId: prepared.name.mineId,
+      cameraId: prepared.name.cameraId,
+      receivedAt: prepared.receivedAt,
+      requestId: meta.requestId,
+      from: meta.from,
+      flags: prepared.flags,
+      file: {
+        name: prepared.fileName,
+        blob: blob.id,
+        size: blob.size,
+        durationMs: info.durationMs,
+        codec: info.video.codec,
+        width: info.video.width,
+        height: info.video.height,
+        contentType: prepared.contentType,
+      },
+    };
+    return await ctx.ingest.accept(item, endpoint.lane);
+  } finally {
+    if (!committed) await staged.discard().catch(() => {});
+  }
+}
