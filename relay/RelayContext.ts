@@ -25,6 +25,9 @@ import { Ingest } from './ingest/Ingest.ts';
 import type { RelayItem } from './ingest/RelayItem.ts';
 import { RelayMetrics } from './metrics.ts';
 import { MineStore } from './MineStore.ts';
+import type { Forwarder } from './forward/Forwarder.ts';
+import { UpstreamClient } from './forward/UpstreamClient.ts';
+import { UpstreamTokens } from './forward/UpstreamTokens.ts';
 
 export interface RelayContext {
   config: EsealConfig;
@@ -39,6 +42,12 @@ export interface RelayContext {
   ingest: Ingest;
   metrics: RelayMetrics;
   adminToken: string;
+  /** set when upstream.url is configured */
+  upstream?: { client: UpstreamClient; tokens: UpstreamTokens };
+  /** set once forwarding runs (relay/server.ts) */
+  forwarder?: Forwarder;
+  /** the data dir's file system is above its high-water mark: new videos are refused */
+  disk: { full: boolean; usedPercent: number };
   close(): Promise<void>;
 }
 
@@ -57,7 +66,7 @@ export async function openRelayStores(config: EsealConfig): Promise<RelayStores>
   const secret = await loadOrCreateSecretKey(config.dataDir);
   return {
     root,
-    accounts: new AccountStore(root),
+    accounts: new AccountStore(root, secret),
     tokens: new TokenStore(root, secret, config.relay.tokenTtlSeconds),
     mines: new MineStore(root),
     close: () => root.close(),
@@ -87,6 +96,12 @@ export async function openRelayContext(config: EsealConfig, log: Logger, metrics
     opened.unshift(blobs);
     const keys = await KeyHolder.open(config.dataDir);
     const adminToken = await loadOrCreateAdminToken(config.dataDir);
+    let upstream: RelayContext['upstream'];
+    if (config.upstream.url) {
+      const client = new UpstreamClient(config.upstream);
+      opened.unshift(client);
+      upstream = { client, tokens: new UpstreamTokens(client, stores.accounts) };
+    }
     return {
       config,
       log,
@@ -100,6 +115,8 @@ export async function openRelayContext(config: EsealConfig, log: Logger, metrics
       ingest: new Ingest(queue, stores.root, metrics),
       metrics,
       adminToken,
+      ...(upstream ? { upstream } : {}),
+      disk: { full: false, usedPercent: 0 },
       async close() {
         for (const o of opened) await o.close();
       },

@@ -5,6 +5,7 @@ import { createLogger } from '../src/log.ts';
 import { AccountInvalid } from './errors.ts';
 import { openRelayStores, type RelayStores } from './RelayContext.ts';
 import { startRelay } from './server.ts';
+import { opsCommands } from './cliOps.ts';
 import type { EsealConfig } from '../src/config/schema.ts';
 
 async function withStores<T>(config: () => Promise<EsealConfig>, fn: (stores: RelayStores) => Promise<T>): Promise<T> {
@@ -54,17 +55,22 @@ export const commands: Command[] = [
   {
     name: 'accounts add',
     summary: 'create a mine account (local mode) that may log in and send data for the given mines',
-    usage: '<username> --password <pw | -> --mine <mineId>[,<mineId>…] [--org NAME]',
+    usage: '<username> --password <pw | -> --mine <mineId>[,<mineId>…] [--org NAME] [--upstream-password <pw | ->]',
     options: {
       ...CONFIG_OPTION,
       password: { type: 'string' },
       mine: { type: 'string', multiple: true },
       org: { type: 'string' },
+      'upstream-password': { type: 'string' },
+      'upstream-username': { type: 'string' },
     },
     help: [
       '  --password PW   the password the mine device sends (SM2-encrypted); - reads it from standard input',
       '  --mine IDS      12-character mine codes, comma-separated or repeated; * allows any mine (a relay below this one)',
       '  --org NAME      answered as dept_name and org_name at login (default: the username)',
+      '  --upstream-password PW   the national password to forward this account\'s data with (local mode);',
+      '                  - reads it from standard input (the line after the password when both are -)',
+      '  --upstream-username NAME the national username, when it differs from <username>',
       '',
       'Example: eseal accounts add mine001 --password - --mine 140421007866 --org XX煤矿 < pw.txt',
     ],
@@ -72,11 +78,26 @@ export const commands: Command[] = [
       const [username, ...extra] = positionals;
       if (!username || extra.length) throw AccountInvalid('usage: eseal accounts add <username> --password <pw> --mine <mineId>');
       let password = values['password'] as string | undefined;
+      let upstreamPassword = values['upstream-password'] as string | undefined;
       if (password === undefined) throw AccountInvalid('--password: required (or --password - to read it from standard input)', { field: 'password' });
-      if (password === '-') password = (await io.stdin()).replace(/\r?\n$/, '');
+      if (password === '-' || upstreamPassword === '-') {
+        const lines = (await io.stdin()).split(/\r?\n/);
+        if (password === '-') password = lines.shift() ?? '';
+        if (upstreamPassword === '-') upstreamPassword = lines.shift() ?? '';
+      }
       const mines = ((values['mine'] as string[] | undefined) ?? []).flatMap((m) => m.split(',')).map((m) => m.trim()).filter(Boolean);
       const org = values['org'] as string | undefined;
-      const account = await withStores(config, (s) => s.accounts.add({ username, password: password!, mines, ...(org ? { org } : {}) }));
+      const upstreamUsername = values['upstream-username'] as string | undefined;
+      const account = await withStores(config, (s) =>
+        s.accounts.add({
+          username,
+          password: password!,
+          mines,
+          ...(org ? { org } : {}),
+          ...(upstreamPassword !== undefined ? { upstreamPassword } : {}),
+          ...(upstreamUsername ? { upstreamUsername } : {}),
+        }),
+      );
       io.out(`account ${account.username} added for mines ${account.mines.join(', ')}`);
     },
   },
@@ -90,9 +111,10 @@ export const commands: Command[] = [
         const now = Date.now();
         const rows = s.accounts.list().map((a) => {
           const st = s.accounts.loginState(a.username);
-          return [a.username, a.org, a.mines.join(','), formatJsonTime(a.createdAt), st.lockedUntil > now ? `locked until ${formatJsonTime(st.lockedUntil)}` : ''];
+          const upstream = a.upstream ? a.upstream.username : '-';
+          return [a.username, a.mode ?? 'local', a.org, a.mines.join(','), upstream, formatJsonTime(a.createdAt), st.lockedUntil > now ? `locked until ${formatJsonTime(st.lockedUntil)}` : ''];
         });
-        table(io, ['USERNAME', 'ORG', 'MINES', 'CREATED (Beijing)', 'STATE'], rows);
+        table(io, ['USERNAME', 'MODE', 'ORG', 'MINES', 'UPSTREAM AS', 'CREATED (Beijing)', 'STATE'], rows);
       });
     },
   },
@@ -138,4 +160,5 @@ export const commands: Command[] = [
       });
     },
   },
+  ...opsCommands,
 ];

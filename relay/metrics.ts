@@ -1,5 +1,5 @@
 // Prometheus metrics of the relay (prom-client), one registry per relay instance.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { flagKind, type Flag } from '../src/contract/index.ts';
 
 export class RelayMetrics {
@@ -45,6 +45,58 @@ export class RelayMetrics {
     name: 'eseal_logins_total',
     help: 'Login attempts by outcome',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly forwarded = new Counter({
+    name: 'eseal_forward_total',
+    help: 'Forwarding attempts by endpoint and outcome (delivered, retry, dead)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly forwardLatency = new Histogram({
+    name: 'eseal_forward_latency_seconds',
+    help: "Time from the mine's call to the upstream's code 0, by lane (budgets: status and record 30 s, evidence 300 s)",
+    labelNames: ['lane'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [this.registry],
+  });
+  readonly forwardLate = new Counter({
+    name: 'eseal_forward_late_total',
+    help: 'Items delivered after their budget, by lane',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly forwardRedelivered = new Counter({
+    name: 'eseal_forward_redelivered_total',
+    help: 'Items sent again after a restart because their answer was lost in flight (at least once)',
+    registers: [this.registry],
+  });
+  readonly forwardAtRisk = new Gauge({
+    name: 'eseal_forward_lanes_at_risk',
+    help: 'Lanes whose oldest pending item has used more than half of its budget',
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'eseal_queue_pending',
+    help: 'Items not yet delivered, by lane',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly queueOldest = new Gauge({
+    name: 'eseal_queue_oldest_pending_seconds',
+    help: 'Age of the oldest item not yet delivered, by lane',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly queueDead = new Gauge({
+    name: 'eseal_queue_dead',
+    help: 'Items in dead letters (refused upstream), waiting for an operator',
+    registers: [this.registry],
+  });
+  readonly upstreamUp = new Gauge({
+    name: 'eseal_upstream_up',
+    help: '1 while the circuit to the upstream is closed, 0.5 half-open, 0 open',
     registers: [this.registry],
   });
 

@@ -1,11 +1,16 @@
-// Running the relay role: open the data dir, build the app, listen, and close in order on
-// shutdown (stop accepting, finish in-flight requests, then close the stores).
+// Running the relay role: open the data dir, build the app, listen, forward, keep; and close in
+// order on shutdown (stop accepting, finish requests in flight, let the calls upstream finish,
+// then close the stores).
 import type { FastifyInstance } from 'fastify';
+import { API_PREFIX } from '../src/contract/index.ts';
 import type { EsealConfig } from '../src/config/schema.ts';
 import { parseListen } from '../src/config/load.ts';
 import type { Logger } from '../src/log.ts';
 import { openRelayContext, type RelayContext } from './RelayContext.ts';
 import { buildRelayApp } from './app.ts';
+import { Forwarder, type EvidenceSender } from './forward/Forwarder.ts';
+import { DiskWatch } from './keep/DiskWatch.ts';
+import { Retention } from './keep/Retention.ts';
 import { resolveTls } from './tls.ts';
 
 export interface RunningRelay {
@@ -13,14 +18,24 @@ export interface RunningRelay {
   ctx: RelayContext;
   /** the address actually bound (port 0 picks a free one) */
   url: string;
+  retention: Retention;
+  disk: DiskWatch;
   close(): Promise<void>;
 }
 
-export async function startRelay(config: EsealConfig, log: Logger): Promise<RunningRelay> {
+export interface StartOptions {
+  /** how evidence goes upstream when it is not plain multipart (tus to a relay above; tests) */
+  evidenceSender?: (ctx: RelayContext) => Promise<EvidenceSender | undefined>;
+}
+
+export async function startRelay(config: EsealConfig, log: Logger, options: StartOptions = {}): Promise<RunningRelay> {
   const ctx = await openRelayContext(config, log);
   let app: FastifyInstance | undefined;
   let sweeper: NodeJS.Timeout | undefined;
+  const retention = new Retention(ctx);
+  const disk = new DiskWatch(ctx, () => void retention.run(Date.now(), true).catch(() => {}));
   try {
+    await disk.check();
     const tls = await resolveTls(config);
     if (tls?.created) log.warn({ certificate: tls.certPath, sha256: tls.fingerprint256 }, 'created a self-signed TLS certificate');
     app = await buildRelayApp(ctx, tls ? { https: tls } : {});
@@ -30,25 +45,42 @@ export async function startRelay(config: EsealConfig, log: Logger): Promise<Runn
     const boundPort = typeof addr === 'object' && addr ? addr.port : port;
     const shownHost = host.includes(':') ? `[${host}]` : host;
     const url = `${tls ? 'https' : 'http'}://${shownHost}:${boundPort}`;
-    log.info({ url, dataDir: config.dataDir, tls: tls ? tls.fingerprint256 : 'off', upstream: config.upstream.url || '(none: holding everything)' }, 'relay listening');
+    if (ctx.upstream) {
+      const sender = options.evidenceSender ? await options.evidenceSender(ctx) : undefined;
+      ctx.forwarder = new Forwarder(ctx, ctx.upstream.client, ctx.upstream.tokens, sender);
+      ctx.forwarder.start();
+    }
+    log.info(
+      { url, dataDir: config.dataDir, tls: tls ? tls.fingerprint256 : 'off', upstream: config.upstream.url || '(none: holding everything)', api: API_PREFIX },
+      'relay listening',
+    );
     sweeper = setInterval(() => {
       ctx.tokens.sweep().catch((err: unknown) => log.warn({ err }, 'token sweep failed'));
     }, 3600_000);
     sweeper.unref();
+    disk.start();
+    retention.start();
     const running = app;
     return {
       app: running,
       ctx,
       url,
+      retention,
+      disk,
       async close() {
         clearInterval(sweeper);
+        disk.stop();
         await running.close();
+        await ctx.forwarder?.close();
+        await retention.stop();
         await ctx.close();
       },
     };
   } catch (err) {
     clearInterval(sweeper);
+    disk.stop();
     await app?.close().catch(() => {});
+    await ctx.forwarder?.close().catch(() => {});
     await ctx.close().catch(() => {});
     throw err;
   }

@@ -7,7 +7,7 @@ import { publicKeyToSpkiBase64 } from './crypto/sm2.ts';
 function flatten(tree: unknown, prefix = '', out: [string, unknown][] = []): [string, unknown][] {
   for (const [k, v] of Object.entries(tree as Record<string, unknown>)) {
     const path = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === 'object' && v !== null) flatten(v, path, out);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) flatten(v, path, out);
     else out.push([path, v]);
   }
   return out;

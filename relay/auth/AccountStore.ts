@@ -4,6 +4,7 @@
 import type { Database, RootDatabase } from 'lmdb';
 import { LENGTHS } from '../../src/contract/index.ts';
 import { AccountExists, AccountInvalid, AccountUnknown } from '../errors.ts';
+import { openSecret, sealSecret } from '../../src/crypto/sm4.ts';
 import { hashPassword, verifyPassword, dummyHash } from './password.ts';
 
 export const ANY_MINE = '*';
@@ -16,6 +17,15 @@ export interface Account {
   /** answered as dept_name / org_name at login */
   org: string;
   createdAt: number;
+  /**
+   * local: made by the operator (`eseal accounts add`); passthrough: a mine's national account,
+   * learned when the national platform confirmed it at a login (absent = local)
+   */
+  mode?: 'local' | 'passthrough';
+  /** the national account the relay forwards this account's data with; the password SM4-sealed */
+  upstream?: { username: string; sealed: string };
+  /** passthrough: when the national platform last confirmed the password */
+  verifiedAt?: number;
 }
 
 export interface LoginState {
@@ -30,6 +40,9 @@ export interface NewAccount {
   password: string;
   mines: string[];
   org?: string;
+  /** the national password this account's data is forwarded with (same username unless upstreamUsername) */
+  upstreamPassword?: string;
+  upstreamUsername?: string;
 }
 
 export function checkUsername(username: string): string {
@@ -55,10 +68,13 @@ export function checkMineList(mines: string[]): string[] {
 export class AccountStore {
   readonly #accounts: Database<Account, string>;
   readonly #login: Database<LoginState, string>;
+  readonly #secret: Buffer;
 
-  constructor(root: RootDatabase) {
+  /** `secretKey` seals the upstream passwords (SM4, src/crypto/sm4.ts). */
+  constructor(root: RootDatabase, secretKey: Buffer) {
     this.#accounts = root.openDB<Account, string>({ name: 'accounts' });
     this.#login = root.openDB<LoginState, string>({ name: 'login-state' });
+    this.#secret = secretKey;
   }
 
   async add(input: NewAccount, now = Date.now()): Promise<Account> {
@@ -72,7 +88,15 @@ export class AccountStore {
       mines,
       org: input.org ?? username,
       createdAt: now,
+      mode: 'local',
     };
+    if (input.upstreamPassword !== undefined) {
+      if (input.upstreamPassword.length === 0) throw AccountInvalid('upstream-password: must not be empty', { field: 'upstream-password' });
+      account.upstream = {
+        username: checkUsername(input.upstreamUsername ?? username),
+        sealed: sealSecret(this.#secret, input.upstreamPassword),
+      };
+    }
     const written = await this.#accounts.ifNoExists(username, () => {
       this.#accounts.put(username, account);
     });
@@ -93,6 +117,36 @@ export class AccountStore {
 
   list(): Account[] {
     return [...this.#accounts.getRange({}).map(({ value }) => value)];
+  }
+
+  /**
+   * A mine's national account that the national platform has just confirmed: kept (password
+   * hashed for logins while the platform is unreachable, and sealed for forwarding) or refreshed.
+   * A local account of the same name is never replaced.
+   */
+  async rememberPassthrough(username: string, password: string, org: string | undefined, now = Date.now()): Promise<Account> {
+    checkUsername(username);
+    const existing = this.#accounts.get(username);
+    if (existing && existing.mode !== 'passthrough') return existing;
+    const sameHash = existing && (await verifyPassword(password, existing.passwordHash));
+    const account: Account = {
+      username,
+      passwordHash: sameHash ? existing.passwordHash : await hashPassword(password),
+      mines: existing?.mines ?? [ANY_MINE],
+      org: org ?? existing?.org ?? username,
+      createdAt: existing?.createdAt ?? now,
+      mode: 'passthrough',
+      upstream: { username, sealed: sealSecret(this.#secret, password) },
+      verifiedAt: now,
+    };
+    await this.#accounts.put(username, account);
+    return account;
+  }
+
+  /** The national credentials to forward this account's data with, or undefined when it has none. */
+  upstreamCredentials(account: Account): { username: string; password: string } | undefined {
+    if (!account.upstream) return undefined;
+    return { username: account.upstream.username, password: openSecret(this.#secret, account.upstream.sealed).toString('utf8') };
   }
 
   mayUseMine(account: Account, mineId: string): boolean {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_FAILURES, AUTH_PATHS, InvalidField, formatJsonTime, type TokenAnswer } from '../../src/contract/index.ts';
 import { EsealError } from '../../src/errors.ts';
 import type { RelayContext } from '../RelayContext.ts';
+import type { Account } from './AccountStore.ts';
 import { AuthBadCredentials, AuthClient, AuthLocked, AuthRateLimited, AuthUndecryptable } from '../errors.ts';
 import { RateLimiter } from './RateLimiter.ts';
 
@@ -102,7 +103,9 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
         { field: 'password', cause: err },
       );
     }
-    const account = await ctx.accounts.verify(username, password);
+    const local = ctx.accounts.get(username);
+    const passthrough = ctx.upstream && ctx.config.upstream.mode === 'passthrough' && (!local || local.mode === 'passthrough');
+    const account = passthrough ? await passthroughLogin(ctx, request, username, password) : await ctx.accounts.verify(username, password);
     if (!account) {
       const after = await ctx.accounts.recordFailure(username, cfg.login.maxFailures, cfg.login.lockSeconds * 1000, now);
       ctx.metrics.logins.inc({ outcome: 'bad_credentials' });
@@ -126,6 +129,36 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
   };
   app.get(AUTH_PATHS.token, token);
   app.post(AUTH_PATHS.token, token);
+}
+
+/**
+ * Passthrough: the mine's national credentials are checked by the national platform itself; what
+ * it confirms is kept (hashed, and sealed for forwarding). While it cannot be reached, only
+ * credentials it confirmed before are accepted. Resolves undefined for wrong credentials.
+ */
+async function passthroughLogin(ctx: RelayContext, request: FastifyRequest, username: string, password: string): Promise<Account | undefined> {
+  const upstream = ctx.upstream!;
+  let why: string;
+  try {
+    const answer = await upstream.client.login(username, password);
+    if (answer.token) {
+      const account = await ctx.accounts.rememberPassthrough(username, password, answer.org);
+      upstream.tokens.remember(username, answer.token, answer.expiresIn ?? 0);
+      ctx.metrics.logins.inc({ outcome: 'upstream_confirmed' });
+      return account;
+    }
+    if (answer.status === 426 || (answer.status < 500 && answer.status !== 401 && answer.envelope?.code === 1)) return undefined;
+    // 401: the relay's own upstream client settings are wrong, not the mine's password
+    why = `HTTP ${answer.status}${answer.status === 401 ? ' (check upstream.client)' : ''}`;
+  } catch (err) {
+    why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+  request.log.warn({ username, upstream: why }, 'national platform unreachable for a login: checking against credentials it confirmed before');
+  const known = ctx.accounts.get(username);
+  if (known?.mode === 'passthrough') return ctx.accounts.verify(username, password);
+  throw AuthBadCredentials(
+    `Bad credentials: the national platform cannot be reached (${why}) to check credentials the relay has not seen before; try again later`,
+  );
 }
 
 /** The pig-style body for an authentication error, or undefined for other errors. */

@@ -21,6 +21,14 @@ export class Ingest {
   readonly #queue: QueueStore<RelayItem>;
   readonly #names: Database<string, string>;
   readonly #metrics: RelayMetrics;
+  readonly #listeners: ((seq: number, item: RelayItem) => void)[] = [];
+  /** when each mine was last heard from (since this start), for `eseal status` */
+  readonly lastSeen = new Map<string, number>();
+
+  /** Called after every new item is durable (the forwarder wakes up on it). */
+  onAccepted(listener: (seq: number, item: RelayItem) => void): void {
+    this.#listeners.push(listener);
+  }
 
   constructor(queue: QueueStore<RelayItem>, root: RootDatabase, metrics: RelayMetrics) {
     this.#queue = queue;
@@ -41,6 +49,7 @@ export class Ingest {
       dedupeKey = `r\u0000${item.account}\u0000${item.endpoint}\u0000${sm3Hex(JSON.stringify(item.record ?? null))}`;
     }
     const { item: stored, duplicate } = await this.#queue.append({ key: queueKey(item), lane, payload: item, dedupeKey });
+    this.lastSeen.set(item.mineId, item.receivedAt);
     if (duplicate) {
       this.#metrics.duplicates.inc({ endpoint: item.endpoint });
     } else {
@@ -53,6 +62,7 @@ export class Ingest {
           // a full disk refuses the next upload anyway; a missing name entry only costs the flag
         });
       }
+      for (const l of this.#listeners) l(stored.seq, item);
     }
     return { seq: stored.seq, duplicate };
   }

@@ -9,7 +9,7 @@ import { BodyTooLarge, checkEvidenceFileName, flag, type EvidenceEndpoint, type 
 import { EsealError } from '../../src/errors.ts';
 import { probeMp4File } from '../../src/media/mp4.ts';
 import type { StagedBlob } from '../../src/store/BlobStoreTypes.ts';
-import { TooLarge } from '../../src/store/errors.ts';
+import { NoSpace, TooLarge } from '../../src/store/errors.ts';
 import type { RelayContext } from '../RelayContext.ts';
 import type { Account } from '../auth/AccountStore.ts';
 import { ensureMine } from '../auth/bearer.ts';
@@ -36,6 +36,11 @@ export function prepareEvidence(
   contentType: string,
   receivedAt = Date.now(),
 ): PreparedEvidence {
+  if (ctx.disk.full) {
+    throw NoSpace(
+      `the relay's disk is above its high-water mark (${Math.round(ctx.disk.usedPercent)}% used, limit ${ctx.config.disk.highWatermarkPercent}%): videos are refused until space is freed; nothing of this upload was stored, retry later`,
+    );
+  }
   const checked = checkEvidenceFileName(endpoint, fileName, { now: receivedAt, maxSkewMs: ctx.config.relay.clockSkewSeconds * 1000 });
   ensureMine(ctx, account, checked.value.mineId, `${endpoint.partName} filename mineId`);
   const flags = checked.flags;

@@ -1,9 +1,12 @@
-// Operator endpoints: /healthz (public, says only whether the relay can serve) and /metrics
-// (Prometheus; needs the admin token from <dataDir>/admin.token as a Bearer token).
+// Operator endpoints: /healthz (public, says only whether the relay can serve), /metrics
+// (Prometheus) and /admin/status (what `eseal status` shows). The last two need the admin token
+// from <dataDir>/admin.token as a Bearer token; /admin/* answers only on loopback addresses.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RelayContext } from '../RelayContext.ts';
+import { LANES } from '../../src/contract/index.ts';
 import { AuthAdmin } from '../errors.ts';
+import { liveStatus } from '../admin/statusReport.ts';
 
 export function adminAuth(ctx: RelayContext) {
   const expected = Buffer.from(ctx.adminToken);
@@ -18,6 +21,13 @@ export function adminAuth(ctx: RelayContext) {
   };
 }
 
+async function loopbackOnly(request: FastifyRequest): Promise<void> {
+  const ip = request.socket.remoteAddress ?? '';
+  if (!(ip === '127.0.0.1' || ip === '::1' || ip.startsWith('::ffff:127.') || ip.startsWith('127.'))) {
+    throw AuthAdmin('the admin API answers on loopback addresses only: run eseal on the relay host', { statusCode: 403 });
+  }
+}
+
 export async function opsRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   const startedAt = Date.now();
   app.get('/healthz', async () => {
@@ -25,7 +35,19 @@ export async function opsRoutes(app: FastifyInstance, ctx: RelayContext): Promis
     return { status: 'ok', uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), lastSeq: stats.lastSeq };
   });
   app.get('/metrics', { onRequest: adminAuth(ctx) }, async (_request, reply) => {
-    reply.type(ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
+    const m = ctx.metrics;
+    const now = Date.now();
+    const stats = ctx.queue.stats();
+    for (const lane of Object.keys(LANES)) {
+      m.queueDepth.set({ lane }, stats.pendingByLane[lane] ?? 0);
+      const at = stats.oldestPendingByLane?.[lane];
+      m.queueOldest.set({ lane }, at === undefined ? 0 : (now - at) / 1000);
+    }
+    m.queueDead.set(stats.byState.dead);
+    const state = ctx.forwarder?.status(now).upstream.state;
+    if (state) m.upstreamUp.set(state === 'closed' ? 1 : state === 'halfOpen' ? 0.5 : 0);
+    reply.type(m.registry.contentType);
+    return m.registry.metrics();
   });
+  app.get('/admin/status', { onRequest: [loopbackOnly, adminAuth(ctx)] }, async () => liveStatus(ctx, startedAt));
 }

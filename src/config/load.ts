@@ -78,6 +78,31 @@ function coerce(path: string, raw: unknown, errors: string[]): unknown {
     errors.push(`${path}: unknown key`);
     return undefined;
   }
+  if (rule.type === 'intList' || rule.type === 'stringList') {
+    const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+    if (!items) {
+      errors.push(`${path}: must be a list (or a comma-separated string), got ${JSON.stringify(raw)}`);
+      return undefined;
+    }
+    const out: (number | string)[] = [];
+    for (const item of items) {
+      if (rule.type === 'intList') {
+        const n = typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : item;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < rule.min || n > rule.max) {
+          errors.push(`${path}: each must be a whole number between ${rule.min} and ${rule.max}, got ${JSON.stringify(item)}`);
+          return undefined;
+        }
+        out.push(n);
+      } else {
+        if (typeof item !== 'string' || !rule.pattern.test(item)) {
+          errors.push(`${path}: each must be ${rule.hint}, got ${JSON.stringify(item)}`);
+          return undefined;
+        }
+        out.push(item);
+      }
+    }
+    return out;
+  }
   if (rule.type === 'int') {
     const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
     if (typeof n !== 'number' || !Number.isInteger(n)) {
@@ -162,6 +187,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Eseal
   }
 
   const c = config as unknown as EsealConfig;
+  if (c.disk.lowWatermarkPercent >= c.disk.highWatermarkPercent) {
+    errors.push(`disk.lowWatermarkPercent: must be below disk.highWatermarkPercent (${c.disk.highWatermarkPercent}), got ${c.disk.lowWatermarkPercent}`);
+  }
+  if (c.forward.retry.baseSeconds > c.forward.retry.maxSeconds) {
+    errors.push(`forward.retry.baseSeconds: must not exceed forward.retry.maxSeconds (${c.forward.retry.maxSeconds})`);
+  }
   if (c.relay.tls.mode === 'files' && (!c.relay.tls.cert || !c.relay.tls.key)) {
     errors.push('relay.tls: mode files needs both relay.tls.cert and relay.tls.key (ESEAL_RELAY_TLS_CERT, ESEAL_RELAY_TLS_KEY)');
   }

@@ -46,6 +46,61 @@ export interface EsealConfig {
   upstream: {
     /** the national platform (or the next relay); '' holds everything */
     url: string;
+    /**
+     * passthrough: mines log in with their national credentials, checked upstream and kept
+     * (SM4-sealed) to forward their data; local: only accounts made with `eseal accounts add`
+     */
+    mode: 'passthrough' | 'local';
+    /** national: the guide's API only; eseal: another eseal relay (resumable uploads); auto: ask it */
+    kind: 'auto' | 'national' | 'eseal';
+    /** the Basic client the relay sends upstream */
+    client: { id: string; secret: string };
+    /** how the relay logs in upstream: the guide's example is a GET with a query string */
+    loginMethod: 'GET' | 'POST';
+    /** SM2 ciphertext layout for the upstream password (the format of its key decides hex or base64) */
+    cipherMode: 'C1C3C2' | 'C1C2C3' | 'DER';
+    tls: {
+      /** PEM file of the CA (or the self-signed certificate) to trust; '' = the system's */
+      ca: string;
+      /** skip certificate checks (test setups only) */
+      insecure: 'no' | 'yes';
+    };
+    connectTimeoutSeconds: number;
+    /** time allowed for one call (a 10 MiB video on the 200 Mbit/s provincial link takes under a second) */
+    requestTimeoutSeconds: number;
+    /** how long a camera/mineStatus answer from upstream is reused */
+    mineStatusCacheSeconds: number;
+  };
+  forward: {
+    /** calls in flight at once, per lane */
+    concurrency: { status: number; record: number; evidence: number };
+    /** cap on the video bytes sent upstream per second (0 = none) */
+    bandwidthBytesPerSecond: number;
+    retry: {
+      /** first back-off; doubles per attempt, with jitter, up to maxSeconds */
+      baseSeconds: number;
+      maxSeconds: number;
+      /** HTTP statuses worth a retry (others with a refusal are definite: dead letter) */
+      statuses: number[];
+      /** network error codes worth a retry */
+      errors: string[];
+    };
+    breaker: {
+      /** consecutive failures that open the circuit (stop sending, probe instead) */
+      failures: number;
+      /** seconds between health probes while open */
+      probeSeconds: number;
+    };
+  };
+  retention: {
+    /** delivered items (and their videos) are kept this long, then purged oldest first */
+    deliveredDays: number;
+  };
+  disk: {
+    /** above this share of the data dir's file system in use, new videos are refused (507) */
+    highWatermarkPercent: number;
+    /** pressure purges of delivered videos stop below this */
+    lowWatermarkPercent: number;
   };
 }
 
@@ -72,12 +127,54 @@ export const DEFAULT_CONFIG: EsealConfig = {
       maxConnections: 4096,
     },
   },
-  upstream: { url: '' },
+  upstream: {
+    url: '',
+    mode: 'passthrough',
+    kind: 'auto',
+    client: { id: 'pcfront', secret: 'pcfront' },
+    loginMethod: 'GET',
+    cipherMode: 'C1C3C2',
+    tls: { ca: '', insecure: 'no' },
+    connectTimeoutSeconds: 10,
+    requestTimeoutSeconds: 120,
+    mineStatusCacheSeconds: 600,
+  },
+  forward: {
+    concurrency: { status: 8, record: 8, evidence: 4 },
+    bandwidthBytesPerSecond: 0,
+    retry: {
+      baseSeconds: 1,
+      maxSeconds: 300,
+      statuses: [408, 425, 429, 500, 502, 503, 504],
+      errors: [
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'ETIMEDOUT',
+        'EPIPE',
+        'EHOSTUNREACH',
+        'ENETUNREACH',
+        'EAI_AGAIN',
+        'ENOTFOUND',
+        'UND_ERR_CONNECT_TIMEOUT',
+        'UND_ERR_HEADERS_TIMEOUT',
+        'UND_ERR_BODY_TIMEOUT',
+        'UND_ERR_SOCKET',
+        'UND_ERR_CLOSED',
+        'UND_ERR_ABORTED',
+      ],
+    },
+    breaker: { failures: 5, probeSeconds: 5 },
+  },
+  retention: { deliveredDays: 30 },
+  disk: { highWatermarkPercent: 90, lowWatermarkPercent: 80 },
 };
 
 type Rule =
   | { type: 'string'; oneOf?: readonly string[]; pattern?: RegExp; hint?: string; secret?: boolean }
-  | { type: 'int'; min: number; max: number };
+  | { type: 'int'; min: number; max: number }
+  /** a YAML list, or a comma-separated string in an environment variable */
+  | { type: 'intList'; min: number; max: number }
+  | { type: 'stringList'; pattern: RegExp; hint: string };
 
 /** The rule for every leaf key, by its dotted path. */
 export const CONFIG_RULES: Record<string, Rule> = {
@@ -105,6 +202,30 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'relay.limits.maxConcurrentUploads': { type: 'int', min: 1, max: 100000 },
   'relay.limits.maxConnections': { type: 'int', min: 1, max: 1000000 },
   'upstream.url': { type: 'string', pattern: /^(|https?:\/\/\S+)$/, hint: 'an http:// or https:// URL, or empty to hold everything' },
+  'upstream.mode': { type: 'string', oneOf: ['passthrough', 'local'] },
+  'upstream.kind': { type: 'string', oneOf: ['auto', 'national', 'eseal'] },
+  'upstream.client.id': { type: 'string', pattern: /^[^:\s]+$/, hint: 'no colon or white space' },
+  'upstream.client.secret': { type: 'string', pattern: /^\S+$/, hint: 'no white space', secret: true },
+  'upstream.loginMethod': { type: 'string', oneOf: ['GET', 'POST'] },
+  'upstream.cipherMode': { type: 'string', oneOf: ['C1C3C2', 'C1C2C3', 'DER'] },
+  'upstream.tls.ca': { type: 'string' },
+  'upstream.tls.insecure': { type: 'string', oneOf: ['no', 'yes'] },
+  'upstream.connectTimeoutSeconds': { type: 'int', min: 1, max: 600 },
+  'upstream.requestTimeoutSeconds': { type: 'int', min: 1, max: 3600 },
+  'upstream.mineStatusCacheSeconds': { type: 'int', min: 0, max: 86400 },
+  'forward.concurrency.status': { type: 'int', min: 1, max: 256 },
+  'forward.concurrency.record': { type: 'int', min: 1, max: 256 },
+  'forward.concurrency.evidence': { type: 'int', min: 1, max: 64 },
+  'forward.bandwidthBytesPerSecond': { type: 'int', min: 0, max: 10 * 1024 * 1024 * 1024 },
+  'forward.retry.baseSeconds': { type: 'int', min: 1, max: 3600 },
+  'forward.retry.maxSeconds': { type: 'int', min: 1, max: 86400 },
+  'forward.retry.statuses': { type: 'intList', min: 100, max: 599 },
+  'forward.retry.errors': { type: 'stringList', pattern: /^[A-Z][A-Z0-9_]*$/, hint: 'error codes such as ECONNRESET or UND_ERR_SOCKET' },
+  'forward.breaker.failures': { type: 'int', min: 1, max: 1000 },
+  'forward.breaker.probeSeconds': { type: 'int', min: 1, max: 3600 },
+  'retention.deliveredDays': { type: 'int', min: 0, max: 3650 },
+  'disk.highWatermarkPercent': { type: 'int', min: 1, max: 99 },
+  'disk.lowWatermarkPercent': { type: 'int', min: 0, max: 98 },
 };
 
 /** Environment variables and the key each sets. */
@@ -116,4 +237,5 @@ export const ENV_KEYS: Record<string, string> = {
   ESEAL_RELAY_TLS_CERT: 'relay.tls.cert',
   ESEAL_RELAY_TLS_KEY: 'relay.tls.key',
   ESEAL_UPSTREAM_URL: 'upstream.url',
+  ESEAL_UPSTREAM_MODE: 'upstream.mode',
 };

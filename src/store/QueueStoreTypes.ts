@@ -77,6 +77,8 @@ export interface QueueStats {
   pendingByLane: Record<string, number>;
   /** enqueuedAt of the oldest unfinished item, if any */
   oldestPendingAt?: number;
+  /** enqueuedAt of the oldest unfinished item of each lane that has one */
+  oldestPendingByLane?: Record<string, number>;
   lastSeq: number;
 }
 

@@ -35,8 +35,8 @@ t.test('accounts, mines and keys through the CLI', async (t) => {
   const noPw = await run(['accounts', 'add', 'mine002', '--mine', '140421007866']);
   t.match(noPw.err, /--password: required/);
   const list = await run(['accounts', 'list']);
-  t.match(list.out, /^USERNAME\s+ORG\s+MINES/);
-  t.match(list.out, /mine001\s+XX煤矿\s+140421007866,140421007867/);
+  t.match(list.out, /^USERNAME\s+MODE\s+ORG\s+MINES/);
+  t.match(list.out, /mine001\s+local\s+XX煤矿\s+140421007866,140421007867/);
   t.notMatch(list.out, /pw-from-stdin|scrypt/, 'never a password or its hash');
 
   t.equal((await run(['mines', 'set-status', '140421007866', '生产矿井'])).code, 0);

@@ -336,6 +336,8 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
     for (const lane of Object.keys(meta.pendingByLane)) {
       for (const k of this.#heads.getKeys({ ...prefixRange(lane), limit: 1 })) {
         const seq = seqOf(k);
+        const stored = this.#items.get(seq);
+        if (stored) (stats.oldestPendingByLane ??= {})[lane] = stored.enqueuedAt;
         if (oldest === undefined || seq < oldest) oldest = seq;
       }
     }

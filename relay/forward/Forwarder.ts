@@ -1,0 +1,355 @@
+// Store and forward: everything a mine was told "success" for goes to the national platform, in
+// order per (mine, camera, kind), within the guide's budgets, through outages, restarts and token
+// expiry.
+//
+// - Lanes by budget (src/contract LANES): camera status and records (30 s) before videos (300 s).
+//   Each lane has its own concurrency, so a backlog of videos never holds up a record.
+// - Within a lane, round-robin across mines: the queue hands out only the head of each key, and
+//   the heads held here are taken one mine at a time, so one mine's backlog cannot delay another's.
+// - An item is delivered only on the upstream's code 0. Token refused: log in again once, retry.
+//   Network errors and overload statuses: retry with exponential back-off and jitter. A definite
+//   refusal: dead letter, with the upstream's answer, to be replayed by an operator.
+// - A circuit breaker stops sending while the upstream is down and probes it instead.
+// - At least once: an item whose answer was lost in a crash is sent again after the restart; such
+//   redeliveries are counted (they stay within the calls that were in flight at the crash).
+import type { Database } from 'lmdb';
+import { LANES, endpointById, type EvidenceEndpoint, type Lane, type RecordEndpoint } from '../../src/contract/index.ts';
+import type { EsealConfig } from '../../src/config/schema.ts';
+import type { Logger } from '../../src/log.ts';
+import type { QueueItem } from '../../src/store/QueueStoreTypes.ts';
+import type { RelayContext } from '../RelayContext.ts';
+import type { RelayItem } from '../ingest/RelayItem.ts';
+import { ByteRate } from './ByteRate.ts';
+import { CircuitBreaker } from './CircuitBreaker.ts';
+import { backoffMs, errorCode, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError, type Outcome } from './outcome.ts';
+import type { UpstreamAnswer, UpstreamClient } from './UpstreamClient.ts';
+import { UpstreamLoginRefused, UpstreamNoCredentials, type UpstreamTokens } from './UpstreamTokens.ts';
+
+const LANE_ORDER = (Object.keys(LANES) as Lane[]).sort((a, b) => LANES[a].priority - LANES[b].priority);
+/** heads held per lane; more are leased as they are sent */
+const WINDOW = 256;
+/** a lease outlives any realistic outage of the process itself; leases die with the process */
+const LEASE_MS = 24 * 3600_000;
+const PUMP_MS = 250;
+/** an item older than this share of its budget is reported at risk */
+const AT_RISK_SHARE = 0.5;
+
+/** Sends one item upstream; evidence may go by tus when the upstream is another relay. */
+export type EvidenceSender = (
+  endpoint: EvidenceEndpoint,
+  item: RelayItem,
+  token: string,
+) => Promise<UpstreamAnswer>;
+
+interface LaneState {
+  /** leased heads waiting to be sent, by seq */
+  held: Map<number, QueueItem<RelayItem>>;
+  /** mines with held items, in round-robin order */
+  mines: string[];
+  cursor: number;
+  refilling: boolean;
+  inFlight: number;
+  delivered: number;
+  failed: number;
+  dead: number;
+  late: number;
+}
+
+export interface ForwarderStatus {
+  upstream: { url: string; state: 'closed' | 'open' | 'halfOpen'; since: number; lastError: string };
+  lanes: Record<string, { pending: number; inFlight: number; oldestAgeMs: number | undefined; budgetSeconds: number; delivered: number; failed: number; dead: number; late: number; atRisk: boolean }>;
+  redelivered: number;
+}
+
+export class Forwarder {
+  readonly #ctx: RelayContext;
+  readonly #client: UpstreamClient;
+  readonly #tokens: UpstreamTokens;
+  readonly #cfg: EsealConfig['forward'];
+  readonly #log: Logger;
+  readonly #breaker: CircuitBreaker;
+  readonly #rate: ByteRate | undefined;
+  readonly #lanes = new Map<Lane, LaneState>();
+  readonly #inflightDb: Database<number, number>;
+  /** seqs that were in flight when the previous process stopped: a delivery now may be a second one */
+  readonly #maybeDelivered = new Set<number>();
+  readonly #running = new Set<Promise<void>>();
+  readonly #sendEvidence: EvidenceSender;
+  #redelivered = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #probe: NodeJS.Timeout | undefined;
+  #pumpQueued = false;
+  #closed = false;
+  #lastRiskLog = 0;
+
+  constructor(ctx: RelayContext, client: UpstreamClient, tokens: UpstreamTokens, sendEvidence?: EvidenceSender) {
+    this.#ctx = ctx;
+    this.#client = client;
+    this.#tokens = tokens;
+    this.#cfg = ctx.config.forward;
+    this.#log = ctx.log.child({ part: 'forward' });
+    this.#breaker = new CircuitBreaker(this.#cfg.breaker.failures);
+    this.#rate = this.#cfg.bandwidthBytesPerSecond > 0 ? new ByteRate(this.#cfg.bandwidthBytesPerSecond) : undefined;
+    for (const lane of LANE_ORDER) {
+      this.#lanes.set(lane, { held: new Map(), mines: [], cursor: 0, refilling: false, inFlight: 0, delivered: 0, failed: 0, dead: 0, late: 0 });
+    }
+    this.#inflightDb = ctx.root.openDB<number, number>({ name: 'forward-inflight' });
+    this.#sendEvidence = sendEvidence ?? ((endpoint, item, token) => this.#sendMultipart(endpoint, item, token));
+  }
+
+  start(): void {
+    for (const { key } of this.#inflightDb.getRange({})) this.#maybeDelivered.add(key);
+    if (this.#maybeDelivered.size) {
+      this.#log.info({ count: this.#maybeDelivered.size }, 'items were in flight when the relay last stopped: they are sent again (at least once)');
+      void this.#inflightDb.clearAsync().catch(() => {});
+    }
+    this.#ctx.ingest.onAccepted(() => this.kick());
+    this.#timer = setInterval(() => this.#tick(), PUMP_MS);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  /** Something may be ready: pump soon (coalesced). */
+  kick(): void {
+    if (this.#pumpQueued || this.#closed) return;
+    this.#pumpQueued = true;
+    setImmediate(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
+  }
+
+  #tick(): void {
+    this.#pump();
+    this.#checkRisk();
+  }
+
+  #pump(): void {
+    if (this.#closed) return;
+    if (this.#breaker.state === 'open') {
+      this.#scheduleProbe();
+      return;
+    }
+    for (const lane of LANE_ORDER) {
+      const state = this.#lanes.get(lane)!;
+      const limit = this.#cfg.concurrency[lane];
+      if (state.inFlight >= limit) continue;
+      this.#refill(lane, state);
+      while (state.inFlight < limit) {
+        const item = this.#next(state);
+        if (!item) break;
+        if (!this.#breaker.allow()) {
+          // (halfOpen, trial under way) put it back for later
+          this.#hold(state, item);
+          return;
+        }
+        this.#dispatch(lane, state, item);
+      }
+    }
+  }
+
+  #refill(lane: Lane, state: LaneState): void {
+    if (state.refilling || state.held.size >= WINDOW) return;
+    state.refilling = true;
+    this.#ctx.queue
+      .lease({ lane, max: WINDOW - state.held.size, leaseMs: LEASE_MS })
+      .then((items) => {
+        for (const item of items) this.#hold(state, item);
+        if (items.length) this.kick();
+      })
+      .catch((err: unknown) => this.#log.error({ err }, 'leasing from the queue failed'))
+      .finally(() => {
+        state.refilling = false;
+      });
+  }
+
+  #hold(state: LaneState, item: QueueItem<RelayItem>): void {
+    if (state.held.has(item.seq)) return;
+    state.held.set(item.seq, item);
+    const mine = item.payload.mineId;
+    if (!state.mines.includes(mine)) state.mines.push(mine);
+  }
+
+  /** The oldest held item of the next mine in turn. */
+  #next(state: LaneState): QueueItem<RelayItem> | undefined {
+    while (state.mines.length) {
+      state.cursor %= state.mines.length;
+      const mine = state.mines[state.cursor]!;
+      let best: QueueItem<RelayItem> | undefined;
+      for (const item of state.held.values()) {
+        if (item.payload.mineId === mine && (!best || item.seq < best.seq)) best = item;
+      }
+      if (!best) {
+        state.mines.splice(state.cursor, 1);
+        continue;
+      }
+      state.held.delete(best.seq);
+      state.cursor++;
+      return best;
+    }
+    return undefined;
+  }
+
+  #dispatch(lane: Lane, state: LaneState, item: QueueItem<RelayItem>): void {
+    state.inFlight++;
+    void this.#inflightDb.put(item.seq, Date.now()).catch(() => {});
+    const run = this.#deliver(lane, state, item)
+      .catch((err: unknown) => this.#log.error({ err, seq: item.seq }, 'forwarding an item failed unexpectedly'))
+      .finally(() => {
+        state.inFlight--;
+        this.#running.delete(run);
+        void this.#inflightDb.remove(item.seq).catch(() => {});
+        this.kick();
+      });
+    this.#running.add(run);
+  }
+
+  async #send(item: RelayItem, token: string): Promise<UpstreamAnswer> {
+    const endpoint = endpointById(item.endpoint);
+    if (!endpoint || endpoint.kind === 'query') throw Object.assign(new Error(`unknown endpoint ${item.endpoint}`), { code: 'ESEAL_BAD_ITEM' });
+    if (endpoint.kind === 'record') return this.#client.sendRecord(endpoint as RecordEndpoint, item.record, token);
+    return this.#sendEvidence(endpoint, item, token);
+  }
+
+  async #sendMultipart(endpoint: EvidenceEndpoint, item: RelayItem, token: string): Promise<UpstreamAnswer> {
+    const file = item.file!;
+    const blob = this.#ctx.blobs.read(file.blob);
+    const stream = this.#rate ? blob.pipe(this.#rate.throttle()) : blob;
+    if (this.#rate) blob.on('error', (err) => stream.destroy(err));
+    return this.#client.sendEvidence(endpoint, file.name, file.size, stream, token);
+  }
+
+  async #attempt(item: RelayItem): Promise<Outcome> {
+    const lists = this.#cfg.retry;
+    let token: string;
+    try {
+      token = await this.#tokens.token(item.account);
+    } catch (err) {
+      if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) return { kind: 'retry', reason: (err as Error).message, transport: false };
+      return outcomeOfError(err, lists);
+    }
+    try {
+      const first = await this.#send(item, token);
+      const outcome = outcomeOfAnswer(first, lists);
+      if (outcome.kind !== 'auth') return outcome;
+      this.#tokens.invalidate(item.account, token);
+      const fresh = await this.#tokens.token(item.account);
+      return outcomeAfterRelogin(await this.#send(item, fresh), lists);
+    } catch (err) {
+      if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) return { kind: 'retry', reason: (err as Error).message, transport: false };
+      if (errorCode(err) === 'ESEAL_ERR_STORE_NOT_FOUND' || errorCode(err) === 'ESEAL_BAD_ITEM') {
+        return { kind: 'reject', reason: `the relay cannot send it: ${(err as Error).message}` };
+      }
+      return outcomeOfError(err, lists);
+    }
+  }
+
+  async #deliver(lane: Lane, state: LaneState, item: QueueItem<RelayItem>): Promise<void> {
+    const outcome = await this.#attempt(item.payload);
+    const queue = this.#ctx.queue;
+    const m = this.#ctx.metrics;
+    const endpoint = item.payload.endpoint;
+    switch (outcome.kind) {
+      case 'delivered': {
+        await queue.ack(item.seq);
+        this.#breaker.success();
+        state.delivered++;
+        const ageS = (Date.now() - item.payload.receivedAt) / 1000;
+        m.forwardLatency.observe({ lane }, ageS);
+        m.forwarded.inc({ endpoint, outcome: 'delivered' });
+        if (ageS > LANES[lane].budgetSeconds) {
+          state.late++;
+          m.forwardLate.inc({ lane });
+          this.#log.warn({ seq: item.seq, endpoint, mineId: item.payload.mineId, ageSeconds: Math.round(ageS), budgetSeconds: LANES[lane].budgetSeconds }, 'delivered after its budget');
+        }
+        if (this.#maybeDelivered.delete(item.seq)) {
+          this.#redelivered++;
+          m.forwardRedelivered.inc();
+        }
+        return;
+      }
+      case 'reject': {
+        await queue.deadLetter(item.seq, outcome.reason);
+        this.#breaker.success(); // the upstream answered: it is up
+        state.dead++;
+        m.forwarded.inc({ endpoint, outcome: 'dead' });
+        this.#log.warn({ seq: item.seq, endpoint, mineId: item.payload.mineId, reason: outcome.reason }, 'refused upstream: moved to dead letters (eseal queue ls --state dead)');
+        return;
+      }
+      default: {
+        if (outcome.kind === 'retry' && outcome.transport) this.#breaker.failure(outcome.reason);
+        const wait = backoffMs(item.attempts, this.#cfg.retry.baseSeconds, this.#cfg.retry.maxSeconds);
+        await queue.nack(item.seq, outcome.reason, Date.now() + wait);
+        state.failed++;
+        m.forwarded.inc({ endpoint, outcome: 'retry' });
+        this.#log.info({ seq: item.seq, endpoint, attempt: item.attempts, retryInMs: wait, reason: outcome.reason }, 'not delivered; will retry');
+      }
+    }
+  }
+
+  #scheduleProbe(): void {
+    if (this.#probe || this.#closed) return;
+    this.#probe = setTimeout(async () => {
+      try {
+        await this.#client.probe();
+        this.#breaker.probeSucceeded();
+        this.#log.info('upstream answers again: sending one item to check');
+      } catch (err) {
+        this.#breaker.failure(`${errorCode(err)}: ${(err as Error).message}`);
+      } finally {
+        this.#probe = undefined;
+        this.kick();
+      }
+    }, this.#cfg.breaker.probeSeconds * 1000);
+    this.#probe.unref();
+  }
+
+  #checkRisk(): void {
+    const now = Date.now();
+    const oldest = this.#ctx.queue.stats().oldestPendingByLane ?? {};
+    const risky: string[] = [];
+    for (const lane of LANE_ORDER) {
+      const at = oldest[lane];
+      if (at !== undefined && now - at > LANES[lane].budgetSeconds * 1000 * AT_RISK_SHARE) risky.push(`${lane} ${Math.round((now - at) / 1000)}s/${LANES[lane].budgetSeconds}s`);
+    }
+    this.#ctx.metrics.forwardAtRisk.set(risky.length);
+    if (risky.length && now - this.#lastRiskLog > 30_000) {
+      this.#lastRiskLog = now;
+      this.#log.warn({ lanes: risky, upstream: this.#breaker.state, lastError: this.#breaker.lastError }, 'items at risk of missing their budget');
+    }
+  }
+
+  status(now = Date.now()): ForwarderStatus {
+    const stats = this.#ctx.queue.stats();
+    const lanes: ForwarderStatus['lanes'] = {};
+    for (const lane of LANE_ORDER) {
+      const s = this.#lanes.get(lane)!;
+      const at = stats.oldestPendingByLane?.[lane];
+      const oldestAgeMs = at === undefined ? undefined : now - at;
+      lanes[lane] = {
+        pending: stats.pendingByLane[lane] ?? 0,
+        inFlight: s.inFlight,
+        oldestAgeMs,
+        budgetSeconds: LANES[lane].budgetSeconds,
+        delivered: s.delivered,
+        failed: s.failed,
+        dead: s.dead,
+        late: s.late,
+        atRisk: oldestAgeMs !== undefined && oldestAgeMs > LANES[lane].budgetSeconds * 1000 * AT_RISK_SHARE,
+      };
+    }
+    return {
+      upstream: { url: this.#client.base, state: this.#breaker.state, since: this.#breaker.since, lastError: this.#breaker.lastError },
+      lanes,
+      redelivered: this.#redelivered,
+    };
+  }
+
+  /** Stops taking new items and waits for the calls in flight (their outcome is recorded). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    clearTimeout(this.#probe);
+    await Promise.allSettled([...this.#running]);
+  }
+}

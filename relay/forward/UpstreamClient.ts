@@ -1,0 +1,184 @@
+// The relay as a client of the national platform (or of the next relay up): the guide's login with
+// an SM2-encrypted password, and every data call, sent exactly as a mine would send it. Bodies
+// stream (videos straight from the blob store); nothing here decides what an answer means: that is
+// outcome.ts, by status and code, never by message text.
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import {
+  AUTH_PATHS,
+  QUERY_ENDPOINTS,
+  readEnvelope,
+  type Envelope,
+  type EvidenceEndpoint,
+  type RecordEndpoint,
+} from '../../src/contract/index.ts';
+import type { EsealConfig } from '../../src/config/schema.ts';
+import { impliedEncryptOptions, parsePublicKey, sm2Encrypt } from '../../src/crypto/sm2.ts';
+
+export interface UpstreamAnswer {
+  status: number;
+  /** the envelope, when the body is one */
+  envelope: Envelope | undefined;
+  /** the body as text (bounded), for dead letters and logs */
+  text: string;
+}
+
+export interface LoginAnswer extends UpstreamAnswer {
+  token?: string;
+  expiresIn?: number;
+  org?: string;
+}
+
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+async function readAnswer(res: Dispatcher.ResponseData<unknown>): Promise<UpstreamAnswer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    const c = chunk as Buffer;
+    if (size < MAX_ANSWER_BYTES) chunks.push(c.subarray(0, MAX_ANSWER_BYTES - size));
+    size += c.length;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, envelope: readEnvelope(json), text };
+}
+
+/** A multipart/form-data body with one file part, streamed, with its exact length. */
+function multipartBody(partName: string, fileName: string, size: number, file: Readable): { body: Readable; length: number; type: string } {
+  const boundary = `----esealRelay${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="${partName}"; filename="${fileName}"\r\nContent-Type: application/mp4\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  async function* body() {
+    yield head;
+    for await (const chunk of file) yield chunk as Buffer;
+    yield tail;
+  }
+  return { body: Readable.from(body(), { objectMode: false }), length: head.length + size + tail.length, type: `multipart/form-data; boundary=${boundary}` };
+}
+
+export class UpstreamClient {
+  readonly base: string;
+  readonly #dispatcher: Agent;
+  readonly #cfg: EsealConfig['upstream'];
+  #publicKey: string | undefined;
+
+  constructor(cfg: EsealConfig['upstream']) {
+    this.#cfg = cfg;
+    this.base = cfg.url.replace(/\/+$/, '');
+    const ca = cfg.tls.ca ? readFileSync(cfg.tls.ca, 'utf8') : undefined;
+    this.#dispatcher = new Agent({
+      connect: { timeout: cfg.connectTimeoutSeconds * 1000, ...(ca ? { ca } : {}), rejectUnauthorized: cfg.tls.insecure !== 'yes' },
+      headersTimeout: cfg.requestTimeoutSeconds * 1000,
+      bodyTimeout: cfg.requestTimeoutSeconds * 1000,
+      keepAliveTimeout: 30_000,
+      connections: 64,
+    });
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.#dispatcher;
+  }
+
+  async #call(path: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<UpstreamAnswer> {
+    const res = await request(this.base + path, { ...options, dispatcher: this.#dispatcher } as Parameters<typeof request>[1]);
+    return readAnswer(res);
+  }
+
+  /** GET /sm2: the upstream's public key (cached until forgetPublicKey()). Also the health probe. */
+  async publicKey(): Promise<string> {
+    if (this.#publicKey) return this.#publicKey;
+    const a = await this.#call(AUTH_PATHS.publicKey, { method: 'GET' });
+    if (a.status !== 200) throw Object.assign(new Error(`GET /sm2 answered HTTP ${a.status}`), { code: 'UPSTREAM_HTTP', status: a.status });
+    const text = a.text.trim();
+    parsePublicKey(text); // refuses what is not a key
+    this.#publicKey = text;
+    return text;
+  }
+
+  forgetPublicKey(): void {
+    this.#publicKey = undefined;
+  }
+
+  /** A cheap call that tells whether the upstream answers at all. */
+  async probe(): Promise<void> {
+    const a = await this.#call(AUTH_PATHS.publicKey, { method: 'GET' });
+    if (a.status >= 500) throw Object.assign(new Error(`GET /sm2 answered HTTP ${a.status}`), { code: 'UPSTREAM_HTTP', status: a.status });
+  }
+
+  /** The guide's login (5.2.2) with the password SM2-encrypted for the upstream's key. */
+  async login(username: string, password: string): Promise<LoginAnswer> {
+    const key = await this.publicKey();
+    const implied = impliedEncryptOptions(key);
+    const cipher = sm2Encrypt(password, key, { ...implied, mode: this.#cfg.cipherMode });
+    const params = new URLSearchParams({ username, password: cipher, grant_type: 'password', scope: 'server', encrypt: 'SM2' });
+    const authorization = 'Basic ' + Buffer.from(`${this.#cfg.client.id}:${this.#cfg.client.secret}`).toString('base64');
+    const a =
+      this.#cfg.loginMethod === 'POST'
+        ? await this.#call(AUTH_PATHS.token, {
+            method: 'POST',
+            headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+            body: params.toString(),
+          })
+        : await this.#call(`${AUTH_PATHS.token}?${params}`, { method: 'GET', headers: { authorization } });
+    if (a.status !== 200) return a;
+    try {
+      const body = JSON.parse(a.text) as Record<string, unknown>;
+      if (typeof body['access_token'] === 'string' && body['access_token']) {
+        const expiresIn = typeof body['expires_in'] === 'number' ? body['expires_in'] : Number(body['expires_in'] ?? 0);
+        const org = typeof body['org_name'] === 'string' ? body['org_name'] : typeof body['dept_name'] === 'string' ? body['dept_name'] : undefined;
+        return { ...a, token: body['access_token'], expiresIn: Number.isFinite(expiresIn) ? expiresIn : 0, ...(org ? { org } : {}) };
+      }
+    } catch {
+      // not a token answer: the caller sees the status and text
+    }
+    return a;
+  }
+
+  async sendRecord(endpoint: RecordEndpoint, record: unknown, token: string): Promise<UpstreamAnswer> {
+    return this.#call(endpoint.path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json;charset=UTF-8' },
+      body: JSON.stringify(record),
+    });
+  }
+
+  async sendEvidence(endpoint: EvidenceEndpoint, fileName: string, size: number, file: Readable, token: string): Promise<UpstreamAnswer> {
+    const { body, length, type } = multipartBody(endpoint.partName, fileName, size, file);
+    return this.#call(endpoint.path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': type, 'content-length': String(length) },
+      body,
+    });
+  }
+
+  async mineStatus(mineId: string, token: string): Promise<UpstreamAnswer> {
+    return this.#call(`${QUERY_ENDPOINTS.mineStatus.path}?mineId=${encodeURIComponent(mineId)}`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}` },
+    });
+  }
+
+  /** Whether the upstream speaks tus (another eseal relay): OPTIONS on the resumable path. */
+  async speaksTus(path: string): Promise<boolean> {
+    try {
+      const res = await request(this.base + path, { method: 'OPTIONS', dispatcher: this.#dispatcher, headers: { 'tus-resumable': '1.0.0' } });
+      await res.body.dump();
+      return res.statusCode < 300 && typeof res.headers['tus-version'] === 'string';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}
