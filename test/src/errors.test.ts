@@ -10,6 +10,9 @@ import '../../src/store/errors.ts';
 import '../../src/config/load.ts';
 import '../../relay/errors.ts';
 import '../../relay/tls.ts';
+import '../../src/sim/errors.ts';
+import '../../relay/forward/UpstreamTokens.ts';
+import '../../src/crypto/sm3Offload.ts';
 
 t.test('every error code is documented in the README', async (t) => {
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
