@@ -26,7 +26,7 @@ import type { RelayItem } from './ingest/RelayItem.ts';
 import { RelayMetrics } from './metrics.ts';
 import { MineStore } from './MineStore.ts';
 import type { Forwarder } from './forward/Forwarder.ts';
-import { UpstreamClient } from './forward/UpstreamClient.ts';
+import { NationalClient } from '../src/client/NationalClient.ts';
 import { UpstreamTokens } from './forward/UpstreamTokens.ts';
 
 export interface RelayContext {
@@ -43,7 +43,7 @@ export interface RelayContext {
   metrics: RelayMetrics;
   adminToken: string;
   /** set when upstream.url is configured */
-  upstream?: { client: UpstreamClient; tokens: UpstreamTokens };
+  upstream?: { client: NationalClient; tokens: UpstreamTokens };
   /** set once forwarding runs (relay/server.ts) */
   forwarder?: Forwarder;
   /** the data dir's file system is above its high-water mark: new videos are refused */
@@ -98,7 +98,17 @@ export async function openRelayContext(config: EsealConfig, log: Logger, metrics
     const adminToken = await loadOrCreateAdminToken(config.dataDir);
     let upstream: RelayContext['upstream'];
     if (config.upstream.url) {
-      const client = new UpstreamClient(config.upstream);
+      const u = config.upstream;
+      const client = new NationalClient({
+        url: u.url,
+        client: u.client,
+        loginMethod: u.loginMethod,
+        cipherMode: u.cipherMode,
+        ...(u.tls.ca ? { ca: await readFile(u.tls.ca, 'utf8') } : {}),
+        insecure: u.tls.insecure === 'yes',
+        connectTimeoutSeconds: u.connectTimeoutSeconds,
+        requestTimeoutSeconds: u.requestTimeoutSeconds,
+      });
       opened.unshift(client);
       upstream = { client, tokens: new UpstreamTokens(client, stores.accounts) };
     }

@@ -22,6 +22,7 @@ import { evidenceRoutes } from './routes/evidenceRoutes.ts';
 import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
 import { opsRoutes } from './routes/opsRoutes.ts';
 import { recordRoutes } from './routes/recordRoutes.ts';
+import { tusRoutes } from './tus/tusRoutes.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -158,6 +159,7 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   await app.register((scope) => authRoutes(scope, ctx));
   await app.register((scope) => recordRoutes(scope, ctx));
   await app.register((scope) => evidenceRoutes(scope, ctx));
+  await app.register((scope) => tusRoutes(scope, ctx));
   await app.register((scope) => mineStatusRoutes(scope, ctx));
   return app;
 }

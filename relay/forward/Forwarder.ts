@@ -22,7 +22,7 @@ import type { RelayItem } from '../ingest/RelayItem.ts';
 import { ByteRate } from './ByteRate.ts';
 import { CircuitBreaker } from './CircuitBreaker.ts';
 import { backoffMs, errorCode, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError, type Outcome } from './outcome.ts';
-import type { UpstreamAnswer, UpstreamClient } from './UpstreamClient.ts';
+import type { ApiAnswer, NationalClient } from '../../src/client/NationalClient.ts';
 import { UpstreamLoginRefused, UpstreamNoCredentials, type UpstreamTokens } from './UpstreamTokens.ts';
 
 const LANE_ORDER = (Object.keys(LANES) as Lane[]).sort((a, b) => LANES[a].priority - LANES[b].priority);
@@ -39,7 +39,7 @@ export type EvidenceSender = (
   endpoint: EvidenceEndpoint,
   item: RelayItem,
   token: string,
-) => Promise<UpstreamAnswer>;
+) => Promise<ApiAnswer>;
 
 interface LaneState {
   /** leased heads waiting to be sent, by seq */
@@ -63,7 +63,7 @@ export interface ForwarderStatus {
 
 export class Forwarder {
   readonly #ctx: RelayContext;
-  readonly #client: UpstreamClient;
+  readonly #client: NationalClient;
   readonly #tokens: UpstreamTokens;
   readonly #cfg: EsealConfig['forward'];
   readonly #log: Logger;
@@ -82,7 +82,7 @@ export class Forwarder {
   #closed = false;
   #lastRiskLog = 0;
 
-  constructor(ctx: RelayContext, client: UpstreamClient, tokens: UpstreamTokens, sendEvidence?: EvidenceSender) {
+  constructor(ctx: RelayContext, client: NationalClient, tokens: UpstreamTokens, sendEvidence?: EvidenceSender) {
     this.#ctx = ctx;
     this.#client = client;
     this.#tokens = tokens;
@@ -204,14 +204,14 @@ export class Forwarder {
     this.#running.add(run);
   }
 
-  async #send(item: RelayItem, token: string): Promise<UpstreamAnswer> {
+  async #send(item: RelayItem, token: string): Promise<ApiAnswer> {
     const endpoint = endpointById(item.endpoint);
     if (!endpoint || endpoint.kind === 'query') throw Object.assign(new Error(`unknown endpoint ${item.endpoint}`), { code: 'ESEAL_BAD_ITEM' });
     if (endpoint.kind === 'record') return this.#client.sendRecord(endpoint as RecordEndpoint, item.record, token);
     return this.#sendEvidence(endpoint, item, token);
   }
 
-  async #sendMultipart(endpoint: EvidenceEndpoint, item: RelayItem, token: string): Promise<UpstreamAnswer> {
+  async #sendMultipart(endpoint: EvidenceEndpoint, item: RelayItem, token: string): Promise<ApiAnswer> {
     const file = item.file!;
     const blob = this.#ctx.blobs.read(file.blob);
     const stream = this.#rate ? blob.pipe(this.#rate.throttle()) : blob;

@@ -4,7 +4,7 @@
 // single-flight: a hundred queued items cause one login, not a hundred.
 import { defineError } from '../../src/errors.ts';
 import type { AccountStore } from '../auth/AccountStore.ts';
-import type { UpstreamClient } from './UpstreamClient.ts';
+import type { NationalClient } from '../../src/client/NationalClient.ts';
 
 export const UpstreamLoginRefused = defineError(
   'ESEAL_ERR_UPSTREAM_LOGIN',
@@ -37,7 +37,7 @@ export class UpstreamTokens {
   readonly #state = new Map<string, AccountLoginState>();
 
   constructor(
-    readonly client: UpstreamClient,
+    readonly client: NationalClient,
     readonly accounts: AccountStore,
   ) {}
 

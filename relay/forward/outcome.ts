@@ -5,7 +5,7 @@
 //   auth       the token was refused (HTTP 401/424, or code 1 anywhere): log in again once, retry
 //   retry      a network error or status on the retry lists, or an answer that is not an envelope
 //   reject     a definite refusal: another 4xx, or HTTP 200 with a code other than 0 and 1
-import type { UpstreamAnswer } from './UpstreamClient.ts';
+import type { ApiAnswer } from '../../src/client/NationalClient.ts';
 
 export type Outcome =
   | { kind: 'delivered' }
@@ -21,12 +21,12 @@ export interface RetryLists {
 
 const AUTH_STATUSES = new Set([401, 424]);
 
-function shown(a: UpstreamAnswer): string {
+function shown(a: ApiAnswer): string {
   const body = a.text.length > 300 ? a.text.slice(0, 297) + '…' : a.text;
   return `HTTP ${a.status} ${body.replace(/\s+/g, ' ').trim()}`;
 }
 
-export function outcomeOfAnswer(a: UpstreamAnswer, lists: RetryLists): Outcome {
+export function outcomeOfAnswer(a: ApiAnswer, lists: RetryLists): Outcome {
   const code = a.envelope?.code;
   if (a.status === 200 && code === 0) return { kind: 'delivered' };
   if (AUTH_STATUSES.has(a.status) || code === 1) {
@@ -41,7 +41,7 @@ export function outcomeOfAnswer(a: UpstreamAnswer, lists: RetryLists): Outcome {
 }
 
 /** After a fresh login the call was refused again: a 4xx then is definite, anything else retried. */
-export function outcomeAfterRelogin(a: UpstreamAnswer, lists: RetryLists): Outcome {
+export function outcomeAfterRelogin(a: ApiAnswer, lists: RetryLists): Outcome {
   const first = outcomeOfAnswer(a, lists);
   if (first.kind !== 'auth') return first;
   if (a.status >= 400 && a.status < 500 && !AUTH_STATUSES.has(a.status) && !lists.statuses.includes(a.status)) {

@@ -9,7 +9,7 @@ import type { RelayContext } from '../RelayContext.ts';
 import type { Account } from '../auth/AccountStore.ts';
 import { bearerAuth, ensureMine } from '../auth/bearer.ts';
 import { MineStatusUnknown } from '../errors.ts';
-import type { UpstreamAnswer } from '../forward/UpstreamClient.ts';
+import type { ApiAnswer } from '../../src/client/NationalClient.ts';
 
 interface Cached {
   status: string;
@@ -22,7 +22,7 @@ export async function mineStatusRoutes(app: FastifyInstance, ctx: RelayContext):
   const ttlMs = ctx.config.upstream.mineStatusCacheSeconds * 1000;
 
   /** The platform's answer, logging in again once if the token is refused. */
-  async function ask(account: Account, mineId: string): Promise<UpstreamAnswer> {
+  async function ask(account: Account, mineId: string): Promise<ApiAnswer> {
     const up = ctx.upstream!;
     const token = await up.tokens.token(account.username);
     const first = await up.client.mineStatus(mineId, token);

@@ -96,7 +96,7 @@ t.test('a definite refusal goes to dead letters with the answer; replay delivers
   relay.ctx.forwarder!.kick();
   await waitFor(() => sim.received({ endpoint: 'infoReport/truck' }).length === 1, 10_000, 'delivered after replay');
   t.same(sim.received({ endpoint: 'infoReport/truck' })[0]!.record, body);
-  t.equal(relay.ctx.queue.get(dead!.seq)!.state, 'done');
+  await waitFor(() => relay.ctx.queue.get(dead!.seq)!.state === 'done', 5000, 'acknowledged');
 });
 
 t.test('mineStatus comes from the platform, and stale from the last answer when it is down', async (t) => {

@@ -39,7 +39,7 @@ t.test('above the high-water mark videos get 507; records still come in; what is
   await sim.setFaults({ down: false });
   await waitFor(() => sim.stats().received === 2, 15_000, 'the held video and record delivered');
   t.equal(sim.received({ endpoint: 'fileOperator/personVideo' })[0]?.file?.fileName, held);
-  t.equal(relay.ctx.queue.stats().byState.done, 2);
+  await waitFor(() => relay.ctx.queue.stats().byState.done === 2, 5000, 'both acknowledged');
 });
 
 t.test('retention purges delivered items and their videos after the period, never undelivered ones', async (t) => {

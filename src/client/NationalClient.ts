@@ -1,8 +1,8 @@
-// The relay as a client of the national platform (or of the next relay up): the guide's login with
-// an SM2-encrypted password, and every data call, sent exactly as a mine would send it. Bodies
-// stream (videos straight from the blob store); nothing here decides what an answer means: that is
-// outcome.ts, by status and code, never by message text.
-import { readFileSync } from 'node:fs';
+// A client of the national API, exactly as the guide describes it: the SM2 public key, the login
+// with an SM2-encrypted password, and every data call as a mine sends it. The relay forwards with
+// it (to the national platform or the next relay up), the demo's scripted mine and the edge module
+// send with it. Bodies stream (videos from disk or the blob store); nothing here decides what an
+// answer means (the relay's forward/outcome.ts does, by status and code, never by message text).
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import {
@@ -12,11 +12,10 @@ import {
   type Envelope,
   type EvidenceEndpoint,
   type RecordEndpoint,
-} from '../../src/contract/index.ts';
-import type { EsealConfig } from '../../src/config/schema.ts';
-import { impliedEncryptOptions, parsePublicKey, sm2Encrypt } from '../../src/crypto/sm2.ts';
+} from '../contract/index.ts';
+import { impliedEncryptOptions, parsePublicKey, sm2Encrypt } from '../crypto/sm2.ts';
 
-export interface UpstreamAnswer {
+export interface ApiAnswer {
   status: number;
   /** the envelope, when the body is one */
   envelope: Envelope | undefined;
@@ -24,7 +23,7 @@ export interface UpstreamAnswer {
   text: string;
 }
 
-export interface LoginAnswer extends UpstreamAnswer {
+export interface LoginAnswer extends ApiAnswer {
   token?: string;
   expiresIn?: number;
   org?: string;
@@ -32,7 +31,7 @@ export interface LoginAnswer extends UpstreamAnswer {
 
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-async function readAnswer(res: Dispatcher.ResponseData<unknown>): Promise<UpstreamAnswer> {
+async function readAnswer(res: Dispatcher.ResponseData<unknown>): Promise<ApiAnswer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body) {
@@ -65,20 +64,40 @@ function multipartBody(partName: string, fileName: string, size: number, file: R
   return { body: Readable.from(body(), { objectMode: false }), length: head.length + size + tail.length, type: `multipart/form-data; boundary=${boundary}` };
 }
 
-export class UpstreamClient {
+export interface NationalClientOptions {
+  /** the platform's https://ip:port (or a relay's) */
+  url: string;
+  /** the Basic client of the token endpoint (the guide's pcfront:pcfront by default) */
+  client?: { id: string; secret: string };
+  /** the guide's example logs in with GET and a query string */
+  loginMethod?: 'GET' | 'POST';
+  /** SM2 ciphertext layout; hex or base64 follows the format of the platform's key */
+  cipherMode?: 'C1C3C2' | 'C1C2C3' | 'DER';
+  /** PEM of the CA (or self-signed certificate) to trust, and whether to skip the check */
+  ca?: string;
+  insecure?: boolean;
+  connectTimeoutSeconds?: number;
+  requestTimeoutSeconds?: number;
+}
+
+export class NationalClient {
   readonly base: string;
   readonly #dispatcher: Agent;
-  readonly #cfg: EsealConfig['upstream'];
+  readonly #client: { id: string; secret: string };
+  readonly #loginMethod: 'GET' | 'POST';
+  readonly #cipherMode: 'C1C3C2' | 'C1C2C3' | 'DER';
   #publicKey: string | undefined;
 
-  constructor(cfg: EsealConfig['upstream']) {
-    this.#cfg = cfg;
-    this.base = cfg.url.replace(/\/+$/, '');
-    const ca = cfg.tls.ca ? readFileSync(cfg.tls.ca, 'utf8') : undefined;
+  constructor(options: NationalClientOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.#client = options.client ?? { id: 'pcfront', secret: 'pcfront' };
+    this.#loginMethod = options.loginMethod ?? 'GET';
+    this.#cipherMode = options.cipherMode ?? 'C1C3C2';
+    const requestMs = (options.requestTimeoutSeconds ?? 120) * 1000;
     this.#dispatcher = new Agent({
-      connect: { timeout: cfg.connectTimeoutSeconds * 1000, ...(ca ? { ca } : {}), rejectUnauthorized: cfg.tls.insecure !== 'yes' },
-      headersTimeout: cfg.requestTimeoutSeconds * 1000,
-      bodyTimeout: cfg.requestTimeoutSeconds * 1000,
+      connect: { timeout: (options.connectTimeoutSeconds ?? 10) * 1000, ...(options.ca ? { ca: options.ca } : {}), rejectUnauthorized: !options.insecure },
+      headersTimeout: requestMs,
+      bodyTimeout: requestMs,
       keepAliveTimeout: 30_000,
       connections: 64,
     });
@@ -88,12 +107,12 @@ export class UpstreamClient {
     return this.#dispatcher;
   }
 
-  async #call(path: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<UpstreamAnswer> {
+  async #call(path: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<ApiAnswer> {
     const res = await request(this.base + path, { ...options, dispatcher: this.#dispatcher } as Parameters<typeof request>[1]);
     return readAnswer(res);
   }
 
-  /** GET /sm2: the upstream's public key (cached until forgetPublicKey()). Also the health probe. */
+  /** GET /sm2: the platform's public key (cached until forgetPublicKey()). Also the health probe. */
   async publicKey(): Promise<string> {
     if (this.#publicKey) return this.#publicKey;
     const a = await this.#call(AUTH_PATHS.publicKey, { method: 'GET' });
@@ -108,21 +127,21 @@ export class UpstreamClient {
     this.#publicKey = undefined;
   }
 
-  /** A cheap call that tells whether the upstream answers at all. */
+  /** A cheap call that tells whether the platform answers at all. */
   async probe(): Promise<void> {
     const a = await this.#call(AUTH_PATHS.publicKey, { method: 'GET' });
     if (a.status >= 500) throw Object.assign(new Error(`GET /sm2 answered HTTP ${a.status}`), { code: 'UPSTREAM_HTTP', status: a.status });
   }
 
-  /** The guide's login (5.2.2) with the password SM2-encrypted for the upstream's key. */
+  /** The guide's login (5.2.2) with the password SM2-encrypted for the platform's key. */
   async login(username: string, password: string): Promise<LoginAnswer> {
     const key = await this.publicKey();
     const implied = impliedEncryptOptions(key);
-    const cipher = sm2Encrypt(password, key, { ...implied, mode: this.#cfg.cipherMode });
+    const cipher = sm2Encrypt(password, key, { ...implied, mode: this.#cipherMode });
     const params = new URLSearchParams({ username, password: cipher, grant_type: 'password', scope: 'server', encrypt: 'SM2' });
-    const authorization = 'Basic ' + Buffer.from(`${this.#cfg.client.id}:${this.#cfg.client.secret}`).toString('base64');
+    const authorization = 'Basic ' + Buffer.from(`${this.#client.id}:${this.#client.secret}`).toString('base64');
     const a =
-      this.#cfg.loginMethod === 'POST'
+      this.#loginMethod === 'POST'
         ? await this.#call(AUTH_PATHS.token, {
             method: 'POST',
             headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
@@ -143,7 +162,7 @@ export class UpstreamClient {
     return a;
   }
 
-  async sendRecord(endpoint: RecordEndpoint, record: unknown, token: string): Promise<UpstreamAnswer> {
+  async sendRecord(endpoint: RecordEndpoint, record: unknown, token: string): Promise<ApiAnswer> {
     return this.#call(endpoint.path, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json;charset=UTF-8' },
@@ -151,7 +170,7 @@ export class UpstreamClient {
     });
   }
 
-  async sendEvidence(endpoint: EvidenceEndpoint, fileName: string, size: number, file: Readable, token: string): Promise<UpstreamAnswer> {
+  async sendEvidence(endpoint: EvidenceEndpoint, fileName: string, size: number, file: Readable, token: string): Promise<ApiAnswer> {
     const { body, length, type } = multipartBody(endpoint.partName, fileName, size, file);
     return this.#call(endpoint.path, {
       method: 'POST',
@@ -160,14 +179,14 @@ export class UpstreamClient {
     });
   }
 
-  async mineStatus(mineId: string, token: string): Promise<UpstreamAnswer> {
+  async mineStatus(mineId: string, token: string): Promise<ApiAnswer> {
     return this.#call(`${QUERY_ENDPOINTS.mineStatus.path}?mineId=${encodeURIComponent(mineId)}`, {
       method: 'GET',
       headers: { authorization: `Bearer ${token}` },
     });
   }
 
-  /** Whether the upstream speaks tus (another eseal relay): OPTIONS on the resumable path. */
+  /** Whether the server speaks tus (another eseal relay): OPTIONS on the resumable path. */
   async speaksTus(path: string): Promise<boolean> {
     try {
       const res = await request(this.base + path, { method: 'OPTIONS', dispatcher: this.#dispatcher, headers: { 'tus-resumable': '1.0.0' } });
