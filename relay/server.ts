@@ -8,7 +8,8 @@ import { parseListen } from '../src/config/load.ts';
 import type { Logger } from '../src/log.ts';
 import { openRelayContext, type RelayContext } from './RelayContext.ts';
 import { buildRelayApp } from './app.ts';
-import { Forwarder, type EvidenceSender } from './forward/Forwarder.ts';
+import { Forwarder } from './forward/Forwarder.ts';
+import { evidenceSender } from './forward/evidenceSender.ts';
 import { DiskWatch } from './keep/DiskWatch.ts';
 import { Retention } from './keep/Retention.ts';
 import { resolveTls } from './tls.ts';
@@ -23,12 +24,7 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
-  /** how evidence goes upstream when it is not plain multipart (tus to a relay above; tests) */
-  evidenceSender?: (ctx: RelayContext) => Promise<EvidenceSender | undefined>;
-}
-
-export async function startRelay(config: EsealConfig, log: Logger, options: StartOptions = {}): Promise<RunningRelay> {
+export async function startRelay(config: EsealConfig, log: Logger): Promise<RunningRelay> {
   const ctx = await openRelayContext(config, log);
   let app: FastifyInstance | undefined;
   let sweeper: NodeJS.Timeout | undefined;
@@ -46,8 +42,7 @@ export async function startRelay(config: EsealConfig, log: Logger, options: Star
     const shownHost = host.includes(':') ? `[${host}]` : host;
     const url = `${tls ? 'https' : 'http'}://${shownHost}:${boundPort}`;
     if (ctx.upstream) {
-      const sender = options.evidenceSender ? await options.evidenceSender(ctx) : undefined;
-      ctx.forwarder = new Forwarder(ctx, ctx.upstream.client, ctx.upstream.tokens, sender);
+      ctx.forwarder = new Forwarder(ctx, ctx.upstream.client, ctx.upstream.tokens, (multipart) => evidenceSender(ctx, multipart));
       ctx.forwarder.start();
     }
     log.info(

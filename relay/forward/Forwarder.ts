@@ -82,7 +82,8 @@ export class Forwarder {
   #closed = false;
   #lastRiskLog = 0;
 
-  constructor(ctx: RelayContext, client: NationalClient, tokens: UpstreamTokens, sendEvidence?: EvidenceSender) {
+  /** `chooseSender` may put another way of sending videos in front of plain multipart (tus to a relay above) */
+  constructor(ctx: RelayContext, client: NationalClient, tokens: UpstreamTokens, chooseSender?: (multipart: EvidenceSender) => EvidenceSender) {
     this.#ctx = ctx;
     this.#client = client;
     this.#tokens = tokens;
@@ -94,7 +95,8 @@ export class Forwarder {
       this.#lanes.set(lane, { held: new Map(), mines: [], cursor: 0, refilling: false, inFlight: 0, delivered: 0, failed: 0, dead: 0, late: 0 });
     }
     this.#inflightDb = ctx.root.openDB<number, number>({ name: 'forward-inflight' });
-    this.#sendEvidence = sendEvidence ?? ((endpoint, item, token) => this.#sendMultipart(endpoint, item, token));
+    const multipart: EvidenceSender = (endpoint, item, token) => this.#sendMultipart(endpoint, item, token);
+    this.#sendEvidence = chooseSender ? chooseSender(multipart) : multipart;
   }
 
   start(): void {

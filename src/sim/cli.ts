@@ -3,6 +3,7 @@
 import type { Command } from '../cli.ts';
 import { createSelfSignedCertificate } from '../crypto/selfSigned.ts';
 import { createLogger } from '../log.ts';
+import { demoCommand } from './demo.ts';
 import { SimOptionsInvalid } from './errors.ts';
 import { checkFaults } from './national/faults.ts';
 import { NationalSimulator } from './national/NationalSimulator.ts';
@@ -160,4 +161,5 @@ export const commands: Command[] = [
       return 0;
     },
   },
+  demoCommand,
 ];
