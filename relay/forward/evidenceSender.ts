@@ -48,7 +48,7 @@ export function evidenceSender(ctx: RelayContext, multipart: EvidenceSender): Ev
   return async (endpoint, item, token) => {
     if (!speaksTus && Date.now() - checkedAt > RECHECK_MS) {
       checkedAt = Date.now();
-      speaksTus = await client.speaksTus(TUS_PATH);
+      speaksTus = await client.speaksTus(TUS_PATH, token);
       if (speaksTus) log.info({ upstream: client.base }, 'the upstream is an eseal relay: videos go by tus and resume at the byte offset');
     }
     return speaksTus ? viaTus(endpoint, item, token) : multipart(endpoint, item, token);

@@ -187,9 +187,10 @@ export class NationalClient {
   }
 
   /** Whether the server speaks tus (another eseal relay): OPTIONS on the resumable path. */
-  async speaksTus(path: string): Promise<boolean> {
+  async speaksTus(path: string, token?: string): Promise<boolean> {
     try {
-      const res = await request(this.base + path, { method: 'OPTIONS', dispatcher: this.#dispatcher, headers: { 'tus-resumable': '1.0.0' } });
+      const headers: Record<string, string> = { 'tus-resumable': '1.0.0', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+      const res = await request(this.base + path, { method: 'OPTIONS', dispatcher: this.#dispatcher, headers });
       await res.body.dump();
       return res.statusCode < 300 && typeof res.headers['tus-version'] === 'string';
     } catch {
