@@ -194,14 +194,22 @@ export class Forwarder {
 
   #dispatch(lane: Lane, state: LaneState, item: QueueItem<RelayItem>): void {
     state.inFlight++;
+    let released = false;
+    // The slot is a call upstream: it is free once the upstream has answered, before the answer is
+    // recorded (the key's next item stays held back by the queue until that record is written).
+    const release = () => {
+      if (released) return;
+      released = true;
+      state.inFlight--;
+      this.kick();
+    };
     void this.#inflightDb.put(item.seq, Date.now()).catch(() => {});
-    const run = this.#deliver(lane, state, item)
+    const run = this.#deliver(lane, state, item, release)
       .catch((err: unknown) => this.#log.error({ err, seq: item.seq }, 'forwarding an item failed unexpectedly'))
       .finally(() => {
-        state.inFlight--;
+        release();
         this.#running.delete(run);
         void this.#inflightDb.remove(item.seq).catch(() => {});
-        this.kick();
       });
     this.#running.add(run);
   }
@@ -246,8 +254,9 @@ export class Forwarder {
     }
   }
 
-  async #deliver(lane: Lane, state: LaneState, item: QueueItem<RelayItem>): Promise<void> {
+  async #deliver(lane: Lane, state: LaneState, item: QueueItem<RelayItem>, release: () => void): Promise<void> {
     const outcome = await this.#attempt(item.payload);
+    release();
     const queue = this.#ctx.queue;
     const m = this.#ctx.metrics;
     const endpoint = item.payload.endpoint;

@@ -140,7 +140,7 @@ export const DEFAULT_CONFIG: EsealConfig = {
     mineStatusCacheSeconds: 600,
   },
   forward: {
-    concurrency: { status: 8, record: 8, evidence: 4 },
+    concurrency: { status: 8, record: 32, evidence: 4 },
     bandwidthBytesPerSecond: 0,
     retry: {
       baseSeconds: 1,

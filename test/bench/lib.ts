@@ -11,8 +11,10 @@
 //   ESEAL_BENCH_UPLOADERS      concurrent uploaders per level, comma-separated (1,4)
 //   ESEAL_BENCH_LOG_LEVEL      the relay child's log level (warn; info logs a line per request)
 //   ESEAL_BENCH_CPU_PROF       a directory: run the relay child with --cpu-prof (profiles land in
-//                              <dir>/records and <dir>/video) and print its top self-time functions
+//                              <dir>/records, <dir>/video and <dir>/forward) and print its top
+//                              self-time functions
 //   ESEAL_BENCH_RESULT_FILE    set by run.ts: where a benchmark writes its figures as JSON
+//   ESEAL_BENCH_FWD_*          the forwarding benchmark's own knobs: see the top of forward.ts
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,12 +93,15 @@ export function printTable(title: string | undefined, header: string[], rows: st
   for (const r of rows) console.log(line(r));
 }
 
-/** The line every benchmark output starts with: the machine, and that client and server share it. */
-export function machineLine(): string {
+/**
+ * The line every benchmark output starts with: the machine, and that client and server share it.
+ * `sharing` names what runs on it together (by default the relay child and the load generator).
+ */
+export function machineLine(sharing = 'the relay child process and the load generator'): string {
   const model = cpus()[0]?.model?.trim() ?? 'unknown CPU';
   return (
     `machine: nproc ${availableParallelism()} (${model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}; ` +
-    `the relay child process and the load generator run on the same machine and share these ${availableParallelism()} cores`
+    `${sharing} run on the same machine and share these ${availableParallelism()} cores`
   );
 }
 
@@ -264,23 +269,33 @@ export interface RelayChild {
   stop(): Promise<void>;
 }
 
+export interface RelayChildOptions {
+  logLevel?: string;
+  cpuProfDir?: string;
+  /** more arguments after `start`, e.g. ['--config', file] */
+  args?: string[];
+  /** more environment variables, e.g. { ESEAL_UPSTREAM_URL: … } (the data dir, listen address, TLS and log level stay the benchmark's) */
+  env?: Record<string, string>;
+}
+
 /**
  * Starts the relay as an operator does (`node --import tsx src/bin.ts start`) on plain HTTP on a
  * loopback port picked here, and waits until /healthz answers. The log level is warn by default:
  * at info the relay writes one JSON line per request, which is a cost of its own (measured apart
  * with ESEAL_BENCH_LOG_LEVEL=info), so the URL is not read from the "relay listening" line.
  */
-export async function startRelayChild(dataDir: string, options: { logLevel?: string; cpuProfDir?: string } = {}): Promise<RelayChild> {
+export async function startRelayChild(dataDir: string, options: RelayChildOptions = {}): Promise<RelayChild> {
   const logLevel = options.logLevel ?? process.env['ESEAL_BENCH_LOG_LEVEL'] ?? 'warn';
   const cpuProfDir = options.cpuProfDir ?? process.env['ESEAL_BENCH_CPU_PROF'];
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const nodeArgs = ['--import', 'tsx'];
   if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`);
-  const child = spawn(process.execPath, [...nodeArgs, 'src/bin.ts', 'start'], {
+  const child = spawn(process.execPath, [...nodeArgs, 'src/bin.ts', 'start', ...(options.args ?? [])], {
     cwd: ROOT,
     env: {
       ...process.env,
+      ...options.env,
       ESEAL_DATA_DIR: dataDir,
       ESEAL_RELAY_LISTEN: `127.0.0.1:${port}`,
       ESEAL_RELAY_TLS: 'off',

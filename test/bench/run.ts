@@ -4,8 +4,8 @@
 // the figures, and 1 only when a benchmark could not run at all.
 //
 //   npm run bench                      all benchmarks
-//   npm run bench -- records           only those named (records, video)
-//   ESEAL_BENCH_SECONDS=10 npm run bench     (knobs: see test/bench/lib.ts)
+//   npm run bench -- records           only those named (records, video, forward)
+//   ESEAL_BENCH_SECONDS=10 npm run bench     (knobs: see test/bench/lib.ts; forward's own: test/bench/forward.ts)
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { ROOT, guardChild, machineLine, makeTempDir, nowMs, printSummary, readFi
 const BENCHMARKS = [
   { name: 'records', script: 'test/bench/records.ts' },
   { name: 'video', script: 'test/bench/video.ts' },
+  { name: 'forward', script: 'test/bench/forward.ts' },
 ];
 
 function runScript(script: string, resultFile: string): Promise<number | string> {
@@ -38,7 +39,10 @@ async function main(): Promise<number> {
   }
   const selected = wanted.length ? BENCHMARKS.filter((b) => wanted.includes(b.name)) : BENCHMARKS;
   console.log(`eseal-relay benchmarks: ${selected.map((b) => b.name).join(', ')}`);
-  console.log(machineLine());
+  const sharing = selected.some((b) => b.name === 'forward')
+    ? 'the relay child process, the load generator and (forward) the national-platform simulator'
+    : undefined;
+  console.log(machineLine(sharing));
   const results = await makeTempDir('eseal-bench-results-');
   const figures: Figure[] = [];
   const failed: string[] = [];
@@ -53,7 +57,7 @@ async function main(): Promise<number> {
     }
     figures.push(...got.figures.map((f) => ({ ...f, figure: `${b.name}: ${f.figure}` })));
   }
-  console.log(`\n${machineLine()}`);
+  console.log(`\n${machineLine(sharing)}`);
   printSummary(`summary of all benchmarks (${((nowMs() - t0) / 1000).toFixed(0)} s)`, figures);
   const below = figures.filter((f) => f.pass === false).length;
   const passed = figures.filter((f) => f.pass === true).length;
