@@ -210,6 +210,7 @@ export class Forwarder {
         release();
         this.#running.delete(run);
         void this.#inflightDb.remove(item.seq).catch(() => {});
+        this.kick(); // the key's next item can be leased now that this one is recorded
       });
     this.#running.add(run);
   }

@@ -49,7 +49,7 @@
 //   ESEAL_BENCH_FWD_VIDEO_BYTES      bytes per video (1000000): an ffmpeg H.264 clip padded with random bytes
 //   ESEAL_BENCH_FWD_BANDWIDTH        the simulator's cap in bytes/s during the drain (20000000)
 //   ESEAL_BENCH_FWD_EVIDENCE         the relay's forward.concurrency.evidence, and the baseline's video senders (4)
-//   ESEAL_BENCH_FWD_RECORD_LANE      the relay's forward.concurrency.record, and the baseline's record senders (8)
+//   ESEAL_BENCH_FWD_RECORD_LANE      the relay's forward.concurrency.record, and the baseline's record senders (the relay's default)
 //   ESEAL_BENCH_FWD_MINES            mines the backlog comes from, two cameras each (10: 20 queue keys per kind)
 //   ESEAL_BENCH_FWD_LATENCY_RECORDS  records per path and level in the latency measurement (4000)
 //   ESEAL_BENCH_FWD_SENDERS          concurrent senders per level, comma-separated (1,16)
@@ -64,6 +64,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { NationalClient, type ApiAnswer } from '../../src/client/NationalClient.ts';
 import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatEvidenceFileName, formatJsonTime } from '../../src/contract/index.ts';
+import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
 import { NationalSimulator, type ReceivedItem, type SimLogger } from '../../src/sim/national/index.ts';
 import { makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
@@ -670,7 +671,7 @@ async function main(): Promise<void> {
   const videoBytes = envNumber('ESEAL_BENCH_FWD_VIDEO_BYTES', 1_000_000);
   const cap = envNumber('ESEAL_BENCH_FWD_BANDWIDTH', 20_000_000);
   const evidenceLane = envNumber('ESEAL_BENCH_FWD_EVIDENCE', 4);
-  const recordLane = envNumber('ESEAL_BENCH_FWD_RECORD_LANE', 8);
+  const recordLane = envNumber('ESEAL_BENCH_FWD_RECORD_LANE', DEFAULT_CONFIG.forward.concurrency.record);
   const only = process.env['ESEAL_BENCH_FWD_ONLY'] ?? '';
   if (!['', 'latency', 'drain'].includes(only)) throw new Error(`ESEAL_BENCH_FWD_ONLY: latency or drain, got ${JSON.stringify(only)}`);
   const mines = envNumber('ESEAL_BENCH_FWD_MINES', 10);
