@@ -138,7 +138,8 @@ export class Sm3Job {
     if (this.#error) throw this.#error;
     p.queued++;
     const whole = block.byteOffset === 0 && block.byteLength === block.buffer.byteLength && block.buffer instanceof ArrayBuffer;
-    const own = (whole ? block.buffer : block.slice().buffer) as ArrayBuffer;
+    // (a Buffer's slice() is a view, not a copy: copy exactly the block's bytes into their own memory)
+    const own = (whole ? block.buffer : new Uint8Array(block).buffer) as ArrayBuffer;
     this.#worker!.post({ job: this.#job, op: 'update', data: own }, [own]);
   }
 

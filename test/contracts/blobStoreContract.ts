@@ -89,6 +89,17 @@ export async function blobStoreContract(t: Test, name: string, factory: BlobStor
       t.strictSame(await staged.commit(), ref, 'a second commit() answers the same');
     });
 
+    t.test('the id is the SM3 of the bytes at every size around internal block edges', async (t) => {
+      const { store } = await fixture(t, factory);
+      const MiB = 1024 * 1024;
+      for (const size of [MiB - 1, MiB, MiB + 1, MiB + MiB / 2, 3 * MiB - 7]) {
+        const bytes = randomBytes(size);
+        const staged = await store.stage(chunked(bytes, 65_536 + 13), { maxBytes: 10 * MiB });
+        t.equal(staged.id, sm3(bytes), `${size} bytes`);
+        await staged.discard();
+      }
+    });
+
     t.test('empty content and the size limit: exactly max passes, max+1 fails leaving nothing', async (t) => {
       const { store, harness } = await fixture(t, factory);
       const empty = await store.stage(Readable.from([]), { maxBytes: 0 });

@@ -23,6 +23,21 @@ t.test('the same digest as hashing inline, for every size around the block edges
   }
 });
 
+t.test('blocks that are views into larger buffers (as the blob store hands them over)', async (t) => {
+  for (const size of [BLOCK + 1, BLOCK + BLOCK / 2, 3 * BLOCK - 7]) {
+    const data = randomBytes(size);
+    const job = new Sm3Job();
+    const big = Buffer.allocUnsafeSlow(BLOCK);
+    for (let at = 0; at < size; at += BLOCK) {
+      // a full block is a whole buffer (transferred); the last one a view of a bigger buffer
+      const n = Math.min(BLOCK, size - at);
+      const block = n === BLOCK ? Buffer.from(data.subarray(at, at + n)) : (data.copy(big, 0, at, at + n), big.subarray(0, n));
+      await job.update(block, BLOCK);
+    }
+    t.equal(await job.digest(), createHash('sm3').update(data).digest('hex'), `${size} bytes`);
+  }
+});
+
 t.test('many jobs at once keep their own state', async (t) => {
   const inputs = Array.from({ length: 12 }, (_, i) => randomBytes(3 * BLOCK + i * 1000));
   const digests = await Promise.all(inputs.map(offloaded));
