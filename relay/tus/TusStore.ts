@@ -9,7 +9,7 @@
 // crash) are cut off by the next append. A file without a live record (a crash between the two
 // steps) is removed by removeOrphans().
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Hash } from 'node:crypto';
@@ -213,7 +213,7 @@ export class TusStore {
   }
 }
 
-async function writeAll(handle: import('node:fs/promises').FileHandle, data: Buffer, position: number): Promise<void> {
+async function writeAll(handle: FileHandle, data: Buffer, position: number): Promise<void> {
   let done = 0;
   while (done < data.length) {
     const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);

@@ -109,7 +109,10 @@ export class TusUploads {
   takePatchSlot(account: Account): () => void {
     const mine = this.#patchesByAccount.get(account.username) ?? 0;
     if (this.#patches >= this.#maxPatches || mine >= this.#maxPatchesPerAccount) {
-      const who = this.#patches >= this.#maxPatches ? `${this.#patches} chunks are being received` : `account ${account.username} is sending ${mine} chunks at once`;
+      const who =
+        this.#patches >= this.#maxPatches
+          ? `${this.#patches} resumable-upload chunks are being received (the limit)`
+          : `account ${account.username} is sending ${mine} chunks at once (the limit)`;
       throw UploadBusy(`relay busy: ${who}; retry in 5 s (HEAD the upload first; nothing of this chunk was stored)`);
     }
     this.#patches++;

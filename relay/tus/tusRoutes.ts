@@ -57,7 +57,7 @@ export async function tusRoutes(app: FastifyInstance, ctx: RelayContext, options
   // The chunk stays a stream (request.raw), read and written piece by piece, never buffered whole.
   app.addContentTypeParser(OFFSET_OCTET_STREAM, (_request, _payload, done) => done(null, undefined));
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', async (_request, reply) => {
     reply.header('Tus-Resumable', TUS_VERSION);
   });
   app.addHook('onRequest', bearerAuth(ctx));
