@@ -11,17 +11,31 @@ import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, tempDir } from '../helpers/relay.ts';
 
 const CYCLES = 4;
+/** records sent per start at most: a backlog the final start drains in a few seconds (each camera is one FIFO) */
+const PER_CYCLE = 600;
 /** sum of the lanes' concurrency in the config below: the most that can be in flight at a kill */
 const IN_FLIGHT = 4 + 4 + 2;
 
+const children = new Set<ChildProcess>();
+t.teardown(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+/** the relay's log lines of the last start, shown when a wait fails */
+let lastLog: string[] = [];
+
 function startChild(dataDir: string, configFile: string, upstream: string): Promise<{ child: ChildProcess; url: string }> {
+  lastLog = [];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'start', '--config', configFile], {
     env: { ...process.env, ESEAL_DATA_DIR: dataDir, ESEAL_RELAY_LISTEN: '127.0.0.1:0', ESEAL_RELAY_TLS: 'off', ESEAL_LOG_LEVEL: 'info', ESEAL_UPSTREAM_URL: upstream },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('relay did not start in 20 s')), 20_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      lastLog.push(line);
+      if (lastLog.length > 200) lastLog.shift();
       if (line.includes('"relay listening"')) {
         clearTimeout(timer);
         resolve({ child, url: (JSON.parse(line) as { url: string }).url });
@@ -50,19 +64,26 @@ t.test('SIGKILL while forwarding loses nothing upstream', async (t) => {
     if (cycle === CYCLES) {
       // the last start only drains what is left
       const upstreamKeys = () => new Set(sim.received().map((r) => `${r.record?.['inWellNumber']}/${r.record?.['time']}`));
-      await waitFor(() => {
+      try {
+        await waitFor(() => {
+          const got = upstreamKeys();
+          return acked.every((k) => got.has(k));
+        }, 60_000, 'every acknowledged record upstream');
+      } catch (err) {
         const got = upstreamKeys();
-        return acked.every((k) => got.has(k));
-      }, 30_000, 'every acknowledged record upstream');
+        t.comment(`missing ${acked.filter((k) => !got.has(k)).length} of ${acked.length}; the relay's last log lines:\n${lastLog.slice(-30).join('\n')}`);
+        throw err;
+      }
       child.kill('SIGTERM');
       await exited;
       break;
     }
     let alive = true;
+    const limit = counter + PER_CYCLE;
     const sender = async () => {
-      while (alive) {
+      while (alive && counter < limit) {
         const n = ++counter;
-        const body = { mineId: MINE, cameraId: String(10 + (n % 4)), aiTypeCode: '01', inWellNumber: String(n % 10000).padStart(4, '0'), time: formatJsonTime(Date.now() - n * 1000) };
+        const body = { mineId: MINE, cameraId: String(10 + (n % 8)), aiTypeCode: '01', inWellNumber: String(n % 10000).padStart(4, '0'), time: formatJsonTime(Date.now() - n * 1000) };
         try {
           const a = await mine.record(RECORD_ENDPOINTS.person, body);
           if (a.status === 200 && a.body.code === 0) acked.push(`${body.inWellNumber}/${body.time}`);
