@@ -1,10 +1,11 @@
 // Everything a running relay holds, opened in one place and closed in reverse order. The data dir
 // layout:
-//   <dataDir>/db/            LMDB: queue, accounts, tokens, mines, evidence names
+//   <dataDir>/db/            LMDB: queue, accounts, tokens, mines, evidence names, tus uploads
 //   <dataDir>/blobs/         evidence videos, content-addressed by SM3
 //   <dataDir>/sm2.key …      the SM2 key ring (0600), secret.key (SM4, 0600)
 //   <dataDir>/admin.token    bearer token for /metrics and the admin API (0600)
 //   <dataDir>/tls/           the self-signed certificate when relay.tls.mode is auto
+//   <dataDir>/tus/           resumable uploads in progress (records in LMDB: tus-uploads)
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

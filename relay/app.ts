@@ -21,6 +21,7 @@ import { AuthTokenInvalid, MethodNotAllowed, NotFound, UploadPart } from './erro
 import { evidenceRoutes } from './routes/evidenceRoutes.ts';
 import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
 import { opsRoutes } from './routes/opsRoutes.ts';
+import { adminRoutes } from './admin/adminRoutes.ts';
 import { recordRoutes } from './routes/recordRoutes.ts';
 import { tusRoutes } from './tus/tusRoutes.ts';
 
@@ -156,6 +157,7 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   });
 
   await app.register((scope) => opsRoutes(scope, ctx));
+  await app.register((scope) => adminRoutes(scope, ctx));
   await app.register((scope) => authRoutes(scope, ctx));
   await app.register((scope) => recordRoutes(scope, ctx));
   await app.register((scope) => evidenceRoutes(scope, ctx));

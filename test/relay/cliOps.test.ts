@@ -1,4 +1,5 @@
 import t from 'tap';
+import { request } from 'undici';
 import { main, type CommandIO } from '../../src/cli.ts';
 import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
 import { forwardingSetup, waitFor } from '../helpers/forwarding.ts';
@@ -38,6 +39,21 @@ t.test('eseal status and eseal queue on a relay whose upstream refuses and then 
   t.ok(seq);
   const show = await run(['queue', 'show', seq!]);
   t.same(JSON.parse(show.out).payload.record, truck);
+
+  // the same through the admin API
+  const admin = (path: string, method = 'GET') =>
+    request(relay.url + path, { method: method as 'GET', headers: { authorization: `Bearer ${relay.ctx.adminToken}` } }).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as any }));
+  const listed = await admin('/admin/queue?state=dead');
+  t.equal(listed.status, 200);
+  t.same(listed.body.data.items.map((i: { seq: number }) => i.seq), [Number(seq)]);
+  t.match(listed.body.data.items[0].deadReason, /truck gate not registered/);
+  t.equal((await admin(`/admin/queue/${seq}`)).body.data.payload.endpoint, 'infoReport/truck');
+  t.equal((await admin('/admin/queue/abc')).status, 400);
+  t.equal((await admin('/admin/queue/999999')).status, 404);
+  t.equal((await admin('/admin/queue?state=lost')).status, 400);
+  const anon = await request(relay.url + '/admin/queue');
+  t.equal(anon.statusCode, 401);
+  await anon.body.dump();
 
   // the platform goes down: status says so
   await sim.setFaults({ down: true, reject: null });
