@@ -1,11 +1,9 @@
 // kill -9 at random moments while mines upload records and videos: everything the relay answered
 // "success" for must be there after a restart, byte for byte.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatEvidenceFileName, formatJsonTime } from '../../src/contract/index.ts';
 import { sm3Hex } from '../../src/crypto/sm3.ts';
 import { FsBlobStore } from '../../src/store/fs/FsBlobStore.ts';
@@ -15,27 +13,10 @@ import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import { box, makeVideo } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, tempDir, testConfig } from '../helpers/relay.ts';
+import { startRelayChild } from '../helpers/relayChild.ts';
 
 const CYCLES = 5;
 const PW = 'pw-crash';
-
-function startChild(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'start'], {
-    env: { ...process.env, ESEAL_DATA_DIR: dataDir, ESEAL_RELAY_LISTEN: '127.0.0.1:0', ESEAL_RELAY_TLS: 'off', ESEAL_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('relay did not start in 20 s')), 20_000);
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      if (line.includes('"relay listening"')) {
-        clearTimeout(timer);
-        resolve({ child, url: (JSON.parse(line) as { url: string }).url });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`relay exited early with ${code}`)));
-  });
-}
 
 t.test('SIGKILL never loses an item answered success', async (t) => {
   const dataDir = await tempDir(t);
@@ -52,8 +33,7 @@ t.test('SIGKILL never loses an item answered success', async (t) => {
   let kills = 0;
 
   for (let cycle = 0; cycle < CYCLES; cycle++) {
-    const { child, url } = await startChild(dataDir);
-    const exited = new Promise((r) => child.once('exit', r));
+    const { child, url, exited } = await startRelayChild(t, { dataDir });
     const mine = new GuideMine(url, 'crash', PW);
     t.equal((await mine.login()).status, 200, `cycle ${cycle}: logged in`);
     let alive = true;

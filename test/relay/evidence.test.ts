@@ -1,38 +1,16 @@
 import t from 'tap';
 import { createReadStream } from 'node:fs';
-import { copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { EVIDENCE_ENDPOINTS, formatEvidenceFileName, type EvidenceEndpoint } from '../../src/contract/index.ts';
+import { EVIDENCE_ENDPOINTS } from '../../src/contract/index.ts';
 import { sm3Hex } from '../../src/crypto/sm3.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
-import { MINE, OTHER_MINE, relayWithMine, tempDir, type TestRelay } from '../helpers/relay.ts';
-
-function nameFor(endpoint: EvidenceEndpoint, mineId = MINE, at = Date.now()): string {
-  const camera = { personVideo: '20', truckVideo: '30', beltVideo: '10', dispatchingRoomVideo: '40', cameraCoverVideo: '10' }[endpoint.partName] ?? '10';
-  return formatEvidenceFileName(endpoint.fileForm, { mineId, cameraId: camera, aiTypeCode: endpoint.aiTypes[0]!, count: '0002', beltStatus: '0001', time: at });
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+import { MINE, OTHER_MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
+import { blobFiles, evidenceName, readAll } from '../helpers/evidence.ts';
 
 /** Files in the blob store (committed and temporary). */
-async function blobFiles(relay: TestRelay): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string) {
-    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await walk(join(dir, e.name));
-      else out.push(join(dir, e.name));
-    }
-  }
-  await walk(join(relay.dataDir, 'blobs'));
-  return out;
-}
-
 t.test('all five evidence uploads succeed; bytes, names and facts are kept', async (t) => {
   const dir = await tempDir(t);
   const video = await makeMp4Fixture(dir, 'h264', 2);
@@ -40,7 +18,7 @@ t.test('all five evidence uploads succeed; bytes, names and facts are kept', asy
   const { relay, mine } = await relayWithMine(t);
   const names: string[] = [];
   for (const endpoint of Object.values(EVIDENCE_ENDPOINTS)) {
-    const name = nameFor(endpoint);
+    const name = evidenceName(endpoint, MINE);
     names.push(name);
     const a = await mine.upload(endpoint, video, { fileName: name });
     t.equal(a.status, 200, endpoint.id);
@@ -60,7 +38,7 @@ t.test('all five evidence uploads succeed; bytes, names and facts are kept', asy
     t.same(p.flags, []);
     t.same(await readAll(relay.ctx.blobs.read(p.file!.blob)), bytes, 'the stored bytes are the sent bytes');
   }
-  t.equal((await blobFiles(relay)).length, 1, 'one content-addressed copy of identical bytes');
+  t.equal((await blobFiles(relay.dataDir)).length, 1, 'one content-addressed copy of identical bytes');
 });
 
 t.test('size limit: exactly 10 MiB passes, one byte more is 413 and leaves nothing', async (t) => {
@@ -72,15 +50,15 @@ t.test('size limit: exactly 10 MiB passes, one byte more is 413 and leaves nothi
   await padMp4ToSize(video, over, 10 * 1024 * 1024 + 1);
   const { relay, mine } = await relayWithMine(t);
   const e = EVIDENCE_ENDPOINTS.personVideo;
-  const ok = await mine.upload(e, exact, { fileName: nameFor(e) });
+  const ok = await mine.upload(e, exact, { fileName: evidenceName(e, MINE) });
   t.equal(ok.status, 200);
   t.equal((relay.ctx.queue.range()[0]!.payload as RelayItem).file!.size, 10 * 1024 * 1024);
-  const tooBig = await mine.upload(e, over, { fileName: nameFor(e, MINE, Date.now() - 1000) });
+  const tooBig = await mine.upload(e, over, { fileName: evidenceName(e, MINE, Date.now() - 1000) });
   t.equal(tooBig.status, 413);
   t.equal(tooBig.body.code, 1);
   t.match(tooBig.body.msg, /^personVideo: larger than 10485760 bytes/);
   t.equal(relay.ctx.queue.range().length, 1);
-  t.equal((await blobFiles(relay)).length, 1, 'no temp file, no second blob');
+  t.equal((await blobFiles(relay.dataDir)).length, 1, 'no temp file, no second blob');
 });
 
 t.test('what is not an H.264 MP4 is refused naming what it is', async (t) => {
@@ -96,12 +74,12 @@ t.test('what is not an H.264 MP4 is refused naming what it is', async (t) => {
   await writeFile(text, 'this is not a video\n');
   cases.push([text, /^truckVideo: /]);
   for (const [path, re] of cases) {
-    const a = await mine.upload(e, path, { fileName: nameFor(e) });
+    const a = await mine.upload(e, path, { fileName: evidenceName(e, MINE) });
     t.equal(a.status, 400, path);
     t.match(a.body.msg, re);
   }
   t.equal(relay.ctx.queue.range().length, 0);
-  t.equal((await blobFiles(relay)).length, 0, 'nothing left behind');
+  t.equal((await blobFiles(relay.dataDir)).length, 0, 'nothing left behind');
 });
 
 t.test('multipart mistakes', async (t) => {
@@ -109,13 +87,13 @@ t.test('multipart mistakes', async (t) => {
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const { relay, mine } = await relayWithMine(t);
   const e = EVIDENCE_ENDPOINTS.cameraCoverVideo;
-  const wrongPart = await mine.upload(e, video, { fileName: nameFor(e), partName: 'file' });
+  const wrongPart = await mine.upload(e, video, { fileName: evidenceName(e, MINE), partName: 'file' });
   t.equal(wrongPart.status, 400);
   t.match(wrongPart.body.msg, /^cameraCoverVideo: the file part must be named "cameraCoverVideo" .* got "file"/);
   const badName = await mine.upload(e, video, { fileName: 'video.mp4' });
   t.equal(badName.status, 400);
   t.match(badName.body.msg, /^cameraCoverVideo filename: must be 30 digits/);
-  const otherMine = await mine.upload(e, video, { fileName: nameFor(e, OTHER_MINE) });
+  const otherMine = await mine.upload(e, video, { fileName: evidenceName(e, OTHER_MINE) });
   t.equal(otherMine.status, 403);
   t.match(otherMine.body.msg, /140421009999 is not a mine of account mine001/);
   const json = await mine.record({ ...(e as unknown as Parameters<typeof mine.record>[0]), path: e.path }, { mineId: MINE });
@@ -127,7 +105,7 @@ t.test('multipart mistakes', async (t) => {
   t.equal(noFile.status, 400);
   t.match(((await noFile.json()) as { msg: string }).msg, /^cameraCoverVideo: missing/);
   t.equal(relay.ctx.queue.range().length, 0);
-  t.equal((await blobFiles(relay)).length, 0);
+  t.equal((await blobFiles(relay.dataDir)).length, 0);
 });
 
 t.test('idempotent re-sends; same name with other bytes is a new, flagged item', async (t) => {
@@ -136,7 +114,7 @@ t.test('idempotent re-sends; same name with other bytes is a new, flagged item',
   const b = await makeVideo(dir, { seconds: 1, width: 160, height: 120 });
   const { relay, mine } = await relayWithMine(t);
   const e = EVIDENCE_ENDPOINTS.beltVideo;
-  const name = nameFor(e);
+  const name = evidenceName(e, MINE);
   t.equal((await mine.upload(e, a, { fileName: name })).status, 200);
   t.equal((await mine.upload(e, a, { fileName: name })).status, 200);
   t.equal(relay.ctx.queue.range().length, 1, 'same name, same bytes: one item');
@@ -145,7 +123,7 @@ t.test('idempotent re-sends; same name with other bytes is a new, flagged item',
   t.equal(items.length, 2);
   t.match(items[1]!.flags, [/^file\.sameNameDifferentBytes/]);
   // a lower-case extension and an odd content type are accepted and flagged
-  const lower = await mine.upload(e, a, { fileName: nameFor(e, MINE, Date.now() - 5000).replace('.MP4', '.mp4'), contentType: 'application/octet-stream' });
+  const lower = await mine.upload(e, a, { fileName: evidenceName(e, MINE, Date.now() - 5000).replace('.MP4', '.mp4'), contentType: 'application/octet-stream' });
   t.equal(lower.status, 200);
   const last = relay.ctx.queue.range().at(-1)!.payload as RelayItem;
   t.same(last.flags.sort(), ['file.contentType:application/octet-stream', 'fileName.extensionCase']);
@@ -160,7 +138,7 @@ t.test('a connection broken mid-upload leaves nothing behind', async (t) => {
   const url = new URL(relay.url);
   for (const cut of [0.1, 0.5, 0.95]) {
     const boundary = '----eseal' + Math.random().toString(16).slice(2);
-    const head = `--${boundary}\r\nContent-Disposition: form-data; name="personVideo"; filename="${nameFor(e)}"\r\nContent-Type: application/mp4\r\n\r\n`;
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="personVideo"; filename="${evidenceName(e, MINE)}"\r\nContent-Type: application/mp4\r\n\r\n`;
     const tail = `\r\n--${boundary}--\r\n`;
     const total = Buffer.byteLength(head) + size + Buffer.byteLength(tail);
     await new Promise<void>((resolve) => {
@@ -187,11 +165,11 @@ t.test('a connection broken mid-upload leaves nothing behind', async (t) => {
     });
   }
   // give the server a moment to notice the resets and clean up
-  for (let i = 0; i < 50 && (await blobFiles(relay)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 50 && (await blobFiles(relay.dataDir)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(relay.ctx.queue.range().length, 0, 'no item');
-  t.same(await blobFiles(relay), [], 'no blob, no temp file');
+  t.same(await blobFiles(relay.dataDir), [], 'no blob, no temp file');
   // and the relay still works
   const copy = join(dir, 'copy.mp4');
   await copyFile(video, copy);
-  t.equal((await mine.upload(e, copy, { fileName: nameFor(e) })).status, 200);
+  t.equal((await mine.upload(e, copy, { fileName: evidenceName(e, MINE) })).status, 200);
 });

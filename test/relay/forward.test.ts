@@ -1,12 +1,13 @@
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
-import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatEvidenceFileName, formatJsonTime, type EvidenceEndpoint, type RecordEndpoint } from '../../src/contract/index.ts';
+import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatJsonTime, type RecordEndpoint } from '../../src/contract/index.ts';
 import { sm3Hex } from '../../src/crypto/sm3.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import { NATIONAL_PW, NATIONAL_USER, forwardingSetup, waitFor } from '../helpers/forwarding.ts';
 import { makeVideo } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, startTestRelay, tempDir } from '../helpers/relay.ts';
+import { evidenceName } from '../helpers/evidence.ts';
 
 function records(): [RecordEndpoint, Record<string, unknown>][] {
   const time = formatJsonTime();
@@ -21,11 +22,6 @@ function records(): [RecordEndpoint, Record<string, unknown>][] {
   ];
 }
 
-function nameFor(e: EvidenceEndpoint, at = Date.now()): string {
-  const camera = { personVideo: '20', truckVideo: '30', beltVideo: '10', dispatchingRoomVideo: '40', cameraCoverVideo: '10' }[e.partName] ?? '10';
-  return formatEvidenceFileName(e.fileForm, { mineId: MINE, cameraId: camera, aiTypeCode: e.aiTypes[0]!, count: '0002', beltStatus: '0001', time: at });
-}
-
 t.test('all twelve data calls reach the national platform field for field and byte for byte', async (t) => {
   const dir = await tempDir(t);
   const video = await makeVideo(dir, { seconds: 1 });
@@ -36,7 +32,7 @@ t.test('all twelve data calls reach the national platform field for field and by
   for (const [e, body] of sent) t.equal((await mine.record(e, body)).status, 200, e.id);
   const names = new Map<string, string>();
   for (const e of Object.values(EVIDENCE_ENDPOINTS)) {
-    const name = nameFor(e);
+    const name = evidenceName(e, MINE);
     names.set(e.id, name);
     t.equal((await mine.upload(e, video, { fileName: name })).status, 200, e.id);
   }

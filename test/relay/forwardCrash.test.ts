@@ -1,49 +1,19 @@
 // kill -9 at random moments while the relay forwards: nothing it answered success for is missing
 // upstream, and what arrives twice stays within what was in flight at each kill (at least once).
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
 import { NATIONAL_PW, NATIONAL_USER, startSim, waitFor } from '../helpers/forwarding.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, tempDir } from '../helpers/relay.ts';
+import { startRelayChild } from '../helpers/relayChild.ts';
 
 const CYCLES = 4;
 /** records sent per start at most: a backlog the final start drains in a few seconds (each camera is one FIFO) */
 const PER_CYCLE = 600;
 /** sum of the lanes' concurrency in the config below: the most that can be in flight at a kill */
 const IN_FLIGHT = 4 + 4 + 2;
-
-const children = new Set<ChildProcess>();
-t.teardown(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
-/** the relay's log lines of the last start, shown when a wait fails */
-let lastLog: string[] = [];
-
-function startChild(dataDir: string, configFile: string, upstream: string): Promise<{ child: ChildProcess; url: string }> {
-  lastLog = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'start', '--config', configFile], {
-    env: { ...process.env, ESEAL_DATA_DIR: dataDir, ESEAL_RELAY_LISTEN: '127.0.0.1:0', ESEAL_RELAY_TLS: 'off', ESEAL_LOG_LEVEL: 'info', ESEAL_UPSTREAM_URL: upstream },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('relay did not start in 20 s')), 20_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lastLog.push(line);
-      if (lastLog.length > 200) lastLog.shift();
-      if (line.includes('"relay listening"')) {
-        clearTimeout(timer);
-        resolve({ child, url: (JSON.parse(line) as { url: string }).url });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`relay exited early with ${code}`)));
-  });
-}
 
 t.test('SIGKILL while forwarding loses nothing upstream', async (t) => {
   const dataDir = await tempDir(t);
@@ -57,8 +27,7 @@ t.test('SIGKILL while forwarding loses nothing upstream', async (t) => {
   const acked: string[] = [];
   let counter = 0;
   for (let cycle = 0; cycle <= CYCLES; cycle++) {
-    const { child, url } = await startChild(dataDir, configFile, sim.url);
-    const exited = new Promise((r) => child.once('exit', r));
+    const { child, url, exited, lines } = await startRelayChild(t, { dataDir, args: ['--config', configFile], env: { ESEAL_UPSTREAM_URL: sim.url } });
     const mine = new GuideMine(url, NATIONAL_USER, NATIONAL_PW);
     t.equal((await mine.login()).status, 200, `cycle ${cycle}: logged in`);
     if (cycle === CYCLES) {
@@ -71,7 +40,7 @@ t.test('SIGKILL while forwarding loses nothing upstream', async (t) => {
         }, 60_000, 'every acknowledged record upstream');
       } catch (err) {
         const got = upstreamKeys();
-        t.comment(`missing ${acked.filter((k) => !got.has(k)).length} of ${acked.length}; the relay's last log lines:\n${lastLog.slice(-30).join('\n')}`);
+        t.comment(`missing ${acked.filter((k) => !got.has(k)).length} of ${acked.length}; the relay's last log lines:\n${lines.slice(-30).join('\n')}`);
         throw err;
       }
       child.kill('SIGTERM');

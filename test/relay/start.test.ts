@@ -1,10 +1,8 @@
 // `eseal start` as an operator runs it: HTTPS with a self-signed certificate made on first start,
 // JSON logs that never carry a secret, a clean stop on SIGTERM.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { X509Certificate } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
@@ -12,6 +10,7 @@ import { rotateSm2KeyPair } from '../../src/crypto/keyFiles.ts';
 import { openRelayStores } from '../../relay/RelayContext.ts';
 import { encryptPassword } from '../helpers/mineClient.ts';
 import { MINE, tempDir, testConfig } from '../helpers/relay.ts';
+import { startRelayChild } from '../helpers/relayChild.ts';
 
 const PASSWORD = 'Very-Secret-Password-123';
 
@@ -21,26 +20,8 @@ t.test('HTTPS on first start, secrets never logged, SIGTERM stops cleanly', asyn
   await stores.accounts.add({ username: 'mine001', password: PASSWORD, mines: [MINE] });
   await stores.close();
 
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'start'], {
-    // TLS is left at its default (auto); debug logging to see everything that could leak
-    env: { ...process.env, ESEAL_DATA_DIR: dataDir, ESEAL_RELAY_LISTEN: '127.0.0.1:0', ESEAL_LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => child.kill('SIGKILL'));
-  const lines: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start in 20 s: ${stderr}`)), 20_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      if (line.includes('"relay listening"')) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
-      }
-    });
-  });
+  // TLS at its default (auto); debug logging, to see everything that could leak
+  const { child, url, lines, exited: exit } = await startRelayChild(t, { dataDir, env: { ESEAL_RELAY_TLS: 'auto', ESEAL_LOG_LEVEL: 'debug' } });
   t.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
   const created = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'created a self-signed TLS certificate');
   t.ok(created, 'the certificate creation is logged');

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import { request } from 'undici';
-import { EVIDENCE_ENDPOINTS, failure, formatEvidenceFileName, type EvidenceEndpoint } from '../../src/contract/index.ts';
+import { EVIDENCE_ENDPOINTS, failure } from '../../src/contract/index.ts';
 import { sm3Hex } from '../../src/crypto/sm3.ts';
 import type { EsealError } from '../../src/errors.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
@@ -21,16 +21,12 @@ import { BodyStopped, bodyPieces } from '../../relay/tus/bodyPieces.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, OTHER_MINE, relayWithMine, startTestRelay, tempDir, type TestRelay } from '../helpers/relay.ts';
+import { blobFiles, evidenceName, readAll } from '../helpers/evidence.ts';
 
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: any;
-}
-
-function nameFor(endpoint: EvidenceEndpoint, mineId = MINE, at = Date.now()): string {
-  const camera = { personVideo: '20', truckVideo: '30', beltVideo: '10', dispatchingRoomVideo: '40', cameraCoverVideo: '10' }[endpoint.partName] ?? '10';
-  return formatEvidenceFileName(endpoint.fileForm, { mineId, cameraId: camera, aiTypeCode: endpoint.aiTypes[0]!, count: '0002', beltStatus: '0001', time: at });
 }
 
 /** A tus client written from the protocol text, one call at a time, for asserting each answer. */
@@ -98,24 +94,6 @@ async function tusFiles(relay: TestRelay): Promise<string[]> {
   return readdir(join(relay.dataDir, 'tus')).catch(() => []);
 }
 
-async function blobFiles(relay: TestRelay): Promise<string[]> {
-  const out: string[] = [];
-  async function walk(dir: string) {
-    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await walk(join(dir, e.name));
-      else out.push(join(dir, e.name));
-    }
-  }
-  await walk(join(relay.dataDir, 'blobs'));
-  return out;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -169,7 +147,7 @@ t.test('OPTIONS, creation and HEAD answer the tus headers; calls without the tus
   t.same(String(options.headers['tus-checksum-algorithm']).split(','), ['sha1', 'md5', 'sm3']);
 
   const e = EVIDENCE_ENDPOINTS.personVideo;
-  const name = nameFor(e);
+  const name = evidenceName(e, MINE);
   const before = Date.now();
   const created = await tus.create('personVideo', name, 1234);
   t.equal(created.status, 201);
@@ -218,7 +196,7 @@ t.test('a chunked upload becomes the same queue item as a multipart one; re-send
   const video = await makeVideo(dir, { seconds: 4, width: 640, height: 480 });
   const bytes = await readFile(video);
   const e = EVIDENCE_ENDPOINTS.beltVideo;
-  const name = nameFor(e);
+  const name = evidenceName(e, MINE);
 
   const multipart = await relayWithMine(t);
   t.equal((await multipart.mine.upload(e, video, { fileName: name })).status, 200);
@@ -250,7 +228,7 @@ t.test('a chunked upload becomes the same queue item as a multipart one; re-send
   t.equal(resent.last.status, 204);
   t.equal((await mine.upload(e, video, { fileName: name })).status, 200);
   t.equal(relay.ctx.queue.range().length, 1, 'the same name and bytes again, by tus or multipart: still one item');
-  t.equal((await blobFiles(relay)).length, 1);
+  t.equal((await blobFiles(relay.dataDir)).length, 1);
 });
 
 t.test('connections cut or stalled mid-chunk at random offsets keep what arrived; the upload resumes to one intact item', async (t) => {
@@ -261,7 +239,7 @@ t.test('connections cut or stalled mid-chunk at random offsets keep what arrived
   const { relay, mine } = await relayWithMine(t);
   const tus = new Tus(relay.url, mine.token);
   const e = EVIDENCE_ENDPOINTS.personVideo;
-  const created = await tus.create(e.partName, nameFor(e), bytes.length);
+  const created = await tus.create(e.partName, evidenceName(e, MINE), bytes.length);
   const path = String(created.headers['location']);
   const db = uploadsDb(relay);
   const seed = Number(process.env['TUS_TEST_SEED']) || Date.now() % 100000;
@@ -357,7 +335,7 @@ t.test('a partial upload survives a relay restart on the same data dir', async (
   const first = await relayWithMine(t);
   const e = EVIDENCE_ENDPOINTS.truckVideo;
   const tus1 = new Tus(first.relay.url, first.mine.token);
-  const created = await tus1.create(e.partName, nameFor(e), bytes.length);
+  const created = await tus1.create(e.partName, evidenceName(e, MINE), bytes.length);
   const path = String(created.headers['location']);
   const half = Math.floor(bytes.length / 2);
   t.equal((await tus1.patch(path, 0, bytes.subarray(0, half))).status, 204);
@@ -381,7 +359,7 @@ t.test('checksums and offsets: a bad checksum is 460 and moves nothing; an unkno
   const { relay, mine } = await relayWithMine(t);
   const tus = new Tus(relay.url, mine.token);
   const e = EVIDENCE_ENDPOINTS.dispatchingRoomVideo;
-  const path = String((await tus.create(e.partName, nameFor(e), bytes.length)).headers['location']);
+  const path = String((await tus.create(e.partName, evidenceName(e, MINE), bytes.length)).headers['location']);
   const digest = (algorithm: string, b: Buffer) => createHash(algorithm).update(b).digest('base64');
   const [a, b, c] = [bytes.subarray(0, 10_000), bytes.subarray(10_000, 20_000), bytes.subarray(20_000)];
 
@@ -412,7 +390,7 @@ t.test('a body longer than what is left of the upload is 413 and keeps nothing',
   const { relay, mine } = await relayWithMine(t);
   const tus = new Tus(relay.url, mine.token);
   const e = EVIDENCE_ENDPOINTS.personVideo;
-  const path = String((await tus.create(e.partName, nameFor(e), 1000)).headers['location']);
+  const path = String((await tus.create(e.partName, evidenceName(e, MINE), 1000)).headers['location']);
   t.equal((await tus.patch(path, 0, Buffer.alloc(600))).status, 204);
   const over = await tus.patch(path, 600, Buffer.alloc(401));
   t.equal(over.status, 413);
@@ -426,14 +404,14 @@ t.test('creation refuses bad metadata and sizes before a byte is sent, naming th
   const e = EVIDENCE_ENDPOINTS.personVideo;
   const cases: [string, Promise<Answer>, number, RegExp][] = [
     ['no filename', tus.create('personVideo', undefined, 1000), 400, /^Upload-Metadata filename: required/],
-    ['no kind', tus.create(undefined, nameFor(e), 1000), 400, /^Upload-Metadata kind: required: the evidence part name, one of personVideo, truckVideo/],
-    ['unknown kind', tus.create('infoReport/person', nameFor(e), 1000), 400, /^Upload-Metadata kind: "infoReport\/person" is not an evidence upload/],
+    ['no kind', tus.create(undefined, evidenceName(e, MINE), 1000), 400, /^Upload-Metadata kind: required: the evidence part name, one of personVideo, truckVideo/],
+    ['unknown kind', tus.create('infoReport/person', evidenceName(e, MINE), 1000), 400, /^Upload-Metadata kind: "infoReport\/person" is not an evidence upload/],
     ['bad file name', tus.create('personVideo', 'video.mp4', 1000), 400, /^personVideo filename: must be 34 digits/],
     ['file name too long', tus.create('personVideo', '1'.repeat(70) + '.MP4', 1000), 400, /^personVideo filename: too long/],
-    ['other account\'s mine', tus.create('personVideo', nameFor(e, OTHER_MINE), 1000), 403, /140421009999 is not a mine of account mine001/],
-    ['too long', tus.create('personVideo', nameFor(e), 10 * 1024 * 1024 + 1), 413, /^Upload-Length: 10485761 bytes is larger than 10485760 bytes/],
-    ['empty', tus.create('personVideo', nameFor(e), 0), 400, /^Upload-Length: must be at least 1/],
-    ['no length', tus.call('POST', TUS_PATH, { 'upload-metadata': formatMetadata({ kind: 'personVideo', filename: nameFor(e) }) }), 400, /^Upload-Length: required/],
+    ['other account\'s mine', tus.create('personVideo', evidenceName(e, OTHER_MINE), 1000), 403, /140421009999 is not a mine of account mine001/],
+    ['too long', tus.create('personVideo', evidenceName(e, MINE), 10 * 1024 * 1024 + 1), 413, /^Upload-Length: 10485761 bytes is larger than 10485760 bytes/],
+    ['empty', tus.create('personVideo', evidenceName(e, MINE), 0), 400, /^Upload-Length: must be at least 1/],
+    ['no length', tus.call('POST', TUS_PATH, { 'upload-metadata': formatMetadata({ kind: 'personVideo', filename: evidenceName(e, MINE) }) }), 400, /^Upload-Length: required/],
     ['deferred length', tus.call('POST', TUS_PATH, { 'upload-defer-length': '1' }), 400, /^Upload-Length: required; Upload-Defer-Length is not supported/],
     ['metadata not base64', tus.call('POST', TUS_PATH, { 'upload-length': '10', 'upload-metadata': 'kind personVideo!' }), 400, /^Upload-Metadata kind: the value must be base64/],
   ];
@@ -445,7 +423,7 @@ t.test('creation refuses bad metadata and sizes before a byte is sent, naming th
   t.same(await tusFiles(relay), [], 'no upload was made');
   t.equal([...uploadsDb(relay).getKeys({})].length, 0);
   // the endpoint id is a kind too, and the exact limit passes
-  t.equal((await tus.create('fileOperator/occlusion-movAngleVideo', nameFor(EVIDENCE_ENDPOINTS.cameraCoverVideo), 10 * 1024 * 1024)).status, 201);
+  t.equal((await tus.create('fileOperator/occlusion-movAngleVideo', evidenceName(EVIDENCE_ENDPOINTS.cameraCoverVideo, MINE), 10 * 1024 * 1024)).status, 201);
 });
 
 t.test('what is not an H.264 MP4 is refused at completion; the upload is removed and nothing queued', async (t) => {
@@ -460,14 +438,14 @@ t.test('what is not an H.264 MP4 is refused at completion; the upload is removed
     [h265, /^truckVideo: .*H\.265/],
     [await readFile(text), /^truckVideo: /],
   ] as const) {
-    const { path, last } = await tus.upload(e.partName, nameFor(e), bytes, 2);
+    const { path, last } = await tus.upload(e.partName, evidenceName(e, MINE), bytes, 2);
     t.equal(last.status, 400);
     t.match(last.body, { code: 1, msg, data: null });
     t.equal((await tus.head(path)).status, 404, 'the upload is gone');
   }
   t.equal(relay.ctx.queue.range().length, 0, 'nothing queued');
   t.same(await tusFiles(relay), []);
-  t.same(await blobFiles(relay), []);
+  t.same(await blobFiles(relay.dataDir), []);
 });
 
 t.test('DELETE terminates an upload and removes its bytes; another account sees no upload', async (t) => {
@@ -478,7 +456,7 @@ t.test('DELETE terminates an upload and removes its bytes; another account sees 
   const tus = new Tus(relay.url, mine.token);
   const stranger = new Tus(relay.url, other.token);
   const e = EVIDENCE_ENDPOINTS.personVideo;
-  const path = String((await tus.create(e.partName, nameFor(e), 5000)).headers['location']);
+  const path = String((await tus.create(e.partName, evidenceName(e, MINE), 5000)).headers['location']);
   t.equal((await tus.patch(path, 0, Buffer.alloc(2000, 7))).status, 204);
 
   t.equal((await stranger.head(path)).status, 404, 'HEAD by another account');
@@ -513,10 +491,10 @@ t.test('expiry: 410 and the bytes removed, by the sweeper (short expiry option) 
   try {
     const tus = new Tus(url, mine.token);
     const e = EVIDENCE_ENDPOINTS.personVideo;
-    const created = await tus.create(e.partName, nameFor(e), 5000);
+    const created = await tus.create(e.partName, evidenceName(e, MINE), 5000);
     t.ok(Date.parse(String(created.headers['upload-expires'])) <= Date.now() + 1000, 'Upload-Expires follows the option');
     const swept = String(created.headers['location']);
-    const accessed = String((await tus.create(e.partName, nameFor(e, MINE, Date.now() - 1000), 5000)).headers['location']);
+    const accessed = String((await tus.create(e.partName, evidenceName(e, MINE, Date.now() - 1000), 5000)).headers['location']);
     const patched = await tus.patch(swept, 0, Buffer.alloc(1000));
     t.equal(patched.status, 204);
     t.ok(patched.headers['upload-expires'], 'PATCH answers carry Upload-Expires');
@@ -557,7 +535,7 @@ t.test('expiry: 410 and the bytes removed, by the sweeper (short expiry option) 
   // on access, before any sweep: the relay's own plugin (24 h) with a record whose time is up
   const tus = new Tus(relay.url, mine.token);
   const e = EVIDENCE_ENDPOINTS.beltVideo;
-  const path = String((await tus.create(e.partName, nameFor(e), 5000)).headers['location']);
+  const path = String((await tus.create(e.partName, evidenceName(e, MINE), 5000)).headers['location']);
   t.equal((await tus.patch(path, 0, Buffer.alloc(100))).status, 204);
   const db = uploadsDb(relay);
   await db.put(idOf(path), { ...db.get(idOf(path))!, expiresAt: Date.now() - 1 });

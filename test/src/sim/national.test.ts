@@ -11,15 +11,13 @@ import {
   AUTH_PATHS,
   EVIDENCE_ENDPOINTS,
   RECORD_ENDPOINTS,
-  formatEvidenceFileName,
   formatJsonTime,
-  type EvidenceEndpoint,
-  type RecordEndpoint,
-} from '../../../src/contract/index.ts';
+  type RecordEndpoint } from '../../../src/contract/index.ts';
 import { sm3Hex } from '../../../src/crypto/sm3.ts';
 import { NationalSimulator, type SimOptions } from '../../../src/sim/national/index.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../../helpers/media.ts';
 import { GuideMine, encryptPassword } from '../../helpers/mineClient.ts';
+import { evidenceName } from '../../helpers/evidence.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';
@@ -88,11 +86,6 @@ function recordFor(endpoint: RecordEndpoint, mineId = MINE): Record<string, stri
     }
   }
   return out;
-}
-
-function nameFor(endpoint: EvidenceEndpoint, mineId = MINE, at = Date.now()): string {
-  const camera = { personVideo: '20', truckVideo: '30', beltVideo: '10', dispatchingRoomVideo: '40', cameraCoverVideo: '10' }[endpoint.partName] ?? '10';
-  return formatEvidenceFileName(endpoint.fileForm, { mineId, cameraId: camera, aiTypeCode: endpoint.aiTypes[0]!, count: '0002', beltStatus: '0001', time: at });
 }
 
 async function login(sim: NationalSimulator, query: string, headers: Record<string, string> = { authorization: BASIC }) {
@@ -173,7 +166,7 @@ t.test('login refusals: 401 client, 426 credentials; 424 on data calls', async (
   t.equal(none.status, 424);
   t.same(none.body, { code: 1, msg: 'token expire', data: 'Invalid access token: ' });
   mine.token = 'b1e7a2f0-0000-4000-8000-000000000000';
-  const unknown = await mine.upload(EVIDENCE_ENDPOINTS.personVideo, new URL(import.meta.url).pathname, { fileName: nameFor(EVIDENCE_ENDPOINTS.personVideo) });
+  const unknown = await mine.upload(EVIDENCE_ENDPOINTS.personVideo, new URL(import.meta.url).pathname, { fileName: evidenceName(EVIDENCE_ENDPOINTS.personVideo, MINE) });
   t.equal(unknown.status, 424);
   t.same(unknown.body, { code: 1, msg: 'token expire', data: `Invalid access token: ${mine.token}` });
   t.equal(sim.stats().tokenRejected, 2);
@@ -245,7 +238,7 @@ t.test('the five evidence uploads are accepted and recorded with name, size and 
   const { sim, mine } = await loggedIn(t);
   const names: string[] = [];
   for (const endpoint of Object.values(EVIDENCE_ENDPOINTS)) {
-    const name = nameFor(endpoint);
+    const name = evidenceName(endpoint, MINE);
     names.push(name);
     const a = await mine.upload(endpoint, video, { fileName: name });
     t.equal(a.status, 200, endpoint.id);
@@ -300,7 +293,7 @@ t.test('broken input: 400 with the field and the rule, nothing recorded', async 
     ['bad file name', mine.upload(EVIDENCE_ENDPOINTS.personVideo, video, { fileName: 'clip.MP4' }), /^personVideo filename: must be 34 digits/],
     [
       'wrong part name',
-      mine.upload(EVIDENCE_ENDPOINTS.cameraCoverVideo, video, { fileName: nameFor(EVIDENCE_ENDPOINTS.cameraCoverVideo), partName: 'file' }),
+      mine.upload(EVIDENCE_ENDPOINTS.cameraCoverVideo, video, { fileName: evidenceName(EVIDENCE_ENDPOINTS.cameraCoverVideo, MINE), partName: 'file' }),
       /^cameraCoverVideo: the file part must be named "cameraCoverVideo"/,
     ],
   ];
@@ -311,11 +304,11 @@ t.test('broken input: 400 with the field and the rule, nothing recorded', async 
   }
 
   const h265 = await makeMp4Fixture(dir, 'h265', 1);
-  const notH264 = await mine.upload(EVIDENCE_ENDPOINTS.truckVideo, h265, { fileName: nameFor(EVIDENCE_ENDPOINTS.truckVideo) });
+  const notH264 = await mine.upload(EVIDENCE_ENDPOINTS.truckVideo, h265, { fileName: evidenceName(EVIDENCE_ENDPOINTS.truckVideo, MINE) });
   t.equal(notH264.status, 400);
   t.match(notH264.body.msg, /^truckVideo: .*H\.265/);
   const ts = await makeMp4Fixture(dir, 'mpegts', 1);
-  const notMp4 = await mine.upload(EVIDENCE_ENDPOINTS.truckVideo, ts, { fileName: nameFor(EVIDENCE_ENDPOINTS.truckVideo) });
+  const notMp4 = await mine.upload(EVIDENCE_ENDPOINTS.truckVideo, ts, { fileName: evidenceName(EVIDENCE_ENDPOINTS.truckVideo, MINE) });
   t.equal(notMp4.status, 400);
   t.match(notMp4.body.msg, /^truckVideo: .*MPEG-TS/);
 
@@ -323,13 +316,13 @@ t.test('broken input: 400 with the field and the rule, nothing recorded', async 
   const over = join(dir, 'over.mp4');
   await padMp4ToSize(video, exact, 10 * 1024 * 1024);
   await padMp4ToSize(video, over, 10 * 1024 * 1024 + 1);
-  const tooBig = await mine.upload(EVIDENCE_ENDPOINTS.beltVideo, over, { fileName: nameFor(EVIDENCE_ENDPOINTS.beltVideo) });
+  const tooBig = await mine.upload(EVIDENCE_ENDPOINTS.beltVideo, over, { fileName: evidenceName(EVIDENCE_ENDPOINTS.beltVideo, MINE) });
   t.equal(tooBig.status, 400);
   t.match(tooBig.body.msg, /^beltVideo: larger than 10485760 bytes/);
   t.equal(sim.received().length, 0, 'nothing recorded');
   t.equal(sim.stats().invalid, cases.length + 3);
 
-  const fits = await mine.upload(EVIDENCE_ENDPOINTS.beltVideo, exact, { fileName: nameFor(EVIDENCE_ENDPOINTS.beltVideo) });
+  const fits = await mine.upload(EVIDENCE_ENDPOINTS.beltVideo, exact, { fileName: evidenceName(EVIDENCE_ENDPOINTS.beltVideo, MINE) });
   t.equal(fits.status, 200, 'exactly 10 MiB passes');
   t.equal(sim.received()[0]!.file!.size, (await stat(exact)).size);
 });
@@ -372,7 +365,7 @@ t.test('mine status, mines of an account, the SPKI key and kept files', async (t
   t.equal(foreign.status, 403);
   t.match(foreign.body, { code: 1, msg: /^mineId: 140421009999 is not a mine of account city/ });
 
-  const name = nameFor(EVIDENCE_ENDPOINTS.dispatchingRoomVideo);
+  const name = evidenceName(EVIDENCE_ENDPOINTS.dispatchingRoomVideo, MINE);
   t.equal((await mine.upload(EVIDENCE_ENDPOINTS.dispatchingRoomVideo, video, { fileName: name })).status, 200);
   const item = sim.received()[0]!;
   t.equal(item.file!.path, join(keep, `1-${name}`), 'kept as <seq>-<name>');
