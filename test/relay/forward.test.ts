@@ -4,7 +4,7 @@ import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatJsonTime, type RecordEndpoi
 import { sm3Hex } from '../../src/crypto/sm3.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import { NATIONAL_PW, NATIONAL_USER, forwardingSetup, waitFor } from '../helpers/forwarding.ts';
-import { makeVideo } from '../helpers/media.ts';
+import { makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, startTestRelay, tempDir } from '../helpers/relay.ts';
 import { evidenceName } from '../helpers/evidence.ts';
@@ -147,4 +147,18 @@ t.test('local accounts forward with the national password given to eseal account
   t.equal((pending[0]!.payload as RelayItem).account, 'local2');
   t.match(pending[0]!.lastError, /refused the login/);
   t.notOk(relay.ctx.queue.range({ state: 'dead' }).length, 'a login problem is never a dead letter');
+});
+
+t.test('forward.bandwidthBytesPerSecond caps the video bytes sent upstream', async (t) => {
+  const dir = await tempDir(t);
+  const padded = `${dir}/padded.mp4`;
+  await padMp4ToSize(await makeVideo(dir, { seconds: 1 }), padded, 600_000);
+  const { sim, mine } = await forwardingSetup(t, { relay: { 'forward.bandwidthBytesPerSecond': 200_000 } });
+  const started = Date.now();
+  t.equal((await mine.upload(EVIDENCE_ENDPOINTS.personVideo, padded, { fileName: evidenceName(EVIDENCE_ENDPOINTS.personVideo, MINE) })).status, 200);
+  await waitFor(() => sim.received({ endpoint: 'fileOperator/personVideo' }).length === 1, 15_000, 'the video upstream');
+  const ms = Date.now() - started;
+  // 600 kB at 200 kB/s with one second of burst: at least about 2 s
+  t.ok(ms >= 1800, `took ${ms} ms under the cap`);
+  t.equal(sim.received({ endpoint: 'fileOperator/personVideo' })[0]?.file?.size, 600_000);
 });
