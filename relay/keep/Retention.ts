@@ -52,50 +52,58 @@ export class Retention {
 
   async #run(now: number, pressure: boolean): Promise<RetentionReport> {
     const report: RetentionReport = { purgedItems: 0, deletedBlobs: 0, freedBytes: 0 };
+    // One scan of the queue per pass: which items are due, and how many items refer to each blob.
     const cutoff = now - this.ctx.config.retention.deliveredDays * DAY_MS;
-    const expired: number[] = [];
-    for (const item of this.#items('done')) if ((item.doneAt ?? item.enqueuedAt) < cutoff) expired.push(item.seq);
-    for (const seq of expired) {
-      await this.ctx.queue.purge(seq);
-      report.purgedItems++;
+    const refs = new Map<string, number>();
+    const expired: QueueItem<RelayItem>[] = [];
+    const delivered: QueueItem<RelayItem>[] = [];
+    for (const item of this.#items()) {
+      const blob = item.payload.file?.blob;
+      if (blob) refs.set(blob, (refs.get(blob) ?? 0) + 1);
+      if (item.state !== 'done') continue;
+      if ((item.doneAt ?? item.enqueuedAt) < cutoff) expired.push(item);
+      else if (blob) delivered.push(item);
     }
+    const purge = async (item: QueueItem<RelayItem>): Promise<string | undefined> => {
+      await this.ctx.queue.purge(item.seq);
+      report.purgedItems++;
+      const blob = item.payload.file?.blob;
+      if (!blob) return undefined;
+      const left = (refs.get(blob) ?? 1) - 1;
+      if (left > 0) refs.set(blob, left);
+      else refs.delete(blob);
+      return left > 0 ? undefined : blob;
+    };
+    for (const item of expired) await purge(item);
     if (pressure) {
-      // oldest delivered videos first, their blobs deleted at once, checking the disk as it goes
-      const videos = [...this.#items('done')].filter((i) => i.payload.file);
-      for (let i = 0; i < videos.length; i += 20) {
+      // oldest delivered videos first, their blobs deleted at once (uploads are refused meanwhile,
+      // so no new item can come to share one), checking the disk as it goes
+      for (let i = 0; i < delivered.length; i += 20) {
         if ((await diskUsedPercent(this.ctx.config.dataDir)) < this.ctx.config.disk.lowWatermarkPercent) break;
-        const batch = videos.slice(i, i + 20);
-        for (const v of batch) await this.ctx.queue.purge(v.seq);
-        report.purgedItems += batch.length;
-        await this.#sweep(report, new Set(batch.map((v) => v.payload.file!.blob)));
+        for (const item of delivered.slice(i, i + 20)) {
+          const unreferenced = await purge(item);
+          if (unreferenced) await this.#drop(report, unreferenced);
+        }
       }
     }
-    await this.#sweep(report);
+    await this.#sweep(report, refs);
     if (report.purgedItems || report.deletedBlobs) this.#log.info({ ...report, pressure }, 'retention pass');
     return report;
   }
 
-  /**
-   * Deletes blobs no item refers to: the `only` ones at once (those of items just purged), or any
-   * blob found unreferenced by two sweeps in a row.
-   */
-  async #sweep(report: RetentionReport, only?: Set<string>): Promise<void> {
-    const referenced = new Set<string>();
-    for (const item of this.#items()) if (item.payload.file) referenced.add(item.payload.file.blob);
-    const drop = async (id: string) => {
-      const size = (await this.ctx.blobs.size(id)) ?? 0;
-      await this.ctx.blobs.delete(id);
-      report.deletedBlobs++;
-      report.freedBytes += size;
-    };
-    if (only) {
-      for (const id of only) if (!referenced.has(id)) await drop(id);
-      return;
-    }
+  async #drop(report: RetentionReport, id: string): Promise<void> {
+    const size = (await this.ctx.blobs.size(id)) ?? 0;
+    await this.ctx.blobs.delete(id);
+    report.deletedBlobs++;
+    report.freedBytes += size;
+  }
+
+  /** Deletes blobs that no item referred to at this sweep nor at the previous one. */
+  async #sweep(report: RetentionReport, refs: Map<string, number>): Promise<void> {
     const orphans = new Set<string>();
     for await (const id of this.ctx.blobs.list()) {
-      if (referenced.has(id)) continue;
-      if (this.#orphans.has(id)) await drop(id);
+      if (refs.has(id)) continue;
+      if (this.#orphans.has(id)) await this.#drop(report, id);
       else orphans.add(id);
     }
     this.#orphans = orphans;

@@ -69,3 +69,25 @@ t.test('retention purges delivered items and their videos after the period, neve
   t.equal(await blobCount(relay.dataDir), 1, 'the pending item’s video is kept');
   t.ok(await relay.ctx.blobs.has((second!.payload as { file: { blob: string } }).file.blob));
 });
+
+t.test('under disk pressure delivered videos go at once, oldest first; a blob still referenced stays', async (t) => {
+  const dir = await tempDir(t);
+  const a = await makeVideo(dir, { seconds: 1 });
+  const b = await makeVideo(dir, { seconds: 1, width: 160, height: 120 });
+  const { relay, mine } = await relayWithMine(t);
+  const e = EVIDENCE_ENDPOINTS.personVideo;
+  t.equal((await mine.upload(e, a, { fileName: name(1) })).status, 200);
+  t.equal((await mine.upload(e, a, { fileName: name(2) })).status, 200, 'same bytes, pending below');
+  t.equal((await mine.upload(e, b, { fileName: name(3) })).status, 200);
+  const [first, second, third] = relay.ctx.queue.range();
+  await relay.ctx.queue.lease({ max: 10, leaseMs: 60_000 });
+  await relay.ctx.queue.ack(first!.seq);
+  await relay.ctx.queue.ack(third!.seq);
+  relay.ctx.config.disk.lowWatermarkPercent = 0; // never reached: purge every delivered video
+  const report = await relay.retention.run(Date.now(), true);
+  t.equal(report.purgedItems, 2, 'both delivered videos purged within the retention period');
+  t.equal(report.deletedBlobs, 1, 'the blob only they used is deleted at once');
+  t.equal(await blobCount(relay.dataDir), 1);
+  t.ok(await relay.ctx.blobs.has((second!.payload as { file: { blob: string } }).file.blob), 'the pending item’s (shared) blob stays');
+  t.equal(relay.ctx.queue.get(second!.seq)?.state, 'ready');
+});
