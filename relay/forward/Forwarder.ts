@@ -232,21 +232,11 @@ export class Forwarder {
 
   async #attempt(item: RelayItem): Promise<Outcome> {
     const lists = this.#cfg.retry;
-    let token: string;
     try {
-      token = await this.#tokens.token(item.account);
+      const { answer, relogged } = await this.#tokens.withToken(item.account, (token) => this.#send(item, token));
+      return relogged ? outcomeAfterRelogin(answer, lists) : outcomeOfAnswer(answer, lists);
     } catch (err) {
-      if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) return { kind: 'retry', reason: (err as Error).message, transport: false };
-      return outcomeOfError(err, lists);
-    }
-    try {
-      const first = await this.#send(item, token);
-      const outcome = outcomeOfAnswer(first, lists);
-      if (outcome.kind !== 'auth') return outcome;
-      this.#tokens.invalidate(item.account, token);
-      const fresh = await this.#tokens.token(item.account);
-      return outcomeAfterRelogin(await this.#send(item, fresh), lists);
-    } catch (err) {
+      // a refused or impossible login is the operator's to fix: the item waits, never dead-lettered
       if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) return { kind: 'retry', reason: (err as Error).message, transport: false };
       if (errorCode(err) === 'ESEAL_ERR_STORE_NOT_FOUND' || errorCode(err) === 'ESEAL_BAD_ITEM') {
         return { kind: 'reject', reason: `the relay cannot send it: ${(err as Error).message}` };

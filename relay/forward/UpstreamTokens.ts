@@ -4,7 +4,8 @@
 // single-flight: a hundred queued items cause one login, not a hundred.
 import { defineError } from '../../src/errors.ts';
 import type { AccountStore } from '../auth/AccountStore.ts';
-import type { NationalClient } from '../../src/client/NationalClient.ts';
+import type { ApiAnswer, NationalClient } from '../../src/client/NationalClient.ts';
+import { refusesToken } from './outcome.ts';
 
 export const UpstreamLoginRefused = defineError(
   'ESEAL_ERR_UPSTREAM_LOGIN',
@@ -50,6 +51,18 @@ export class UpstreamTokens {
   /** Forgets `token` after the upstream refused it (only if it is still the cached one). */
   invalidate(username: string, token: string): void {
     if (this.#cache.get(username)?.token === token) this.#cache.delete(username);
+  }
+
+  /**
+   * Runs `call` with the account's token; when the answer refuses the token, logs in again once and
+   * runs it again. `relogged` says which answer it is.
+   */
+  async withToken(username: string, call: (token: string) => Promise<ApiAnswer>): Promise<{ answer: ApiAnswer; relogged: boolean }> {
+    const token = await this.token(username);
+    const first = await call(token);
+    if (!refusesToken(first)) return { answer: first, relogged: false };
+    this.invalidate(username, token);
+    return { answer: await call(await this.token(username)), relogged: true };
   }
 
   state(username: string): AccountLoginState {

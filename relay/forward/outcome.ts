@@ -26,10 +26,15 @@ function shown(a: ApiAnswer): string {
   return `HTTP ${a.status} ${body.replace(/\s+/g, ' ').trim()}`;
 }
 
+/** The answer refuses the token (NATIONAL-API.md: any code 1, or HTTP 401/424): log in again once. */
+export function refusesToken(a: ApiAnswer): boolean {
+  return AUTH_STATUSES.has(a.status) || a.envelope?.code === 1;
+}
+
 export function outcomeOfAnswer(a: ApiAnswer, lists: RetryLists): Outcome {
   const code = a.envelope?.code;
   if (a.status === 200 && code === 0) return { kind: 'delivered' };
-  if (AUTH_STATUSES.has(a.status) || code === 1) {
+  if (refusesToken(a)) {
     // NATIONAL-API.md: any answer with code 1 means "token invalid": log in again once, then retry
     return { kind: 'auth', reason: shown(a) };
   }

@@ -24,11 +24,7 @@ export async function mineStatusRoutes(app: FastifyInstance, ctx: RelayContext):
   /** The platform's answer, logging in again once if the token is refused. */
   async function ask(account: Account, mineId: string): Promise<ApiAnswer> {
     const up = ctx.upstream!;
-    const token = await up.tokens.token(account.username);
-    const first = await up.client.mineStatus(mineId, token);
-    if (first.status !== 424 && first.status !== 401 && first.envelope?.code !== 1) return first;
-    up.tokens.invalidate(account.username, token);
-    return up.client.mineStatus(mineId, await up.tokens.token(account.username));
+    return (await up.tokens.withToken(account.username, (token) => up.client.mineStatus(mineId, token))).answer;
   }
 
   app.addHook('onRequest', bearerAuth(ctx));
