@@ -26,11 +26,10 @@ export const Internal = defineError('ESEAL_ERR_RELAY_INTERNAL', 500, 'an unexpec
 
 // Resumable uploads (tus 1.0, relay/tus/): the server's refusals, then the client's failures.
 export const TusVersion = defineError('ESEAL_ERR_TUS_VERSION', 412, 'a resumable-upload request without Tus-Resumable: 1.0.0');
-export const TusHeader = defineError('ESEAL_ERR_TUS_HEADER', 400, 'a tus header (Upload-Length, Upload-Offset, Upload-Metadata) is missing or malformed');
 export const TusNotFound = defineError('ESEAL_ERR_TUS_NOT_FOUND', 404, 'no resumable upload of this id for this account');
 export const TusExpired = defineError('ESEAL_ERR_TUS_EXPIRED', 410, 'the resumable upload expired before it was complete; start a new one');
 export const TusOffset = defineError('ESEAL_ERR_TUS_OFFSET', 409, 'Upload-Offset is not the offset the relay holds; HEAD the upload and resume from there');
 export const TusChecksum = defineError('ESEAL_ERR_TUS_CHECKSUM', 460, 'the chunk does not match its Upload-Checksum; it was discarded');
-export const TusChecksumAlgorithm = defineError('ESEAL_ERR_TUS_CHECKSUM_ALGORITHM', 400, 'Upload-Checksum names an algorithm the relay does not support');
-export const TusClientGaveUp = defineError('ESEAL_ERR_TUS_CLIENT_RETRIES', 502, 'the upstream stayed unreachable or failing through every retry of a resumable upload');
-export const TusClientProtocol = defineError('ESEAL_ERR_TUS_CLIENT_PROTOCOL', 502, 'the upstream answered a resumable upload outside tus 1.0');
+
+export { TusHeader, TusChecksumAlgorithm } from '../src/contract/errors.ts';
+export { TusClientGaveUp, TusClientProtocol } from '../src/client/errors.ts';

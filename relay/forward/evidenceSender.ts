@@ -7,8 +7,8 @@ import { readEnvelope, type EvidenceEndpoint } from '../../src/contract/index.ts
 import type { ApiAnswer } from '../../src/client/NationalClient.ts';
 import type { RelayContext } from '../RelayContext.ts';
 import type { RelayItem } from '../ingest/RelayItem.ts';
-import { uploadWithTus } from '../tus/TusClient.ts';
-import { TUS_PATH } from '../tus/tusProtocol.ts';
+import { uploadWithTus } from '../../src/client/TusClient.ts';
+import { TUS_PATH } from '../../src/contract/tus.ts';
 import type { EvidenceSender } from './Forwarder.ts';
 
 const RECHECK_MS = 5 * 60_000;

@@ -16,7 +16,7 @@ import type { Hash } from 'node:crypto';
 import type { Database, RootDatabase } from 'lmdb';
 import { wrapStoreError } from '../../src/store/errors.ts';
 import { fsyncDir, removeDurable } from '../../src/store/fsync.ts';
-import { UPLOAD_ID } from './tusProtocol.ts';
+import { UPLOAD_ID } from '../../src/contract/tus.ts';
 
 /**
  * receiving: bytes are coming (or all came and the shared evidence steps have not finished);

@@ -22,7 +22,7 @@ import {
   createChecksumHash,
   evidenceEndpointOfKind,
   type UploadChecksum,
-} from './tusProtocol.ts';
+} from '../../src/contract/tus.ts';
 
 export interface TusOptions {
   /** an upload still incomplete this long after its creation expires (default 24 h) */

@@ -30,7 +30,7 @@ import {
   parseByteCount,
   parseChecksum,
   parseMetadata,
-} from './tusProtocol.ts';
+} from '../../src/contract/tus.ts';
 
 export type { TusOptions } from './TusUploads.ts';
 

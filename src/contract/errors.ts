@@ -11,3 +11,5 @@ export const UnsupportedContentType = defineError(
   415,
   'the request is not of the content type the endpoint takes',
 );
+export const TusHeader = defineError('ESEAL_ERR_TUS_HEADER', 400, 'a tus header (Upload-Length, Upload-Offset, Upload-Metadata) is missing or malformed');
+export const TusChecksumAlgorithm = defineError('ESEAL_ERR_TUS_CHECKSUM_ALGORITHM', 400, 'Upload-Checksum names an algorithm the relay does not support');

@@ -15,7 +15,7 @@ import { sm3Hex } from '../../src/crypto/sm3.ts';
 import type { EsealError } from '../../src/errors.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import type { TusUpload } from '../../relay/tus/TusStore.ts';
-import { TUS_PATH, formatMetadata } from '../../relay/tus/tusProtocol.ts';
+import { TUS_PATH, formatMetadata } from '../../src/contract/tus.ts';
 import { tusRoutes } from '../../relay/tus/tusRoutes.ts';
 import { BodyStopped, bodyPieces } from '../../relay/tus/bodyPieces.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';

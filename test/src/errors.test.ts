@@ -8,6 +8,7 @@ import '../../src/crypto/errors.ts';
 import '../../src/media/errors.ts';
 import '../../src/store/errors.ts';
 import '../../src/config/load.ts';
+import '../../src/client/errors.ts';
 import '../../relay/errors.ts';
 import '../../relay/tls.ts';
 import '../../src/sim/errors.ts';

@@ -2,8 +2,8 @@
 // headers and their parsers. The guide asks for 断点续传 (5.3.3) and names no protocol; tus is the
 // open one with clients in every language a mine integrator uses.
 import { createHash, type Hash } from 'node:crypto';
-import { API_PREFIX, EVIDENCE_ENDPOINTS, type EvidenceEndpoint } from '../../src/contract/index.ts';
-import { TusChecksumAlgorithm, TusHeader } from '../errors.ts';
+import { API_PREFIX, EVIDENCE_ENDPOINTS, type EvidenceEndpoint } from './endpoints.ts';
+import { TusChecksumAlgorithm, TusHeader } from './errors.ts';
 
 export const TUS_VERSION = '1.0.0';
 /** POST here creates an upload; each upload lives at TUS_PATH + id */

@@ -15,9 +15,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
-import { SUCCESS } from '../../src/contract/index.ts';
-import { TusClientGaveUp, TusClientProtocol } from '../errors.ts';
-import { DEFAULT_VIDEO_TYPE, OFFSET_OCTET_STREAM, TUS_PATH, TUS_VERSION, formatMetadata } from './tusProtocol.ts';
+import { SUCCESS } from '../contract/index.ts';
+import { TusClientGaveUp, TusClientProtocol } from './errors.ts';
+import { DEFAULT_VIDEO_TYPE, OFFSET_OCTET_STREAM, TUS_PATH, TUS_VERSION, formatMetadata } from '../contract/tus.ts';
 
 export interface TusUploadOptions {
   /** the upstream relay, e.g. https://province.example:8443 */

@@ -6,14 +6,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { EVIDENCE_ENDPOINTS, formatEvidenceFileName, type EvidenceEndpoint } from '../../src/contract/index.ts';
-import { sm3Hex } from '../../src/crypto/sm3.ts';
-import { TusClientGaveUp } from '../../relay/errors.ts';
-import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
-import { uploadWithTus, type TusUploadOptions } from '../../relay/tus/TusClient.ts';
-import { TUS_PATH, formatMetadata } from '../../relay/tus/tusProtocol.ts';
-import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
-import { MINE, relayWithMine, tempDir, type TestRelay } from '../helpers/relay.ts';
+import { EVIDENCE_ENDPOINTS, formatEvidenceFileName, type EvidenceEndpoint } from '../../../src/contract/index.ts';
+import { sm3Hex } from '../../../src/crypto/sm3.ts';
+import { TusClientGaveUp } from '../../../src/client/errors.ts';
+import type { RelayItem } from '../../../relay/ingest/RelayItem.ts';
+import { uploadWithTus, type TusUploadOptions } from '../../../src/client/TusClient.ts';
+import { TUS_PATH, formatMetadata } from '../../../src/contract/tus.ts';
+import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../../helpers/media.ts';
+import { MINE, relayWithMine, tempDir, type TestRelay } from '../../helpers/relay.ts';
 
 function nameFor(endpoint: EvidenceEndpoint, at = Date.now()): string {
   return formatEvidenceFileName(endpoint.fileForm, { mineId: MINE, cameraId: '20', aiTypeCode: endpoint.aiTypes[0]!, count: '0002', beltStatus: '0001', time: at });
