@@ -22,6 +22,7 @@ import { evidenceRoutes } from './routes/evidenceRoutes.ts';
 import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
 import { opsRoutes } from './routes/opsRoutes.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
+import { modelRoutes } from './models/modelRoutes.ts';
 import { recordRoutes } from './routes/recordRoutes.ts';
 import { tusRoutes } from './tus/tusRoutes.ts';
 
@@ -163,5 +164,6 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   await app.register((scope) => evidenceRoutes(scope, ctx));
   await app.register((scope) => tusRoutes(scope, ctx));
   await app.register((scope) => mineStatusRoutes(scope, ctx));
+  await app.register((scope) => modelRoutes(scope, ctx));
   return app;
 }

@@ -1,0 +1,293 @@
+// The signed list of detector models a province's relay offers its edges.
+//
+// Format 'eseal-models/1' (served as GET /eseal/models/manifest.json):
+//   {
+//     "format":    "eseal-models/1",
+//     "issuedAt":  "2025-01-31T08:00:00.000Z",         ISO 8601 UTC; grows with every publication
+//     "publisher": "eseal-relay@host",                  who signed it, for people (not checked)
+//     "models": [{                                      at most one entry per name, sorted by name
+//       "name":     "default",                          [A-Za-z0-9._-]{1,64}, what an edge asks for
+//       "version":  "2025.01.31",                       [A-Za-z0-9._+-]{1,64}, unique per name
+//       "file":     "<sm3>.onnx",                       always the SM3 below + ".onnx"
+//       "bytes":    12345678,                           exact size of the file
+//       "sm3":      "<64 lowercase hex>",               SM3 of the file's bytes
+//       "inputSize": 512,                               the square input the model takes
+//       "layout":   "nchw" | "nhwc",                    input tensor layout
+//       "decoder":  "centernet" | "boxes",              how the outputs are read
+//       "classes":  { "0": "person", "2": "vehicle" },  model class id → the analyses' class
+//       "normalisation": { "mean": [r,g,b], "std": [r,g,b] }   input = (pixel 0…255 − mean) / std
+//     }],
+//     "signature": { "algorithm": "SM2-with-SM3", "publicKey": "04…", "value": "<hex DER>" }
+//   }
+//
+// The signature is SM2 (GM/T 0003.2) with SM3 and the standard user id 1234567812345678 over the
+// UTF-8 bytes of the canonical JSON of the manifest without its `signature` member. Canonical JSON:
+// object keys sorted by UTF-16 code units, no whitespace, strings and numbers as JSON.stringify
+// writes them (for JSON data this is RFC 8785). The value is the DER SEQUENCE {r, s}, so an operator
+// can check a manifest by hand:
+//   openssl dgst -sm3 -verify pub.pem -sigopt distid:1234567812345678 -signature sig.der body.json
+// Unknown members are tolerated (and covered by the signature), so later versions may add some.
+import smCrypto from 'sm-crypto';
+import { parsePublicKey, publicKeyFromPrivateKey } from '../crypto/sm2.ts';
+import { ManifestBadSignature, ManifestMalformed, ManifestUnsigned, ManifestWrongKey } from './errors.ts';
+
+export const MANIFEST_FORMAT = 'eseal-models/1';
+export const SIGNATURE_ALGORITHM = 'SM2-with-SM3';
+/** GM/T 0009's default signer id; sm-crypto and OpenSSL use it when none is given */
+export const SM2_DEFAULT_USER_ID = '1234567812345678';
+
+/** The registry's routes on the relay (outside the national API's paths). */
+export const MODEL_PATHS = {
+  manifest: '/eseal/models/manifest.json',
+  filePrefix: '/eseal/models/files/',
+  file: (sm3: string): string => `${MODEL_PATHS.filePrefix}${modelFileName(sm3)}`,
+} as const;
+
+/** the classes the edge's analyses use (edge/types.ts ObjectClass) */
+export const OBJECT_CLASSES = ['person', 'vehicle'] as const;
+export type ObjectClassName = (typeof OBJECT_CLASSES)[number];
+export const MODEL_LAYOUTS = ['nchw', 'nhwc'] as const;
+export const MODEL_DECODERS = ['centernet', 'boxes'] as const;
+export type ModelLayout = (typeof MODEL_LAYOUTS)[number];
+export type ModelDecoder = (typeof MODEL_DECODERS)[number];
+
+export const MODEL_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+export const MODEL_VERSION = /^[A-Za-z0-9._+-]{1,64}$/;
+const SM3_HEX = /^[0-9a-f]{64}$/;
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/;
+const PUBLIC_KEY_HEX = /^04[0-9a-fA-F]{128}$/;
+/** a DER SEQUENCE of two INTEGERs of at most 33 bytes each */
+const SIGNATURE_HEX = /^30[0-9a-fA-F]{12,142}$/;
+
+export interface Normalisation {
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+export interface ModelEntry {
+  name: string;
+  version: string;
+  /** `<sm3>.onnx` */
+  file: string;
+  bytes: number;
+  sm3: string;
+  inputSize: number;
+  layout: ModelLayout;
+  decoder: ModelDecoder;
+  /** model class id (decimal) → the class the analyses use */
+  classes: Record<string, ObjectClassName>;
+  normalisation: Normalisation;
+}
+
+export interface UnsignedManifest {
+  format: typeof MANIFEST_FORMAT;
+  issuedAt: string;
+  publisher: string;
+  models: ModelEntry[];
+}
+
+export interface ManifestSignature {
+  algorithm: typeof SIGNATURE_ALGORITHM;
+  /** uncompressed 04‖x‖y, hex */
+  publicKey: string;
+  /** DER SEQUENCE {r, s}, hex */
+  value: string;
+}
+
+export interface ModelManifest extends UnsignedManifest {
+  signature: ManifestSignature;
+}
+
+export function modelFileName(sm3: string): string {
+  return `${sm3}.onnx`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical JSON
+
+/** The one serialisation signatures cover; throws on values JSON cannot carry. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`canonical JSON: ${value} is not a JSON number`);
+    return JSON.stringify(value);
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  throw new TypeError(`canonical JSON: a ${typeof value} is not a JSON value`);
+}
+
+/** The bytes a manifest's signature covers: its canonical JSON without `signature`. */
+export function signedBytes(manifest: object): Buffer {
+  const { signature: _omit, ...body } = manifest as Record<string, unknown>;
+  return Buffer.from(canonicalJson(body), 'utf8');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape checks (each error names the path of the field at fault)
+
+function bad(path: string, rule: string): never {
+  throw ManifestMalformed(`model manifest: ${path}: ${rule}`, { field: path });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(obj: Record<string, unknown>, key: string, path: string, re: RegExp, hint: string): string {
+  const v = obj[key];
+  if (typeof v !== 'string' || !re.test(v)) bad(`${path}${key}`, `${hint}, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  return v;
+}
+
+function int(obj: Record<string, unknown>, key: string, path: string, min: number, max: number): number {
+  const v = obj[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`${path}${key}`, `a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(obj: Record<string, unknown>, key: string, path: string, allowed: readonly T[]): T {
+  const v = obj[key];
+  if (typeof v !== 'string' || !allowed.includes(v as T)) bad(`${path}${key}`, `one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function triple(v: unknown, path: string, nonZero: boolean): [number, number, number] {
+  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!nonZero || x !== 0))) {
+    bad(path, `three ${nonZero ? 'non-zero ' : ''}numbers (r, g, b), got ${JSON.stringify(v)?.slice(0, 80)}`);
+  }
+  return v as [number, number, number];
+}
+
+/** Checks one entry of `models`; `path` like 'models[0].'. */
+export function checkModelEntry(v: unknown, path = ''): ModelEntry {
+  if (!isRecord(v)) bad(path.replace(/\.$/, '') || 'entry', 'an object');
+  const name = str(v, 'name', path, MODEL_NAME, 'letters, digits, . _ - (1 to 64)');
+  const version = str(v, 'version', path, MODEL_VERSION, 'letters, digits, . _ + - (1 to 64)');
+  const sm3 = str(v, 'sm3', path, SM3_HEX, '64 lowercase hex digits');
+  if (v['file'] !== modelFileName(sm3)) bad(`${path}file`, `must be ${modelFileName(sm3)} (the SM3 of the file), got ${JSON.stringify(v['file'])}`);
+  const bytes = int(v, 'bytes', path, 1, Number.MAX_SAFE_INTEGER);
+  const inputSize = int(v, 'inputSize', path, 16, 4096);
+  const layout = oneOf(v, 'layout', path, MODEL_LAYOUTS);
+  const decoder = oneOf(v, 'decoder', path, MODEL_DECODERS);
+  const classes = v['classes'];
+  if (!isRecord(classes) || Object.keys(classes).length === 0) bad(`${path}classes`, 'an object mapping class ids to person or vehicle');
+  for (const [id, cls] of Object.entries(classes)) {
+    if (!/^(0|[1-9]\d{0,3})$/.test(id)) bad(`${path}classes.${id}`, 'class ids are whole numbers from 0 to 9999');
+    if (!OBJECT_CLASSES.includes(cls as ObjectClassName)) bad(`${path}classes.${id}`, `person or vehicle, got ${JSON.stringify(cls)}`);
+  }
+  const norm = v['normalisation'];
+  if (!isRecord(norm)) bad(`${path}normalisation`, 'an object { mean: [r,g,b], std: [r,g,b] }');
+  const normalisation = {
+    mean: triple(norm['mean'], `${path}normalisation.mean`, false),
+    std: triple(norm['std'], `${path}normalisation.std`, true),
+  };
+  return {
+    name,
+    version,
+    file: modelFileName(sm3),
+    bytes,
+    sm3,
+    inputSize,
+    layout,
+    decoder,
+    classes: classes as Record<string, ObjectClassName>,
+    normalisation,
+  };
+}
+
+function checkBody(v: unknown): UnsignedManifest {
+  if (!isRecord(v)) bad('manifest', 'a JSON object');
+  if (v['format'] !== MANIFEST_FORMAT) bad('format', `must be ${MANIFEST_FORMAT}, got ${JSON.stringify(v['format'])}`);
+  const issuedAt = str(v, 'issuedAt', '', ISO_UTC, 'an ISO 8601 UTC time (…Z)');
+  if (Number.isNaN(Date.parse(issuedAt))) bad('issuedAt', `not a real time: ${issuedAt}`);
+  const publisher = str(v, 'publisher', '', /^.{1,200}$/su, 'text of 1 to 200 characters');
+  if (!Array.isArray(v['models'])) bad('models', 'a list');
+  const models = v['models'].map((m, i) => checkModelEntry(m, `models[${i}].`));
+  const seen = new Set<string>();
+  models.forEach((m, i) => {
+    if (seen.has(m.name)) bad(`models[${i}].name`, `${m.name} is listed twice`);
+    seen.add(m.name);
+  });
+  return { format: MANIFEST_FORMAT, issuedAt, publisher, models };
+}
+
+function checkSignature(v: unknown): ManifestSignature {
+  if (v === undefined || v === null) throw ManifestUnsigned('model manifest: signature: missing; refusing an unsigned manifest', { field: 'signature' });
+  if (!isRecord(v)) bad('signature', 'an object { algorithm, publicKey, value }');
+  if (v['algorithm'] !== SIGNATURE_ALGORITHM) bad('signature.algorithm', `must be ${SIGNATURE_ALGORITHM}, got ${JSON.stringify(v['algorithm'])}`);
+  const publicKey = str(v, 'publicKey', 'signature.', PUBLIC_KEY_HEX, 'an uncompressed SM2 public key, 04 and 128 hex digits');
+  const value = str(v, 'value', 'signature.', SIGNATURE_HEX, 'a hex DER SM2 signature');
+  return { algorithm: SIGNATURE_ALGORITHM, publicKey: publicKey.toLowerCase(), value: value.toLowerCase() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parse, sign, verify
+
+/**
+ * Parses manifest JSON and checks its shape; the signature, if any, is checked for form only.
+ * Use verifyManifest before trusting anything in it.
+ */
+export function parseManifest(json: string | Buffer): UnsignedManifest & { signature?: ManifestSignature } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof json === 'string' ? json : json.toString('utf8'));
+  } catch (cause) {
+    throw ManifestMalformed(`model manifest: not JSON (${(cause as Error).message})`, { field: 'manifest', cause });
+  }
+  const body = checkBody(raw);
+  const sig = (raw as Record<string, unknown>)['signature'];
+  return sig === undefined ? body : { ...body, signature: checkSignature(sig) };
+}
+
+/** Signs a manifest body (any `signature` in it is replaced) with the publisher's SM2 private key. */
+export function signManifest(unsigned: UnsignedManifest, privateKeyHex: string): ModelManifest {
+  const { signature: _old, ...rest } = unsigned as UnsignedManifest & { signature?: unknown };
+  checkBody(rest);
+  const publicKey = publicKeyFromPrivateKey(privateKeyHex);
+  const value = smCrypto.sm2.doSignature(signedBytes(rest), privateKeyHex.padStart(64, '0'), {
+    hash: true,
+    der: true,
+    publicKey,
+    userId: SM2_DEFAULT_USER_ID,
+  });
+  return { ...rest, signature: { algorithm: SIGNATURE_ALGORITHM, publicKey, value } };
+}
+
+/**
+ * The manifest, once its signature verifies under `trustedPublicKey` (any form parsePublicKey
+ * takes). Throws ESEAL_ERR_MODEL_UNSIGNED, _KEY (signed by another key), _SIGNATURE (does not
+ * verify: tampered) or _MANIFEST (a field breaks its rule, with its path). The signature is
+ * checked before the fields, so any change to a signed manifest reads as tampering.
+ */
+export function verifyManifest(manifest: unknown, trustedPublicKey: string): ModelManifest {
+  if (!isRecord(manifest)) bad('manifest', 'a JSON object');
+  const signature = checkSignature(manifest['signature']);
+  const trusted = parsePublicKey(trustedPublicKey);
+  if (signature.publicKey !== trusted) {
+    throw ManifestWrongKey(
+      `model manifest: signed by ${signature.publicKey.slice(0, 18)}…, not by the trusted key ${trusted.slice(0, 18)}…; ` +
+        'check edge.models.publicKey against `eseal models key` on the relay',
+      { field: 'signature.publicKey' },
+    );
+  }
+  let bytes: Buffer;
+  try {
+    bytes = signedBytes(manifest);
+  } catch (cause) {
+    bad('manifest', `not plain JSON data (${(cause as Error).message})`);
+  }
+  if (!smCrypto.sm2.doVerifySignature(bytes, signature.value, trusted, { hash: true, der: true, userId: SM2_DEFAULT_USER_ID })) {
+    throw ManifestBadSignature('model manifest: the signature does not match its content (altered after signing?); refusing it', {
+      field: 'signature.value',
+    });
+  }
+  return { ...checkBody(manifest), signature };
+}
