@@ -1,0 +1,302 @@
+// The live view of one camera, served the way mjpg-streamer serves it (the guide's liveUrl points at
+// an MJPEG stream over HTTP, and the platform's players are written against mjpg-streamer):
+// `/?action=stream` multipart/x-mixed-replace with the same boundary and part headers,
+// `/?action=snapshot` one JPEG, and `/` a page that shows the stream in a browser.
+//
+// Encoding is lazy: publish() keeps the latest raw frame, and a JPEG is made only when a viewer is
+// ready for it or a snapshot asks, at most once per published frame and at most maxFps times a
+// second. A viewer whose socket has not drained the previous part skips frames instead of queueing
+// them, so a slow or stalled viewer costs one part of memory, not a growing backlog.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import jpeg from 'jpeg-js';
+import { LENGTHS } from '../../src/contract/codes.ts';
+import { drawMarks, type Overlay } from '../marks/draw.ts';
+import { snapshotMarks } from '../marks/snapshot.ts';
+import type { Frame, Marks } from '../types.ts';
+import { LiveListen, LiveNotListening, LiveUrlTooLong } from './errors.ts';
+
+export const BOUNDARY = 'boundarydonotcross';
+
+/** mjpg-streamer's STD_HEADER plus its CORS line, sent on every answer. */
+const STD_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  Connection: 'close',
+  Server: 'MJPG-Streamer/0.2 (eseal-edge)',
+  'Cache-Control': 'no-store, no-cache, must-revalidate, pre-check=0, post-check=0, max-age=0',
+  Pragma: 'no-cache',
+  Expires: 'Mon, 3 Jan 2000 12:34:56 GMT',
+};
+
+export interface MjpegServerOptions {
+  /** address to listen on; default '0.0.0.0' */
+  host?: string;
+  /** port to listen on; 0 picks a free one */
+  port: number;
+  /** JPEG quality 1…100; default 70 */
+  quality?: number;
+  /** stream viewers at once; the next gets 503; default 8 */
+  maxClients?: number;
+  /** most frames a second sent to viewers; default 10; 0 for no cap */
+  maxFps?: number;
+  /** the camera name, for the page title */
+  camera?: string;
+  /** a viewer whose socket has not drained for this long is dropped, freeing its place; default 30 s */
+  stalledViewerMs?: number;
+}
+
+export interface MjpegStats {
+  /** stream viewers connected now */
+  clients: number;
+  published: number;
+  /** JPEG encodes done (at most one per published frame) */
+  encoded: number;
+  /** parts written to viewers */
+  sent: number;
+  /** parts a viewer missed because its socket had not drained */
+  skipped: number;
+  /** viewers dropped for not draining within stalledViewerMs */
+  dropped: number;
+  /** the most bytes any viewer's response had queued in Node after a write */
+  maxQueuedBytes: number;
+}
+
+interface Latest {
+  id: number;
+  frame: Frame;
+  marks: Marks[];
+  overlay: Overlay;
+  /** the part (headers, JPEG, CRLF, next boundary) once encoded */
+  part: Buffer | undefined;
+  jpeg: Buffer | undefined;
+}
+
+interface Viewer {
+  res: ServerResponse;
+  /** waiting for 'drain' since this instant (performance.now()): skip frames until then */
+  busySince: number | undefined;
+  /** id of the last frame sent, so a frame is never sent twice */
+  lastId: number;
+}
+
+/** `seconds.micros`, as mjpg-streamer's X-Timestamp. */
+export function timestampHeader(ms: number): string {
+  const whole = Math.floor(ms / 1000);
+  const micros = Math.round((ms - whole * 1000) * 1000);
+  return `${whole}.${String(Math.min(999_999, micros)).padStart(6, '0')}`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export class MjpegServer {
+  readonly #options: MjpegServerOptions;
+  readonly #server: Server;
+  readonly #viewers = new Set<Viewer>();
+  #latest: Latest | undefined;
+  #nextId = 0;
+  #lastSentAt = -Infinity;
+  #port: number | undefined;
+  #drawBuffer: Uint8Array | undefined;
+  #rgbaBuffer: Uint8Array | undefined;
+  readonly #stats: MjpegStats = { clients: 0, published: 0, encoded: 0, sent: 0, skipped: 0, dropped: 0, maxQueuedBytes: 0 };
+
+  constructor(options: MjpegServerOptions) {
+    this.#options = options;
+    this.#server = createServer((req, res) => this.#handle(req, res));
+    // Viewers hold their connection for as long as they watch.
+    this.#server.requestTimeout = 0;
+    this.#server.headersTimeout = 10_000;
+  }
+
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  async listen(): Promise<{ port: number }> {
+    const host = this.#options.host ?? '0.0.0.0';
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(LiveListen(`the live stream could not listen on ${host}:${this.#options.port}: ${err.message}`, { cause: err }));
+      this.#server.once('error', onError);
+      this.#server.listen(this.#options.port, host, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+    return { port: this.#port };
+  }
+
+  /**
+   * The liveUrl for the guide's camera/live call: the stream as seen from the platform, through
+   * `publicHost` (the address or name the platform reaches this box by) and `publicPort` (default
+   * the listening port, for when a NAT maps another one).
+   */
+  url(publicHost: string, publicPort?: number): string {
+    const port = publicPort ?? this.#port;
+    if (port === undefined) throw LiveNotListening('the live stream has no port yet: call listen() first');
+    const host = publicHost.includes(':') && !publicHost.startsWith('[') ? `[${publicHost}]` : publicHost;
+    const url = `http://${host}:${port}/?action=stream`;
+    if (url.length > LENGTHS.liveUrlMax) {
+      throw LiveUrlTooLong(`liveUrl ${url} is ${url.length} characters, the guide allows ${LENGTHS.liveUrlMax}: use a shorter public host name`, {
+        field: 'liveUrl',
+      });
+    }
+    return url;
+  }
+
+  stats(): MjpegStats {
+    return { ...this.#stats, clients: this.#viewers.size };
+  }
+
+  /**
+   * Offers the newest frame. Keeps it (by reference, with a copy of the marks) and sends it to the
+   * viewers that are ready, encoding it only if one is and the fps cap allows.
+   */
+  publish(frame: Frame, marks: readonly Marks[], overlay: Overlay): void {
+    this.#stats.published++;
+    this.#latest = { id: ++this.#nextId, frame, marks: snapshotMarks(marks), overlay: { ...overlay }, part: undefined, jpeg: undefined };
+    if (this.#viewers.size === 0) return;
+    const maxFps = this.#options.maxFps ?? 10;
+    const now = performance.now();
+    if (maxFps > 0 && now - this.#lastSentAt < 1000 / maxFps) return;
+    if (this.#sendLatest()) this.#lastSentAt = now;
+  }
+
+  /** Ends every viewer and stops listening. */
+  async close(): Promise<void> {
+    for (const v of this.#viewers) v.res.destroy();
+    this.#viewers.clear();
+    await new Promise<void>((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+    this.#latest = undefined;
+  }
+
+  /** Sends the latest frame to every ready viewer that has not had it; true when any got it. */
+  #sendLatest(): boolean {
+    const latest = this.#latest;
+    if (!latest) return false;
+    let sent = false;
+    const stalledMs = this.#options.stalledViewerMs ?? 30_000;
+    for (const v of this.#viewers) {
+      if (v.lastId === latest.id) continue;
+      if (v.busySince !== undefined) {
+        this.#stats.skipped++;
+        if (performance.now() - v.busySince > stalledMs) {
+          this.#stats.dropped++;
+          this.#viewers.delete(v);
+          v.res.destroy();
+        }
+        continue;
+      }
+      this.#write(v, this.#encode(latest).part!, latest.id);
+      sent = true;
+    }
+    return sent;
+  }
+
+  #write(v: Viewer, part: Buffer, id: number): void {
+    v.lastId = id;
+    const ok = v.res.write(part);
+    this.#stats.sent++;
+    this.#stats.maxQueuedBytes = Math.max(this.#stats.maxQueuedBytes, v.res.writableLength);
+    if (!ok) {
+      v.busySince = performance.now();
+      v.res.once('drain', () => {
+        v.busySince = undefined;
+      });
+    }
+  }
+
+  /** Draws the marks on a copy and encodes it, once per frame. */
+  #encode(latest: Latest): { jpeg: Buffer; part: Buffer } {
+    if (latest.jpeg && latest.part) return { jpeg: latest.jpeg, part: latest.part };
+    const { frame } = latest;
+    const pixels = frame.width * frame.height;
+    if (this.#drawBuffer?.length !== pixels * 3) this.#drawBuffer = new Uint8Array(pixels * 3);
+    if (this.#rgbaBuffer?.length !== pixels * 4) this.#rgbaBuffer = new Uint8Array(pixels * 4);
+    const draw = this.#drawBuffer;
+    const rgba = this.#rgbaBuffer;
+    draw.set(frame.rgb.subarray(0, pixels * 3));
+    drawMarks(draw, frame.width, frame.height, latest.marks, latest.overlay);
+    for (let p = 0, i = 0, j = 0; p < pixels; p++, i += 3, j += 4) {
+      rgba[j] = draw[i]!;
+      rgba[j + 1] = draw[i + 1]!;
+      rgba[j + 2] = draw[i + 2]!;
+      rgba[j + 3] = 255;
+    }
+    const encoded = jpeg.encode({ width: frame.width, height: frame.height, data: rgba }, this.#options.quality ?? 70).data;
+    this.#stats.encoded++;
+    const head = Buffer.from(
+      `Content-Type: image/jpeg\r\nContent-Length: ${encoded.length}\r\nX-Timestamp: ${timestampHeader(frame.at)}\r\n\r\n`,
+      'latin1',
+    );
+    latest.jpeg = encoded;
+    latest.part = Buffer.concat([head, encoded, Buffer.from(`\r\n--${BOUNDARY}\r\n`, 'latin1')]);
+    return { jpeg: latest.jpeg, part: latest.part };
+  }
+
+  #handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://live');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.#plain(res, 405, 'only GET and HEAD are served here\n', { Allow: 'GET, HEAD' });
+    if (url.pathname !== '/' && url.pathname !== '/index.html') return this.#plain(res, 404, 'not found: use /?action=stream or /?action=snapshot\n');
+    const action = url.searchParams.get('action');
+    if (action === 'stream') return this.#stream(req, res);
+    if (action === 'snapshot') return this.#snapshot(req, res);
+    if (action === null) return this.#page(req, res);
+    return this.#plain(res, 404, `unknown action ${action}: use stream or snapshot\n`);
+  }
+
+  #plain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+    res.writeHead(status, { ...STD_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...extra });
+    res.end(text);
+  }
+
+  #stream(req: IncomingMessage, res: ServerResponse): void {
+    const maxClients = this.#options.maxClients ?? 8;
+    if (this.#viewers.size >= maxClients) {
+      return this.#plain(res, 503, `this camera already has ${maxClients} viewers; try again later\n`, { 'Retry-After': '5' });
+    }
+    // As mjpg-streamer: no chunked framing, the body runs until the connection closes.
+    res.useChunkedEncodingByDefault = false;
+    res.writeHead(200, { ...STD_HEADERS, 'Content-Type': `multipart/x-mixed-replace;boundary=${BOUNDARY}` });
+    if (req.method === 'HEAD') return void res.end();
+    res.write(`--${BOUNDARY}\r\n`);
+    const viewer: Viewer = { res, busySince: undefined, lastId: 0 };
+    this.#viewers.add(viewer);
+    res.on('close', () => this.#viewers.delete(viewer));
+    res.on('error', () => this.#viewers.delete(viewer));
+    // A new viewer sees the latest picture at once rather than waiting for the next frame.
+    const latest = this.#latest;
+    if (latest) this.#write(viewer, this.#encode(latest).part!, latest.id);
+  }
+
+  #snapshot(req: IncomingMessage, res: ServerResponse): void {
+    const latest = this.#latest;
+    if (!latest) return this.#plain(res, 503, 'no frame yet from this camera; try again shortly\n', { 'Retry-After': '1' });
+    const { jpeg: image } = this.#encode(latest);
+    res.writeHead(200, {
+      ...STD_HEADERS,
+      'Content-Type': 'image/jpeg',
+      'Content-Length': image.length,
+      'X-Timestamp': timestampHeader(latest.frame.at),
+    });
+    res.end(req.method === 'HEAD' ? undefined : image);
+  }
+
+  #page(req: IncomingMessage, res: ServerResponse): void {
+    const title = escapeHtml(this.#options.camera ?? 'camera');
+    const html =
+      `<!doctype html>\n<html><head><meta charset="utf-8"><title>${title} live</title>` +
+      `<style>body{margin:0;background:#111;color:#ddd;font:14px sans-serif}img{display:block;max-width:100%;margin:auto}</style></head>` +
+      `<body><img src="/?action=stream" alt="${title} live stream"><p style="text-align:center">${title} · ` +
+      `<a style="color:#8cf" href="/?action=snapshot">snapshot</a></p></body></html>\n`;
+    res.writeHead(200, { ...STD_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
+    res.end(req.method === 'HEAD' ? undefined : html);
+  }
+}

@@ -1,0 +1,29 @@
+// Reads frames back out of an encoded clip with the real ffmpeg, to check what was drawn.
+import { execFile } from 'node:child_process';
+import { resolveFfmpegPath } from '../../../edge/evidence/ClipEncoder.ts';
+
+/** Frame `index` (0-based) of the clip as RGB24. */
+export function decodeFrame(path: string, index: number, width: number, height: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      resolveFfmpegPath(),
+      ['-hide_banner', '-loglevel', 'error', '-i', path, '-vf', `select=eq(n\\,${index})`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+      { encoding: 'buffer', maxBuffer: width * height * 3 + 1024 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`ffmpeg decode failed: ${stderr.toString()}`, { cause: err }));
+        if (stdout.length !== width * height * 3) return reject(new Error(`decoded ${stdout.length} bytes, expected ${width * height * 3}`));
+        resolve(new Uint8Array(stdout));
+      },
+    );
+  });
+}
+
+export function pixel(rgb: Uint8Array, width: number, x: number, y: number): [number, number, number] {
+  const i = (y * width + x) * 3;
+  return [rgb[i]!, rgb[i + 1]!, rgb[i + 2]!];
+}
+
+/** Roughly pure red after 4:2:0 and lossy coding. */
+export function isRed([r, g, b]: readonly number[]): boolean {
+  return r! > 170 && g! < 90 && b! < 90;
+}
