@@ -2,7 +2,7 @@
 // with an SM2-encrypted password, and every data call as a mine sends it. The relay forwards with
 // it (to the national platform or the next relay up), the demo's scripted mine and the edge module
 // send with it. Bodies stream (videos from disk or the blob store); nothing here decides what an
-// answer means (the relay's forward/outcome.ts does, by status and code, never by message text).
+// answer means (src/client/outcome.ts does, by status and code, never by message text).
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import {
