@@ -1,0 +1,409 @@
+// Conveyor belt state (aiTypeCode 03): running or stopped, with or without coal.
+//
+// Running vs stopped — block matching between consecutive frames inside the ROI, searching only
+// along the belt's direction of travel. The belt is running when most textured blocks agree on one
+// displacement of at least minSpeedPx per frame along the axis; stopped when most stay put. This
+// sees an empty belt run (its surface texture moves), while a lighting change (zero-mean matching:
+// no displacement) or a person crossing (a few blocks, moving across the axis) does not start it.
+//
+// Coal vs no coal — two measures of the ROI, both insensitive to the lamp's brightness: edge
+// density (gradients of at least edgeLevel × the ROI's mean brightness) and dark ratio (pixels below
+// darkLevel × the ROI's 90th percentile, i.e. the bare belt's brightness). Coal adds both: lumps
+// are dark and edged. They are compared with an empty-belt baseline:
+//   * baselineImage (a JPEG of the camera's view with an empty belt), when configured; or
+//   * learnt: the least-loaded stable stretch seen. Any stretch of learnSeconds over which both
+//     measures stay within a narrow band is a candidate (a belt carrying coal fluctuates, an empty
+//     one is steady, and so is a stopped one); the first candidate becomes the baseline and any
+//     later one that is clearly emptier replaces it, since coal only ever adds load. Until a
+//     baseline exists the coal state is unknown and a start is reported once it is known.
+//   Either way, while the belt runs empty the baseline follows slow lighting drift (time constant
+//   adaptSeconds).
+//
+// Events (the guide's beltStatus): stopped → running: 0001 with coal / 0002 without (also when the
+// belt is first seen running after start-up, so the platform learns its state); a change of coal
+// while running: the new status; running → stopped with coal: 0003. The guide has no code for a
+// stopped empty belt, so that stop emits nothing. Start/stop must persist startStopSeconds, a coal
+// change coalSeconds; the event's time is when the new state began.
+import { existsSync, readFileSync } from 'node:fs';
+import jpeg from 'jpeg-js';
+import type { BeltStatusCode } from '../../src/contract/codes.ts';
+import { resizeGray, type GrayImage } from '../frame/image.ts';
+import { polygonMask } from '../frame/mask.ts';
+import type { Analysis, AnalysisEvent, FrameContext, Marks, Point } from '../types.ts';
+import { emptyMarks } from '../types.ts';
+import { blockGrid, matchAlongAxis, summariseAxisMotion, type AxisMotion, type Block } from './image/blockMatching.ts';
+import { darkRatio, edgeDensity, meanBrightness, percentile } from './image/features.ts';
+import { booleanOption, directionOption, numberOption, optionsObject, requireOption, roiOption, stringOption } from './image/options.ts';
+import { Persistence } from './image/persistence.ts';
+import { downscaleRegion, factorFor, type WorkImage } from './image/workImage.ts';
+import { BeltBaselineUnreadable } from './imageErrors.ts';
+
+export interface BeltOptions {
+  /** the belt surface, normalised polygon (a rectangle {x1,y1,x2,y2} in the YAML becomes 4 points) */
+  roi: Point[];
+  /** direction of travel in image coordinates, degrees: 0 right, 90 down, 180 left, 270 up */
+  direction: number;
+  /** count movement against `direction` as running too (reversible belts) */
+  reversible: boolean;
+  /** a start or a stop must persist this long */
+  startStopSeconds: number;
+  /** a change of coal / no coal must persist this long */
+  coalSeconds: number;
+  /** the ROI is averaged down until its longer side is at most this (work pixels) */
+  workSize: number;
+  /** slowest belt speed that counts as running, frame pixels per frame */
+  minSpeedPx: number;
+  /** fastest belt speed that can be measured, frame pixels per frame (the search range) */
+  maxSpeedPx: number;
+  /** block side, work pixels */
+  blockSize: number;
+  maxBlocks: number;
+  /** blocks flatter than this (mean absolute deviation, gray levels) are not matched */
+  minTexture: number;
+  /** running: at least this share of the matched blocks moved together along the axis */
+  runningShare: number;
+  /** stopped: at least this share of the matched blocks stayed put */
+  stoppedShare: number;
+  /** no decision when fewer than this share of the blocks could be matched */
+  minValidShare: number;
+  /** an edge is a gradient of at least this × the ROI's mean brightness per work pixel */
+  edgeLevel: number;
+  /** a pixel is dark below this × the ROI's 90th percentile */
+  darkLevel: number;
+  /** coal: edge density at least this much above the baseline … */
+  coalEdgeMargin: number;
+  /** … or dark ratio at least this much above it */
+  coalDarkMargin: number;
+  /** JPEG of the camera's view with the belt empty; absent: learn the baseline */
+  baselineImage: string | undefined;
+  /** a stretch must be this long and steady to become a learnt baseline */
+  learnSeconds: number;
+  /** time constant with which the baseline follows slow lighting change while the belt runs empty */
+  adaptSeconds: number;
+}
+
+export const DEFAULT_BELT_OPTIONS: Readonly<BeltOptions> = Object.freeze({
+  roi: [
+    { x: 0, y: 0 },
+    { x: 1, y: 0 },
+    { x: 1, y: 1 },
+    { x: 0, y: 1 },
+  ],
+  direction: 0,
+  reversible: false,
+  startStopSeconds: 3,
+  coalSeconds: 5,
+  workSize: 192,
+  minSpeedPx: 2,
+  maxSpeedPx: 48,
+  blockSize: 12,
+  maxBlocks: 48,
+  minTexture: 2,
+  runningShare: 0.6,
+  stoppedShare: 0.6,
+  minValidShare: 0.25,
+  edgeLevel: 0.12,
+  darkLevel: 0.5,
+  coalEdgeMargin: 0.05,
+  coalDarkMargin: 0.06,
+  baselineImage: undefined,
+  learnSeconds: 10,
+  adaptSeconds: 600,
+});
+
+const KEYS = Object.keys(DEFAULT_BELT_OPTIONS);
+
+/** Checks `analyses.belt` from the YAML; `path` is its config path for error messages. */
+export function validateBeltOptions(raw: unknown, path: string): BeltOptions {
+  const o = optionsObject(raw, path, KEYS);
+  const d = DEFAULT_BELT_OPTIONS;
+  const opts: BeltOptions = {
+    roi: roiOption(o, 'roi', path, d.roi),
+    direction: directionOption(o, 'direction', path, d.direction),
+    reversible: booleanOption(o, 'reversible', path, d.reversible),
+    startStopSeconds: numberOption(o, 'startStopSeconds', path, d.startStopSeconds, 0, 600),
+    coalSeconds: numberOption(o, 'coalSeconds', path, d.coalSeconds, 0, 600),
+    workSize: numberOption(o, 'workSize', path, d.workSize, 48, 512, true),
+    minSpeedPx: numberOption(o, 'minSpeedPx', path, d.minSpeedPx, 0.25, 100),
+    maxSpeedPx: numberOption(o, 'maxSpeedPx', path, d.maxSpeedPx, 1, 400),
+    blockSize: numberOption(o, 'blockSize', path, d.blockSize, 4, 32, true),
+    maxBlocks: numberOption(o, 'maxBlocks', path, d.maxBlocks, 4, 256, true),
+    minTexture: numberOption(o, 'minTexture', path, d.minTexture, 0, 64),
+    runningShare: numberOption(o, 'runningShare', path, d.runningShare, 0.1, 1),
+    stoppedShare: numberOption(o, 'stoppedShare', path, d.stoppedShare, 0.1, 1),
+    minValidShare: numberOption(o, 'minValidShare', path, d.minValidShare, 0, 1),
+    edgeLevel: numberOption(o, 'edgeLevel', path, d.edgeLevel, 0.01, 2),
+    darkLevel: numberOption(o, 'darkLevel', path, d.darkLevel, 0.05, 1),
+    coalEdgeMargin: numberOption(o, 'coalEdgeMargin', path, d.coalEdgeMargin, 0.005, 1),
+    coalDarkMargin: numberOption(o, 'coalDarkMargin', path, d.coalDarkMargin, 0.005, 1),
+    baselineImage: stringOption(o, 'baselineImage', path, 'must be the path of an existing JPEG file (.jpg, .jpeg)', (s) => /\.jpe?g$/i.test(s) && existsSync(s)),
+    learnSeconds: numberOption(o, 'learnSeconds', path, d.learnSeconds, 1, 3600),
+    adaptSeconds: numberOption(o, 'adaptSeconds', path, d.adaptSeconds, 10, 86400),
+  };
+  requireOption(opts.maxSpeedPx > opts.minSpeedPx, `${path}.maxSpeedPx`, `must exceed minSpeedPx (${opts.minSpeedPx})`);
+  return opts;
+}
+
+export type BeltRun = 'running' | 'stopped';
+export type BeltLoad = 'coal' | 'empty';
+
+/** The two load measures of the ROI. */
+export interface BeltLoadMeasures {
+  edges: number;
+  dark: number;
+}
+
+/** What the latest frame showed (for marks, logs and tests). */
+export interface BeltMeasures extends BeltLoadMeasures {
+  motion: AxisMotion | undefined;
+  /** belt speed along the axis, frame pixels per frame (median of the moving blocks) */
+  speedPx: number;
+  runVote: BeltRun | undefined;
+  loadVote: BeltLoad | undefined;
+}
+
+/** Where the ROI lies for one frame size, and what is precomputed for it. */
+interface Layout {
+  width: number;
+  height: number;
+  /** crop of the frame (ROI bounding box plus the search margin), frame pixels */
+  x0: number;
+  y0: number;
+  w: number;
+  h: number;
+  factor: number;
+  mask: Uint8Array;
+  blocks: Block[];
+  maxShift: number;
+  polygon: Point[];
+}
+
+interface Stretch {
+  at: number;
+  edges: number;
+  dark: number;
+}
+
+const STATUS: Record<BeltLoad, Extract<BeltStatusCode, '0001' | '0002'>> = { coal: '0001', empty: '0002' };
+
+export class BeltStateAnalysis implements Analysis {
+  readonly kind = 'belt' as const;
+  readonly needsDetections = false;
+  readonly options: Readonly<BeltOptions>;
+  private readonly run: Persistence<BeltRun>;
+  private readonly load: Persistence<BeltLoad>;
+  private layout: Layout | undefined;
+  private previous: WorkImage | undefined;
+  private lastAt: number | undefined;
+  private baselineGray: GrayImage | undefined;
+  /** the empty belt's measures */
+  baseline: BeltLoadMeasures | undefined;
+  private stretch: Stretch[] = [];
+  private stretchStart: number | undefined;
+  /** start time of a start not reported yet because the coal state was unknown */
+  private startPending: number | undefined;
+  private reportedLoad: BeltLoad | undefined;
+  latest: BeltMeasures | undefined;
+
+  constructor(
+    readonly camera: string,
+    options: Partial<BeltOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_BELT_OPTIONS, ...options };
+    this.run = new Persistence<BeltRun>(this.options.startStopSeconds * 1000);
+    this.load = new Persistence<BeltLoad>(this.options.coalSeconds * 1000);
+    if (this.options.baselineImage !== undefined) this.baselineGray = readJpegGray(this.options.baselineImage);
+  }
+
+  /** The confirmed state: undefined until one has persisted. */
+  get state(): { run: BeltRun | undefined; load: BeltLoad | undefined } {
+    return { run: this.run.state, load: this.load.state };
+  }
+
+  process(ctx: FrameContext): AnalysisEvent[] {
+    const { frame } = ctx;
+    const o = this.options;
+    const layout = this.layoutFor(frame.width, frame.height);
+    const cur = downscaleRegion(frame.gray, frame.width, layout.x0, layout.y0, layout.w, layout.h, layout.factor);
+    if (this.baselineGray) {
+      // The reference picture goes through the same resize, crop and averaging as the frames.
+      const same = resizeGray(this.baselineGray, frame.width, frame.height, 'area');
+      this.baseline = this.measureLoad(downscaleRegion(same.data, frame.width, layout.x0, layout.y0, layout.w, layout.h, layout.factor), layout);
+      this.baselineGray = undefined;
+    }
+    const dt = this.lastAt === undefined ? Infinity : frame.at - this.lastAt;
+    this.lastAt = frame.at;
+
+    // Running or stopped, from this frame and the previous one (not across a gap in the stream).
+    let motion: AxisMotion | undefined;
+    let runVote: BeltRun | undefined;
+    if (this.previous && dt > 0 && dt <= 2000) {
+      const moves = matchAlongAxis(this.previous, cur, layout.blocks, Math.cos(rad(o.direction)), Math.sin(rad(o.direction)), {
+        size: o.blockSize,
+        maxShift: layout.maxShift,
+        minTexture: o.minTexture,
+        distinctness: 0.5,
+      });
+      motion = summariseAxisMotion(moves, o.minSpeedPx / layout.factor);
+      runVote = this.runVoteOf(motion);
+    }
+    this.previous = cur;
+
+    const measures = this.measureLoad(cur, layout);
+    if (!(dt <= 2000)) this.stretchStart = undefined;
+    this.learn(frame.at, measures);
+    const loadVote = this.loadVoteOf(measures);
+    this.latest = { ...measures, motion, speedPx: (motion?.median ?? 0) * layout.factor, runVote, loadVote };
+
+    const wasRunning = this.run.state === 'running';
+    const runChanged = this.run.update(frame.at, runVote);
+    this.load.update(frame.at, loadVote);
+    if (this.run.state === 'running' && this.load.state === 'empty' && loadVote === 'empty') this.adapt(measures, dt);
+
+    const events: AnalysisEvent[] = [];
+    if (runChanged && this.run.state === 'running') {
+      this.startPending = this.run.since;
+    } else if (runChanged && this.run.state === 'stopped' && wasRunning) {
+      this.startPending = undefined;
+      this.reportedLoad = undefined;
+      if (this.load.state === 'coal') events.push(this.event(this.run.since, '0003', 'belt stopped with coal on it'));
+    }
+    if (this.run.state === 'running' && this.load.state !== undefined) {
+      if (this.startPending !== undefined) {
+        events.push(this.event(this.startPending, STATUS[this.load.state], `belt started, ${this.load.state === 'coal' ? 'with' : 'without'} coal`));
+        this.startPending = undefined;
+        this.reportedLoad = this.load.state;
+      } else if (this.load.state !== this.reportedLoad) {
+        events.push(this.event(this.load.since, STATUS[this.load.state], `belt running, ${this.load.state === 'coal' ? 'coal arrived' : 'coal gone'}`));
+        this.reportedLoad = this.load.state;
+      }
+    }
+    return events;
+  }
+
+  private event(at: number, beltStatus: BeltStatusCode, what: string): AnalysisEvent {
+    const m = this.latest;
+    const detail = m ? `${what} (speed ${m.speedPx.toFixed(1)} px/frame, edges ${pct(m.edges)}, dark ${pct(m.dark)}${this.baseline ? `; empty belt: edges ${pct(this.baseline.edges)}, dark ${pct(this.baseline.dark)}` : ''})` : what;
+    return { kind: this.kind, camera: this.camera, at, beltStatus, detail };
+  }
+
+  private runVoteOf(m: AxisMotion): BeltRun | undefined {
+    const o = this.options;
+    if (m.valid < Math.max(3, o.minValidShare * m.blocks)) return undefined;
+    if (m.consistent >= o.runningShare * m.valid && (o.reversible || m.median > 0)) return 'running';
+    if (m.still >= o.stoppedShare * m.valid) return 'stopped';
+    return undefined;
+  }
+
+  private measureLoad(img: WorkImage, layout: Layout): BeltLoadMeasures {
+    const o = this.options;
+    const mean = meanBrightness(img, layout.mask);
+    const edges = edgeDensity(img, o.edgeLevel * Math.max(mean, 16), layout.mask);
+    const dark = darkRatio(img, o.darkLevel * Math.max(percentile(img, 0.9, layout.mask), 16), layout.mask);
+    return { edges, dark };
+  }
+
+  /** How far above the empty belt the load is, in margins: ≥ 1 is coal. */
+  private loadScore(m: BeltLoadMeasures, base: BeltLoadMeasures): number {
+    return Math.max((m.edges - base.edges) / this.options.coalEdgeMargin, (m.dark - base.dark) / this.options.coalDarkMargin);
+  }
+
+  private loadVoteOf(m: BeltLoadMeasures): BeltLoad | undefined {
+    if (!this.baseline) return undefined;
+    const score = this.loadScore(m, this.baseline);
+    return score >= 1 ? 'coal' : score <= 0.5 ? 'empty' : undefined;
+  }
+
+  /** Learns the baseline from the least-loaded steady stretch (see the header); not with a configured image. */
+  private learn(at: number, m: BeltLoadMeasures): void {
+    if (this.options.baselineImage !== undefined) return;
+    const span = this.options.learnSeconds * 1000;
+    if (this.stretchStart === undefined) {
+      this.stretchStart = at;
+      this.stretch = [];
+    }
+    this.stretch.push({ at, ...m });
+    while (this.stretch.length && this.stretch[0]!.at < at - span) this.stretch.shift();
+    if (at - this.stretchStart < span) return;
+    let minE = Infinity;
+    let maxE = -Infinity;
+    let minD = Infinity;
+    let maxD = -Infinity;
+    let sumE = 0;
+    let sumD = 0;
+    for (const s of this.stretch) {
+      minE = Math.min(minE, s.edges);
+      maxE = Math.max(maxE, s.edges);
+      minD = Math.min(minD, s.dark);
+      maxD = Math.max(maxD, s.dark);
+      sumE += s.edges;
+      sumD += s.dark;
+    }
+    const o = this.options;
+    // Steady: each measure within half a coal margin over the whole stretch.
+    if (maxE - minE > o.coalEdgeMargin / 2 || maxD - minD > o.coalDarkMargin / 2) return;
+    const candidate = { edges: sumE / this.stretch.length, dark: sumD / this.stretch.length };
+    if (!this.baseline || this.loadScore(this.baseline, candidate) >= 0.5) this.baseline = candidate;
+  }
+
+  /** While the belt runs empty, the baseline follows slow drift of the measures. */
+  private adapt(m: BeltLoadMeasures, dt: number): void {
+    const b = this.baseline!;
+    const a = Math.min(0.05, Math.max(0, dt) / (this.options.adaptSeconds * 1000));
+    this.baseline = { edges: b.edges + a * (m.edges - b.edges), dark: b.dark + a * (m.dark - b.dark) };
+  }
+
+  private layoutFor(width: number, height: number): Layout {
+    if (this.layout && this.layout.width === width && this.layout.height === height) return this.layout;
+    const o = this.options;
+    const polygon = o.roi.map((p) => ({ x: p.x * width, y: p.y * height }));
+    const bx1 = Math.max(0, Math.floor(Math.min(...polygon.map((p) => p.x))));
+    const by1 = Math.max(0, Math.floor(Math.min(...polygon.map((p) => p.y))));
+    const bx2 = Math.min(width, Math.ceil(Math.max(...polygon.map((p) => p.x))));
+    const by2 = Math.min(height, Math.ceil(Math.max(...polygon.map((p) => p.y))));
+    const factor = factorFor(Math.max(bx2 - bx1, by2 - by1), o.workSize);
+    const maxShift = Math.max(1, Math.ceil(o.maxSpeedPx / factor));
+    // Blocks lie in the ROI; the search may look past it, into a margin where the frame allows.
+    const margin = maxShift * factor;
+    const x0 = Math.max(0, bx1 - margin);
+    const y0 = Math.max(0, by1 - margin);
+    const w = Math.floor((Math.min(width, bx2 + margin) - x0) / factor) * factor;
+    const h = Math.floor((Math.min(height, by2 + margin) - y0) / factor) * factor;
+    const cw = w / factor;
+    const ch = h / factor;
+    const mask = polygonMask(cw, ch, [polygon.map((p) => ({ x: (p.x - x0) / w, y: (p.y - y0) / h }))]).data;
+    const blocks = blockGrid(cw, ch, o.blockSize, mask, 0, o.maxBlocks);
+    this.layout = { width, height, x0, y0, w, h, factor, mask, blocks, maxShift, polygon };
+    return this.layout;
+  }
+
+  marks(): Marks {
+    const marks = emptyMarks();
+    if (this.layout) marks.polygons.push({ points: this.layout.polygon, color: [255, 200, 0], label: 'belt' });
+    const run = this.run.state ?? 'unknown';
+    const load = !this.baseline ? 'learning the empty belt' : this.load.state === 'coal' ? 'coal' : this.load.state === 'empty' ? 'no coal' : 'coal unknown';
+    marks.texts.push(`belt: ${run}, ${load}`);
+    return marks;
+  }
+}
+
+function rad(deg: number): number {
+  return (deg * Math.PI) / 180;
+}
+
+function pct(v: number): string {
+  return `${Math.round(v * 100)}%`;
+}
+
+/** Decodes a JPEG to 8-bit luma (BT.601), synchronously: done once, when the analysis is made. */
+function readJpegGray(path: string): GrayImage {
+  let img: { width: number; height: number; data: Uint8Array };
+  try {
+    img = jpeg.decode(readFileSync(path), { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
+  } catch (err) {
+    throw BeltBaselineUnreadable(`cannot read the empty-belt image ${path}: ${(err as Error).message}`, { cause: err, field: 'baselineImage' });
+  }
+  const data = new Uint8Array(img.width * img.height);
+  for (let i = 0, j = 0; i < data.length; i++, j += 4) data[i] = (77 * img.data[j]! + 150 * img.data[j + 1]! + 29 * img.data[j + 2]! + 128) >> 8;
+  return { width: img.width, height: img.height, data };
+}

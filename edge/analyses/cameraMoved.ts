@@ -1,0 +1,239 @@
+// Camera moved (aiTypeCode 05): the view has turned away from the one learnt at start-up. Phase
+// correlation of the current frame (averaged down, resampled to fftSize², Hann-windowed) against
+// the reference gives the translation and the height of the correlation peak:
+//   a clear peak at a shift of minShiftPercent of the width or more: the camera was panned/tilted;
+//   a collapsed peak while the frame is not occluded (it still has edges and contrast): the view
+//   was rotated, zoomed or turned to a different scene.
+// Either must hold for holdSeconds. Small shifts (vibration of the mount, ~1%) give a clear peak
+// near 0 and are normal. Reported at most once per reportIntervalSeconds per camera; a move that
+// could not be reported yet stays pending until it may be. Once reported, the new view becomes the
+// reference when it has been steady for settleSeconds, so the same move is not reported forever.
+import type { Analysis, AnalysisEvent, FrameContext, Marks } from '../types.ts';
+import { emptyMarks } from '../types.ts';
+import { edgeDensity, stdDev } from './image/features.ts';
+import { numberOption, optionsObject, requireOption } from './image/options.ts';
+import { Persistence } from './image/persistence.ts';
+import { correlate, spectrumOf, type Shift, type Spectrum } from './image/phaseCorrelation.ts';
+import { blendInto, downscaleFrame, factorFor, resample, type WorkImage } from './image/workImage.ts';
+import { ReportLimiter } from './reportLimiter.ts';
+
+export interface MovedOptions {
+  /** the condition must hold this long before it is reported */
+  holdSeconds: number;
+  /** at most one report per camera in this time (the guide: once an hour) */
+  reportIntervalSeconds: number;
+  /** a shift of at least this share of the frame width (percent) is a move */
+  minShiftPercent: number;
+  /** side of the square the frame is resampled to for the FFT */
+  fftSize: 128 | 256;
+  /** a correlation peak at least this high is clear (the shift it gives is trusted) */
+  minPeak: number;
+  /** a peak below this has collapsed: the view no longer resembles the reference */
+  collapsePeak: number;
+  /** stable frames needed before the first reference is taken */
+  warmupSeconds: number;
+  /** after a reported move, the new view must be steady this long before it becomes the reference */
+  settleSeconds: number;
+  /** time constant with which the reference follows a normal view */
+  refreshSeconds: number;
+  /** the frame is averaged down to at most this width first (shared with occlusion) */
+  workWidth: number;
+}
+
+export const DEFAULT_MOVED_OPTIONS: Readonly<MovedOptions> = Object.freeze({
+  holdSeconds: 10,
+  reportIntervalSeconds: 3600,
+  minShiftPercent: 3,
+  fftSize: 128,
+  minPeak: 0.15,
+  collapsePeak: 0.07,
+  warmupSeconds: 3,
+  settleSeconds: 5,
+  refreshSeconds: 600,
+  workWidth: 176,
+});
+
+const KEYS = Object.keys(DEFAULT_MOVED_OPTIONS);
+
+/** Checks `analyses.moved` from the YAML; `path` is its config path for error messages. */
+export function validateMovedOptions(raw: unknown, path: string): MovedOptions {
+  const o = optionsObject(raw, path, KEYS);
+  const d = DEFAULT_MOVED_OPTIONS;
+  const fftSize = numberOption(o, 'fftSize', path, d.fftSize, 128, 256, true);
+  requireOption(fftSize === 128 || fftSize === 256, `${path}.fftSize`, `must be 128 or 256, got ${fftSize}`);
+  const opts: MovedOptions = {
+    holdSeconds: numberOption(o, 'holdSeconds', path, d.holdSeconds, 0, 3600),
+    reportIntervalSeconds: numberOption(o, 'reportIntervalSeconds', path, d.reportIntervalSeconds, 0, 86400),
+    minShiftPercent: numberOption(o, 'minShiftPercent', path, d.minShiftPercent, 0.5, 40),
+    fftSize: fftSize === 256 ? 256 : 128,
+    minPeak: numberOption(o, 'minPeak', path, d.minPeak, 0.01, 1),
+    collapsePeak: numberOption(o, 'collapsePeak', path, d.collapsePeak, 0, 1),
+    warmupSeconds: numberOption(o, 'warmupSeconds', path, d.warmupSeconds, 0, 600),
+    settleSeconds: numberOption(o, 'settleSeconds', path, d.settleSeconds, 0, 600),
+    refreshSeconds: numberOption(o, 'refreshSeconds', path, d.refreshSeconds, 10, 86400),
+    workWidth: numberOption(o, 'workWidth', path, d.workWidth, 32, 1024, true),
+  };
+  requireOption(opts.collapsePeak < opts.minPeak, `${path}.collapsePeak`, `must be below minPeak (${opts.minPeak})`);
+  return opts;
+}
+
+export interface MovedMeasures {
+  /** shift against the reference in percent of the frame width (x, y) and its length */
+  dxPercent: number;
+  dyPercent: number;
+  shiftPercent: number;
+  peak: number;
+  /** with a collapsed peak: the frame looked occluded (too flat or too few edges), so the collapse proves nothing; undefined when not checked */
+  occluded: boolean | undefined;
+  reason: 'shifted' | 'changed' | undefined;
+}
+
+interface Reference {
+  image: WorkImage;
+  spectrum: Spectrum;
+  edges: number;
+  measuredAt: number;
+}
+
+const EDGE_LEVEL = 8;
+
+export class CameraMovedAnalysis implements Analysis {
+  readonly kind = 'moved' as const;
+  readonly needsDetections = false;
+  readonly options: Readonly<MovedOptions>;
+  private readonly limiter: ReportLimiter;
+  private readonly persistence: Persistence<boolean>;
+  private reference: Reference | undefined;
+  private previous: Spectrum | undefined;
+  private steadySince: number | undefined;
+  private reported = false;
+  private lastAt: number | undefined;
+  latest: MovedMeasures | undefined;
+
+  /** `limiter` may be shared by several analyses; by default each instance has its own. */
+  constructor(
+    readonly camera: string,
+    options: Partial<MovedOptions> = {},
+    limiter?: ReportLimiter,
+  ) {
+    this.options = { ...DEFAULT_MOVED_OPTIONS, ...options };
+    this.limiter = limiter ?? new ReportLimiter(this.options.reportIntervalSeconds);
+    this.persistence = new Persistence<boolean>(this.options.holdSeconds * 1000, false);
+  }
+
+  get hasReference(): boolean {
+    return this.reference !== undefined;
+  }
+
+  /** True while a move is confirmed and its new view not yet adopted. */
+  get moved(): boolean {
+    return this.persistence.state === true;
+  }
+
+  process(ctx: FrameContext): AnalysisEvent[] {
+    const { frame } = ctx;
+    const o = this.options;
+    const small = downscaleFrame(frame.gray, frame.width, frame.height, factorFor(frame.width, o.workWidth));
+    const image = resample(small, o.fftSize, o.fftSize);
+    const spectrum = spectrumOf(image);
+    const dt = this.lastAt === undefined ? 0 : Math.max(0, frame.at - this.lastAt);
+    this.lastAt = frame.at;
+    const previous = this.previous;
+    this.previous = spectrum;
+    // Steady: this frame is where the last one was (clear peak, under half a percent away). Only
+    // needed while learning a view, so computed on demand (it costs an inverse FFT).
+    const steady = (): boolean => previous !== undefined && stdDev(image) >= 6 && this.isNear(correlate(previous, spectrum), 0.5, frame.width, frame.height);
+
+    if (!this.reference) {
+      this.settle(image, spectrum, frame.at, steady, o.warmupSeconds);
+      return [];
+    }
+    const m = this.measure(image, spectrum, frame.width, frame.height);
+    this.latest = m;
+    const vote = m.reason !== undefined ? true : m.peak >= o.minPeak && m.shiftPercent < o.minShiftPercent / 2 ? false : undefined;
+    const changed = this.persistence.update(frame.at, vote);
+    if (changed && this.persistence.state === false) this.reported = false;
+    const events: AnalysisEvent[] = [];
+
+    if (this.persistence.state === true) {
+      if (!this.reported) {
+        const at = this.limiter.tryReportHeld(this.camera, this.kind, this.persistence.since, frame.at, true);
+        if (at !== undefined) {
+          this.reported = true;
+          this.steadySince = undefined;
+          events.push({ kind: this.kind, camera: this.camera, at, detail: describe(m) });
+        }
+      }
+      if (this.reported) this.settle(image, spectrum, frame.at, steady, o.settleSeconds);
+    } else if (vote === false && this.persistence.pending === undefined && m.shiftPercent < 0.5) {
+      this.refresh(image, frame.at, dt);
+    }
+    return events;
+  }
+
+  private isNear(s: Shift, percent: number, width: number, height: number): boolean {
+    return s.peak >= this.options.minPeak && shiftPercentOf(s, this.options.fftSize, width, height).length < percent;
+  }
+
+  private measure(image: WorkImage, spectrum: Spectrum, width: number, height: number): MovedMeasures {
+    const o = this.options;
+    const ref = this.reference!;
+    const s = correlate(ref.spectrum, spectrum);
+    const shift = shiftPercentOf(s, o.fftSize, width, height);
+    let reason: MovedMeasures['reason'];
+    let occluded: boolean | undefined;
+    if (s.peak >= o.minPeak && shift.length >= o.minShiftPercent) reason = 'shifted';
+    else if (s.peak < o.collapsePeak) {
+      occluded = stdDev(image) < 6 || edgeDensity(image, EDGE_LEVEL) < 0.4 * Math.max(ref.edges, 0.02);
+      if (!occluded) reason = 'changed';
+    }
+    return { dxPercent: shift.x, dyPercent: shift.y, shiftPercent: shift.length, peak: s.peak, occluded, reason };
+  }
+
+  /** Takes the view as reference once it has been steady for `seconds` (warm-up, or after a move). */
+  private settle(image: WorkImage, spectrum: Spectrum, at: number, steady: () => boolean, seconds: number): void {
+    if (!steady()) {
+      this.steadySince = at;
+      return;
+    }
+    this.steadySince ??= at;
+    if (at - this.steadySince < seconds * 1000) return;
+    this.reference = { image, spectrum, edges: edgeDensity(image, EDGE_LEVEL), measuredAt: at };
+    this.persistence.reset(false);
+    this.reported = false;
+    this.steadySince = undefined;
+  }
+
+  private refresh(image: WorkImage, at: number, dt: number): void {
+    const ref = this.reference!;
+    blendInto(ref.image, image, Math.min(0.1, dt / (this.options.refreshSeconds * 1000)));
+    // A new spectrum costs an FFT: once a second is plenty for a time constant of minutes.
+    if (at - ref.measuredAt >= 1000) {
+      this.reference = { image: ref.image, spectrum: spectrumOf(ref.image), edges: edgeDensity(ref.image, EDGE_LEVEL), measuredAt: at };
+    }
+  }
+
+  marks(): Marks {
+    const marks = emptyMarks();
+    const m = this.latest;
+    let text: string;
+    if (!this.reference) text = 'moved: learning the view';
+    else if (this.moved && m) text = `moved: ${describe(m)}${this.reported ? ', settling' : ''}`;
+    else if (m?.reason) text = `moved: ${m.reason}?`;
+    else text = 'moved: in place';
+    marks.texts.push(text);
+    return marks;
+  }
+}
+
+/** The shift in percent of the frame width (x, y and length), from work pixels of the fftSize² image. */
+function shiftPercentOf(s: Shift, size: number, width: number, height: number): { x: number; y: number; length: number } {
+  const x = ((s.dx * width) / size / width) * 100;
+  const y = ((s.dy * height) / size / width) * 100;
+  return { x, y, length: Math.hypot(x, y) };
+}
+
+function describe(m: MovedMeasures): string {
+  const what = m.reason === 'changed' ? 'view changed (no correlation with the reference)' : `view shifted by ${m.shiftPercent.toFixed(1)}% of the width`;
+  return `${what}, dx ${m.dxPercent.toFixed(1)}%, dy ${m.dyPercent.toFixed(1)}%, peak ${m.peak.toFixed(2)}`;
+}

@@ -1,0 +1,239 @@
+// Camera occluded (aiTypeCode 04): the view is covered (cloth, paint, a board), blinded (dark or one
+// flat colour) or strongly defocused, for holdSeconds. The frame is compared with a reference of
+// the scene learnt after a warm-up of stable frames and refreshed slowly while the view is normal:
+//   blind    — most of the frame dark, or almost no contrast at all;
+//   covered  — most edges of the reference gone AND the picture no longer correlates with it
+//              (a passing truck changes the picture but brings edges of its own);
+//   blurred  — sharpness (Laplacian variance) collapsed AND most edges gone (a smeared lens keeps
+//              the layout, so correlation alone would miss it).
+// Moderate lighting changes pass: correlation ignores gain and offset, and the edge and sharpness
+// tests need a large drop. The reference is never refreshed while the condition holds or is
+// building up, so a cover is not learnt as the new normal. Reported at most once per
+// reportIntervalSeconds per camera (the guide checks continuously and reports once an hour); the
+// event fires when the condition has held for holdSeconds, and again each interval while it lasts.
+import type { Analysis, AnalysisEvent, FrameContext, Marks } from '../types.ts';
+import { emptyMarks } from '../types.ts';
+import { darkRatio, edgeDensity, laplacianVariance, ncc, stdDev } from './image/features.ts';
+import { numberOption, optionsObject, requireOption } from './image/options.ts';
+import { Persistence } from './image/persistence.ts';
+import { blendInto, copyImage, downscaleFrame, factorFor, type WorkImage } from './image/workImage.ts';
+import { ReportLimiter } from './reportLimiter.ts';
+
+export interface OcclusionOptions {
+  /** the condition must hold this long before it is reported */
+  holdSeconds: number;
+  /** at most one report per camera in this time (the guide: once an hour) */
+  reportIntervalSeconds: number;
+  /** stable frames needed before the first reference is taken */
+  warmupSeconds: number;
+  /** time constant with which the reference follows a normal view (slow lighting, parked vehicles) */
+  refreshSeconds: number;
+  /** the frame is averaged down to at most this width before measuring */
+  workWidth: number;
+  /** gradient (gray levels per work pixel) that counts as an edge */
+  edgeLevel: number;
+  /** covered: edge density at most this share of the reference's … */
+  edgeDropRatio: number;
+  /** … and correlation with the reference at most this */
+  nccMax: number;
+  /** blind: at least darkRatioMin of the pixels below darkLevel … */
+  darkLevel: number;
+  darkRatioMin: number;
+  /** … or a standard deviation of the whole frame below this (gray levels) */
+  uniformStd: number;
+  /** blurred: sharpness at most this share of the reference's (and edges at most blurEdgeRatio of it) */
+  blurRatio: number;
+  blurEdgeRatio: number;
+}
+
+export const DEFAULT_OCCLUSION_OPTIONS: Readonly<OcclusionOptions> = Object.freeze({
+  holdSeconds: 10,
+  reportIntervalSeconds: 3600,
+  warmupSeconds: 5,
+  refreshSeconds: 300,
+  workWidth: 176,
+  edgeLevel: 8,
+  edgeDropRatio: 0.4,
+  nccMax: 0.5,
+  darkLevel: 35,
+  darkRatioMin: 0.85,
+  uniformStd: 6,
+  blurRatio: 0.1,
+  blurEdgeRatio: 0.65,
+});
+
+const KEYS = Object.keys(DEFAULT_OCCLUSION_OPTIONS);
+
+/** Checks `analyses.occlusion` from the YAML; `path` is its config path for error messages. */
+export function validateOcclusionOptions(raw: unknown, path: string): OcclusionOptions {
+  const o = optionsObject(raw, path, KEYS);
+  const d = DEFAULT_OCCLUSION_OPTIONS;
+  const opts: OcclusionOptions = {
+    holdSeconds: numberOption(o, 'holdSeconds', path, d.holdSeconds, 0, 3600),
+    reportIntervalSeconds: numberOption(o, 'reportIntervalSeconds', path, d.reportIntervalSeconds, 0, 86400),
+    warmupSeconds: numberOption(o, 'warmupSeconds', path, d.warmupSeconds, 0, 600),
+    refreshSeconds: numberOption(o, 'refreshSeconds', path, d.refreshSeconds, 10, 86400),
+    workWidth: numberOption(o, 'workWidth', path, d.workWidth, 32, 1024, true),
+    edgeLevel: numberOption(o, 'edgeLevel', path, d.edgeLevel, 1, 128),
+    edgeDropRatio: numberOption(o, 'edgeDropRatio', path, d.edgeDropRatio, 0, 1),
+    nccMax: numberOption(o, 'nccMax', path, d.nccMax, -1, 1),
+    darkLevel: numberOption(o, 'darkLevel', path, d.darkLevel, 0, 255),
+    darkRatioMin: numberOption(o, 'darkRatioMin', path, d.darkRatioMin, 0.01, 1),
+    uniformStd: numberOption(o, 'uniformStd', path, d.uniformStd, 0, 128),
+    blurRatio: numberOption(o, 'blurRatio', path, d.blurRatio, 0, 1),
+    blurEdgeRatio: numberOption(o, 'blurEdgeRatio', path, d.blurEdgeRatio, 0, 1),
+  };
+  requireOption(opts.warmupSeconds <= opts.refreshSeconds, `${path}.warmupSeconds`, 'must not exceed refreshSeconds');
+  return opts;
+}
+
+/** What one frame measured against the reference; ratios are current ÷ reference. */
+export interface OcclusionMeasures {
+  darkRatio: number;
+  std: number;
+  /** undefined while there is no reference yet */
+  edgeRatio: number | undefined;
+  sharpnessRatio: number | undefined;
+  ncc: number | undefined;
+  /** why the frame looks occluded, or undefined when it does not */
+  reason: 'dark' | 'uniform' | 'covered' | 'blurred' | undefined;
+}
+
+interface Reference {
+  image: WorkImage;
+  edges: number;
+  sharpness: number;
+  std: number;
+  /** when its features were last recomputed after blending */
+  measuredAt: number;
+}
+
+export class OcclusionAnalysis implements Analysis {
+  readonly kind = 'occlusion' as const;
+  readonly needsDetections = false;
+  readonly options: Readonly<OcclusionOptions>;
+  private readonly limiter: ReportLimiter;
+  private readonly persistence: Persistence<boolean>;
+  private reference: Reference | undefined;
+  private previous: WorkImage | undefined;
+  private stableSince: number | undefined;
+  private lastAt: number | undefined;
+  /** this occlusion has been reported at least once */
+  private reportedEpisode = false;
+  /** measures of the latest frame (for logs, marks and tests) */
+  latest: OcclusionMeasures | undefined;
+
+  /** `limiter` may be shared by several analyses; by default each instance has its own. */
+  constructor(
+    readonly camera: string,
+    options: Partial<OcclusionOptions> = {},
+    limiter?: ReportLimiter,
+  ) {
+    this.options = { ...DEFAULT_OCCLUSION_OPTIONS, ...options };
+    this.limiter = limiter ?? new ReportLimiter(this.options.reportIntervalSeconds);
+    this.persistence = new Persistence<boolean>(this.options.holdSeconds * 1000, false);
+  }
+
+  /** True once a reference view has been learnt. */
+  get hasReference(): boolean {
+    return this.reference !== undefined;
+  }
+
+  /** True while the occlusion is confirmed (held for holdSeconds). */
+  get occluded(): boolean {
+    return this.persistence.state === true;
+  }
+
+  process(ctx: FrameContext): AnalysisEvent[] {
+    const { frame } = ctx;
+    const o = this.options;
+    const img = downscaleFrame(frame.gray, frame.width, frame.height, factorFor(frame.width, o.workWidth));
+    const dt = this.lastAt === undefined ? 0 : Math.max(0, frame.at - this.lastAt);
+    this.lastAt = frame.at;
+
+    const m = this.measure(img);
+    this.latest = m;
+    const vote = m.reason !== undefined ? true : this.reference ? false : undefined;
+    const changed = this.persistence.update(frame.at, vote);
+    const events: AnalysisEvent[] = [];
+
+    if (changed) this.reportedEpisode = false;
+    if (this.persistence.state === true) {
+      const at = this.limiter.tryReportHeld(this.camera, this.kind, this.persistence.since, frame.at, !this.reportedEpisode);
+      if (at !== undefined) {
+        events.push({ kind: this.kind, camera: this.camera, at, detail: describe(m, this.reportedEpisode ? 'still occluded' : 'occluded') });
+        this.reportedEpisode = true;
+      }
+    } else if (!this.reference) {
+      this.warmUp(img, frame.at, m);
+    } else if (vote === false && this.persistence.pending === undefined) {
+      this.refresh(img, frame.at, dt);
+    }
+    this.previous = img;
+    return events;
+  }
+
+  private measure(img: WorkImage): OcclusionMeasures {
+    const o = this.options;
+    const dark = darkRatio(img, o.darkLevel);
+    const std = stdDev(img);
+    let reason: OcclusionMeasures['reason'] = dark >= o.darkRatioMin ? 'dark' : std < o.uniformStd ? 'uniform' : undefined;
+    const ref = this.reference;
+    if (!ref) return { darkRatio: dark, std, edgeRatio: undefined, sharpnessRatio: undefined, ncc: undefined, reason };
+    // Dimmer light lowers every gradient in proportion: scale the edge level and the expected
+    // sharpness with the contrast, but by no more than half, so a cover's flatness still counts.
+    const gain = Math.min(1, Math.max(0.5, std / Math.max(ref.std, 1)));
+    // A featureless reference (a blank wall) would make every ratio huge: floor the denominators.
+    const edgeRatio = edgeDensity(img, o.edgeLevel * gain) / Math.max(ref.edges, 0.02);
+    const sharpnessRatio = laplacianVariance(img) / Math.max(ref.sharpness * gain * gain, 1);
+    const similarity = ncc(img, ref.image);
+    if (!reason && edgeRatio <= o.edgeDropRatio && similarity <= o.nccMax) reason = 'covered';
+    if (!reason && sharpnessRatio <= o.blurRatio && edgeRatio <= o.blurEdgeRatio) reason = 'blurred';
+    return { darkRatio: dark, std, edgeRatio, sharpnessRatio, ncc: similarity, reason };
+  }
+
+  /** The first reference: the view once it has stayed the same, and not blind, for warmupSeconds. */
+  private warmUp(img: WorkImage, at: number, m: OcclusionMeasures): void {
+    const stable = this.previous !== undefined && m.reason === undefined && ncc(this.previous, img) >= 0.9;
+    if (!stable) {
+      this.stableSince = m.reason === undefined ? at : undefined;
+      return;
+    }
+    this.stableSince ??= at;
+    if (at - this.stableSince >= this.options.warmupSeconds * 1000) this.setReference(copyImage(img), at);
+  }
+
+  private refresh(img: WorkImage, at: number, dt: number): void {
+    const ref = this.reference!;
+    blendInto(ref.image, img, Math.min(0.1, dt / (this.options.refreshSeconds * 1000)));
+    if (at - ref.measuredAt >= 1000) this.setReference(ref.image, at);
+  }
+
+  private setReference(image: WorkImage, at: number): void {
+    this.reference = { image, edges: edgeDensity(image, this.options.edgeLevel), sharpness: laplacianVariance(image), std: stdDev(image), measuredAt: at };
+  }
+
+  marks(): Marks {
+    const marks = emptyMarks();
+    const m = this.latest;
+    let text: string;
+    if (this.occluded) text = `occlusion: ${m ? describe(m, 'occluded') : 'occluded'}`;
+    else if (!this.reference) text = 'occlusion: learning the view';
+    else if (m?.reason) text = `occlusion: ${m.reason}?`;
+    else text = 'occlusion: clear';
+    marks.texts.push(text);
+    return marks;
+  }
+}
+
+function describe(m: OcclusionMeasures, what: string): string {
+  const parts = [`${what} (${m.reason ?? 'clearing'})`, `dark ${pct(m.darkRatio)}`, `std ${m.std.toFixed(1)}`];
+  if (m.edgeRatio !== undefined) parts.push(`edges ${pct(m.edgeRatio)} of reference`);
+  if (m.sharpnessRatio !== undefined) parts.push(`sharpness ${pct(m.sharpnessRatio)}`);
+  if (m.ncc !== undefined) parts.push(`ncc ${m.ncc.toFixed(2)}`);
+  return parts.join(', ');
+}
+
+function pct(v: number): string {
+  return `${Math.round(v * 100)}%`;
+}
