@@ -129,4 +129,6 @@ export interface Analysis {
   process(ctx: FrameContext): AnalysisEvent[];
   /** what to draw for the latest frame */
   marks(): Marks;
+  /** events held back (a group of crossings still open), given out at the end of input or at shutdown */
+  flush?(): AnalysisEvent[];
 }

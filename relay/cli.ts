@@ -1,11 +1,10 @@
 // The relay role's commands: start, accounts, mines.
 import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli.ts';
 import { formatJsonTime } from '../src/contract/index.ts';
-import { createLogger } from '../src/log.ts';
 import { AccountInvalid } from './errors.ts';
 import { openRelayStores, type RelayStores } from './RelayContext.ts';
-import { startRelay } from './server.ts';
 import { opsCommands } from './cliOps.ts';
+import { modelCommands } from './cliModels.ts';
 import type { EsealConfig } from '../src/config/schema.ts';
 
 async function withStores<T>(config: () => Promise<EsealConfig>, fn: (stores: RelayStores) => Promise<T>): Promise<T> {
@@ -25,33 +24,6 @@ function table(io: CommandIO, header: string[], rows: string[][]): void {
 }
 
 export const commands: Command[] = [
-  {
-    name: 'start',
-    summary: 'run the appliance (the relay role) until SIGTERM or SIGINT',
-    usage: '[--config FILE]',
-    options: CONFIG_OPTION,
-    help: [
-      'Environment overrides: ESEAL_DATA_DIR (./var), ESEAL_RELAY_LISTEN (0.0.0.0:8443),',
-      '  ESEAL_RELAY_TLS (auto | off | files), ESEAL_RELAY_TLS_CERT, ESEAL_RELAY_TLS_KEY,',
-      '  ESEAL_UPSTREAM_URL (unset: hold everything), ESEAL_LOG_LEVEL (info).',
-    ],
-    async run({ config }) {
-      const cfg = await config();
-      const log = createLogger({ level: cfg.log.level });
-      const relay = await startRelay(cfg, log);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log.info({ signal }, 'shutting down: finishing requests in flight');
-          resolve();
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
-      await relay.close();
-      log.info('stopped');
-      return 0;
-    },
-  },
   {
     name: 'accounts add',
     summary: 'create a mine account (local mode) that may log in and send data for the given mines',
@@ -161,4 +133,5 @@ export const commands: Command[] = [
     },
   },
   ...opsCommands,
+  ...modelCommands,
 ];

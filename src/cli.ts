@@ -37,6 +37,7 @@ const HELP_OPTION: OptionSpec = { help: { type: 'boolean', short: 'h' } };
 /** Where each role's commands come from. Roles are services; the kernel only knows their names. */
 const ROLE_COMMANDS: Record<string, () => Promise<{ commands: Command[] }>> = {
   relay: () => import('../relay/cli.ts'),
+  edge: () => import('../edge/cli.ts'),
   sim: () => import('./sim/cli.ts'),
 };
 

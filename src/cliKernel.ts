@@ -1,8 +1,11 @@
 // Commands of the kernel itself: the SM2 key pair and the configuration.
 import { CONFIG_OPTION, type Command } from './cli.ts';
-import { CONFIG_RULES } from './config/schema.ts';
+import { InvalidConfig } from './config/load.ts';
+import { CONFIG_RULES, ROLE_NAMES } from './config/schema.ts';
+import { checkRoles, startCommand } from './cliStart.ts';
 import { loadOrCreateSm2KeyPair, rotateSm2KeyPair } from './crypto/keyFiles.ts';
 import { publicKeyToSpkiBase64 } from './crypto/sm2.ts';
+import { safeUrl } from './log.ts';
 
 function flatten(tree: unknown, prefix = '', out: [string, unknown][] = []): [string, unknown][] {
   for (const [k, v] of Object.entries(tree as Record<string, unknown>)) {
@@ -14,6 +17,7 @@ function flatten(tree: unknown, prefix = '', out: [string, unknown][] = []): [st
 }
 
 export const kernelCommands: Command[] = [
+  startCommand,
   {
     name: 'keys show',
     summary: "print the relay's SM2 public key, in both formats mines may expect",
@@ -48,10 +52,15 @@ export const kernelCommands: Command[] = [
     options: CONFIG_OPTION,
     async run({ config, io }) {
       const cfg = await config();
+      // Every role's part is checked, whether or not this server runs it.
+      const problems = await checkRoles(cfg, ROLE_NAMES);
+      if (problems.length) throw InvalidConfig(`configuration has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
       for (const [k, v] of flatten(cfg)) {
         const rule = CONFIG_RULES[k];
         const secret = rule?.type === 'string' && rule.secret;
-        io.out(`${k} = ${secret ? '(hidden)' : JSON.stringify(v)}`);
+        // camera URLs may carry credentials (rtsp://user:password@…)
+        const shown = JSON.stringify(v, (key, value: unknown) => (key === 'url' && typeof value === 'string' ? safeUrl(value) : value));
+        io.out(`${k} = ${secret ? '(hidden)' : shown}`);
       }
     },
   },

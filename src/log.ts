@@ -25,6 +25,8 @@ export const REDACT_PATHS = [
 
 /** The URL without a query string that could carry a credential. */
 export function safeUrl(url: string): string {
+  // rtsp://user:password@camera/… : the password never reaches a log line
+  url = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/\s]*@/i, '$1:[redacted]@');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const query = url.slice(q + 1);

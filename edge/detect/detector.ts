@@ -156,7 +156,7 @@ class SharedDetector implements Detector {
     }
     return new Promise((resolve, reject) => {
       // a copy: the worker takes ownership of it, and the caller keeps its frame for drawing
-      const job: Job = { frame, rgb: frame.rgb.slice(0, frame.width * frame.height * 3), resolve, reject };
+      const job: Job = { frame, rgb: new Uint8Array(frame.rgb.subarray(0, frame.width * frame.height * 3)), resolve, reject };
       let q = this.#queues.get(frame.camera);
       if (!q) {
         q = [];

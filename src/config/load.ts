@@ -78,6 +78,17 @@ function coerce(path: string, raw: unknown, errors: string[]): unknown {
     errors.push(`${path}: unknown key`);
     return undefined;
   }
+  if (rule.type === 'mappingList') {
+    if (!Array.isArray(raw) || raw.some((item) => !isTree(item))) {
+      errors.push(`${path}: must be a list of mappings (one per entry, each with its keys), got ${JSON.stringify(raw)?.slice(0, 80)}`);
+      return undefined;
+    }
+    if (raw.length > rule.max) {
+      errors.push(`${path}: at most ${rule.max} entries, got ${raw.length}`);
+      return undefined;
+    }
+    return raw;
+  }
   if (rule.type === 'intList' || rule.type === 'stringList') {
     const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
     if (!items) {
@@ -94,7 +105,7 @@ function coerce(path: string, raw: unknown, errors: string[]): unknown {
         }
         out.push(n);
       } else {
-        if (typeof item !== 'string' || !rule.pattern.test(item)) {
+        if (typeof item !== 'string' || !rule.pattern.test(item) || (rule.oneOf && !rule.oneOf.includes(item))) {
           errors.push(`${path}: each must be ${rule.hint}, got ${JSON.stringify(item)}`);
           return undefined;
         }

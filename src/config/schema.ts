@@ -4,9 +4,14 @@
 
 export type TlsMode = 'auto' | 'off' | 'files';
 
+export type RoleName = 'relay' | 'edge';
+export const ROLE_NAMES: readonly RoleName[] = ['relay', 'edge'];
+
 export interface EsealConfig {
   /** where LMDB, blobs, keys and certificates live */
   dataDir: string;
+  /** the services `eseal start` runs in this process */
+  roles: RoleName[];
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   relay: {
     /** host:port; IPv6 as [::]:8443 */
@@ -102,10 +107,59 @@ export interface EsealConfig {
     /** pressure purges of delivered videos stop below this */
     lowWatermarkPercent: number;
   };
+  /** the edge analysis role: watches a mine's cameras and reports as a mine device would */
+  edge: EdgeConfig;
+}
+
+export interface EdgeConfig {
+  /** the mine the cameras belong to (12 characters) */
+  mineId: string;
+  /** where the edge reports: a relay (or the national platform) */
+  report: {
+    url: string;
+    username: string;
+    password: string;
+    client: { id: string; secret: string };
+    loginMethod: 'GET' | 'POST';
+    cipherMode: 'C1C3C2' | 'C1C2C3' | 'DER';
+    tls: { ca: string; insecure: 'no' | 'yes' };
+  };
+  /** what the mine's state is: auto asks camera/mineStatus; producing sends records, shutdown sends evidence videos */
+  mineStatus: 'auto' | 'producing' | 'shutdown';
+  /** the frames the analyses see */
+  analysis: { width: number; height: number; fps: number };
+  detector: {
+    /** '' = the default CenterNet converted from @vladmandic/human; or a path to an .onnx with its .json contract beside it */
+    model: string;
+    /** input size of the default model (a multiple of 32) */
+    inputSize: number;
+    /** minimum score of a detection, in percent */
+    minScorePercent: number;
+    /** onnxruntime intra-op threads of the detector worker */
+    threads: number;
+  };
+  /** the relay's model registry: the edge polls it and hot-swaps the model */
+  models: { publicKey: string; name: string; pollSeconds: number };
+  live: {
+    /** address the MJPEG servers bind */
+    host: string;
+    /** the first camera's port; the next cameras count up unless they set livePort */
+    basePort: number;
+    /** host name or address put in the liveUrl sent to the platform ('' = the first non-internal IPv4) */
+    publicHost: string;
+  };
+  evidence: { preSeconds: number; postSeconds: number; maxBytes: number };
+  /** the edge's own store of reports not yet taken by the relay; past a bound the oldest clips go first, records never */
+  outbox: { maxItems: number; maxMegabytes: number };
+  /** camera/online-offine is sent this often */
+  statusSeconds: number;
+  /** each a mapping: name, cameraId, url, loop, livePort, analyses (see the README) */
+  cameras: Record<string, unknown>[];
 }
 
 export const DEFAULT_CONFIG: EsealConfig = {
   dataDir: './var',
+  roles: ['relay'],
   log: { level: 'info' },
   relay: {
     listen: '0.0.0.0:8443',
@@ -167,6 +221,27 @@ export const DEFAULT_CONFIG: EsealConfig = {
   },
   retention: { deliveredDays: 30 },
   disk: { highWatermarkPercent: 90, lowWatermarkPercent: 80 },
+  edge: {
+    mineId: '',
+    report: {
+      url: 'https://127.0.0.1:8443',
+      username: '',
+      password: '',
+      client: { id: 'pcfront', secret: 'pcfront' },
+      loginMethod: 'GET',
+      cipherMode: 'C1C3C2',
+      tls: { ca: '', insecure: 'no' },
+    },
+    mineStatus: 'auto',
+    analysis: { width: 704, height: 576, fps: 5 },
+    detector: { model: '', inputSize: 512, minScorePercent: 30, threads: 1 },
+    models: { publicKey: '', name: 'default', pollSeconds: 300 },
+    live: { host: '0.0.0.0', basePort: 8090, publicHost: '' },
+    evidence: { preSeconds: 5, postSeconds: 5, maxBytes: 10 * 1024 * 1024 - 64 * 1024 },
+    outbox: { maxItems: 200_000, maxMegabytes: 8192 },
+    statusSeconds: 300,
+    cameras: [],
+  },
 };
 
 type Rule =
@@ -174,11 +249,14 @@ type Rule =
   | { type: 'int'; min: number; max: number }
   /** a YAML list, or a comma-separated string in an environment variable */
   | { type: 'intList'; min: number; max: number }
-  | { type: 'stringList'; pattern: RegExp; hint: string };
+  | { type: 'stringList'; pattern: RegExp; hint: string; oneOf?: readonly string[] }
+  /** a YAML list of mappings, checked further by the role that owns it */
+  | { type: 'mappingList'; max: number };
 
 /** The rule for every leaf key, by its dotted path. */
 export const CONFIG_RULES: Record<string, Rule> = {
   dataDir: { type: 'string', pattern: /^.+$/, hint: 'a directory path' },
+  roles: { type: 'stringList', pattern: /^[a-z0-9]+$/, hint: `role names (${ROLE_NAMES.join(', ')})`, oneOf: ROLE_NAMES },
   'log.level': { type: 'string', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   'relay.listen': { type: 'string', pattern: /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, hint: 'host:port, e.g. 0.0.0.0:8443 or [::]:8443' },
   'relay.tls.mode': { type: 'string', oneOf: ['auto', 'off', 'files'] },
@@ -226,6 +304,37 @@ export const CONFIG_RULES: Record<string, Rule> = {
   'retention.deliveredDays': { type: 'int', min: 0, max: 3650 },
   'disk.highWatermarkPercent': { type: 'int', min: 1, max: 99 },
   'disk.lowWatermarkPercent': { type: 'int', min: 0, max: 98 },
+  'edge.mineId': { type: 'string', pattern: /^(|\S{12})$/, hint: 'the 12-character national mine code' },
+  'edge.report.url': { type: 'string', pattern: /^https?:\/\/\S+$/, hint: 'an http:// or https:// URL of the relay (or the national platform)' },
+  'edge.report.username': { type: 'string' },
+  'edge.report.password': { type: 'string', secret: true },
+  'edge.report.client.id': { type: 'string', pattern: /^[^:\s]+$/, hint: 'no colon or white space' },
+  'edge.report.client.secret': { type: 'string', pattern: /^\S+$/, hint: 'no white space', secret: true },
+  'edge.report.loginMethod': { type: 'string', oneOf: ['GET', 'POST'] },
+  'edge.report.cipherMode': { type: 'string', oneOf: ['C1C3C2', 'C1C2C3', 'DER'] },
+  'edge.report.tls.ca': { type: 'string' },
+  'edge.report.tls.insecure': { type: 'string', oneOf: ['no', 'yes'] },
+  'edge.mineStatus': { type: 'string', oneOf: ['auto', 'producing', 'shutdown'] },
+  'edge.analysis.width': { type: 'int', min: 64, max: 3840 },
+  'edge.analysis.height': { type: 'int', min: 64, max: 2160 },
+  'edge.analysis.fps': { type: 'int', min: 1, max: 30 },
+  'edge.detector.model': { type: 'string' },
+  'edge.detector.inputSize': { type: 'int', min: 128, max: 1024 },
+  'edge.detector.minScorePercent': { type: 'int', min: 1, max: 99 },
+  'edge.detector.threads': { type: 'int', min: 1, max: 64 },
+  'edge.models.publicKey': { type: 'string', pattern: /^(|04[0-9a-fA-F]{128})$/, hint: "the province's model-signing public key (eseal models key), 04 and 128 hex digits" },
+  'edge.models.name': { type: 'string', pattern: /^[A-Za-z0-9._-]{1,64}$/, hint: 'a model name of letters, digits, . _ -' },
+  'edge.models.pollSeconds': { type: 'int', min: 10, max: 86400 },
+  'edge.live.host': { type: 'string', pattern: /^\S+$/, hint: 'an address to bind, e.g. 0.0.0.0' },
+  'edge.live.basePort': { type: 'int', min: 1, max: 65535 },
+  'edge.live.publicHost': { type: 'string' },
+  'edge.evidence.preSeconds': { type: 'int', min: 1, max: 30 },
+  'edge.evidence.postSeconds': { type: 'int', min: 1, max: 30 },
+  'edge.evidence.maxBytes': { type: 'int', min: 64 * 1024, max: 10 * 1024 * 1024 },
+  'edge.outbox.maxItems': { type: 'int', min: 100, max: 100_000_000 },
+  'edge.outbox.maxMegabytes': { type: 'int', min: 64, max: 16 * 1024 * 1024 },
+  'edge.statusSeconds': { type: 'int', min: 10, max: 3600 },
+  'edge.cameras': { type: 'mappingList', max: 64 },
 };
 
 /** Environment variables and the key each sets. */
@@ -238,4 +347,7 @@ export const ENV_KEYS: Record<string, string> = {
   ESEAL_RELAY_TLS_KEY: 'relay.tls.key',
   ESEAL_UPSTREAM_URL: 'upstream.url',
   ESEAL_UPSTREAM_MODE: 'upstream.mode',
+  ESEAL_ROLES: 'roles',
+  ESEAL_EDGE_REPORT_URL: 'edge.report.url',
+  ESEAL_EDGE_PASSWORD: 'edge.report.password',
 };

@@ -1,0 +1,342 @@
+// The edge role, live: for each configured camera a capture (ffmpeg child), the camera's pipeline,
+// a clip recorder and a marked MJPEG server; shared by all cameras one detector worker, the
+// persistent outbox and its uploader, the mine-state watcher and the model updater. It reports to
+// the relay (or the national platform) exactly as a mine device would.
+//
+// Ownership: the service owns everything it opens and closes it in reverse order: cameras first
+// (no new events), then the updater, the detector, the uploader (drains what is in flight), the
+// outbox.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { EdgeConfig, EsealConfig } from '../src/config/schema.ts';
+import { safeUrl } from '../src/log.ts';
+import { ANALYSES } from './analyses/registry.ts';
+import { FfmpegCapture } from './capture/FfmpegCapture.ts';
+import type { CameraConfig } from './config.ts';
+import { createDetector, type Detector } from './detect/detector.ts';
+import { readModelSpec, type DetectorModelSpec } from './detect/modelSpec.ts';
+import { ClipRecorder } from './evidence/ClipRecorder.ts';
+import { MjpegServer } from './live/MjpegServer.ts';
+import { defaultModelFile, defaultModelsDir, ensureDefaultModel } from './models/buildDefault.ts';
+import { ModelUpdater, type InstalledModel } from './models/ModelUpdater.ts';
+import { CameraPipeline } from './pipeline/CameraPipeline.ts';
+import { evidenceReport, liveReport, onlineReport, recordReport, type RecordReport } from './report/reports.ts';
+import { MineStatusWatcher } from './upload/MineStatus.ts';
+import { openOutbox, type Outbox } from './upload/Outbox.ts';
+import { Uploader } from './upload/Uploader.ts';
+import type { AnalysisEvent, Frame, Marks } from './types.ts';
+
+export interface EdgeCameraStatus {
+  name: string;
+  cameraId: string;
+  online: boolean;
+  liveUrl: string;
+  frames: number;
+  /** frames that arrived while the previous one was still being analysed (only the newest waits) */
+  skipped: number;
+  events: number;
+  lastOfflineReason: string | undefined;
+}
+
+/** The first non-internal IPv4 address: what a platform operator's browser can reach. */
+export function defaultPublicHost(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** The detector's model: the configured file (with its .json contract beside it) or the converted default. */
+export async function resolveModel(edge: EdgeConfig, edgeDir: string): Promise<DetectorModelSpec> {
+  if (edge.detector.model) return readModelSpec(edge.detector.model.replace(/\.onnx$/i, '') + '.json');
+  // `npm run models` converts into ./models; otherwise the first start converts into the data dir
+  const prebuilt = defaultModelsDir();
+  const dir = existsSync(join(prebuilt, defaultModelFile(edge.detector.inputSize))) ? prebuilt : join(edgeDir, 'models', 'default');
+  return ensureDefaultModel(dir, edge.detector.inputSize);
+}
+
+function specOfInstalled(model: InstalledModel): DetectorModelSpec {
+  const e = model.entry;
+  return {
+    name: `${e.name}@${e.version}`,
+    path: model.path,
+    inputSize: e.inputSize,
+    layout: e.layout,
+    normalization: e.normalisation,
+    decoder: e.decoder,
+    classes: { ...e.classes },
+  };
+}
+
+class LiveCamera {
+  readonly config: CameraConfig;
+  readonly pipeline: CameraPipeline;
+  readonly capture: FfmpegCapture;
+  readonly recorder: ClipRecorder;
+  readonly live: MjpegServer;
+  liveUrl = '';
+  #busy = false;
+  #waiting: Frame | undefined;
+  skipped = 0;
+  lastOfflineReason: string | undefined;
+  #state = '';
+
+  constructor(config: CameraConfig, cfg: EsealConfig, edgeDir: string, detector: Detector | undefined, readonly log: Logger) {
+    this.config = config;
+    const { width, height, fps } = cfg.edge.analysis;
+    const analyses = Object.entries(config.analyses).map(([kind, options]) => ANALYSES[kind as keyof typeof ANALYSES].create(config.name, options));
+    this.pipeline = new CameraPipeline({ camera: config.name, width, height, analyses, ...(detector ? { detector } : {}) });
+    this.capture = new FfmpegCapture({ camera: config.name, url: config.url, width, height, fps, mode: 'live', loop: config.loop, log });
+    this.recorder = new ClipRecorder({
+      camera: config.name,
+      fps,
+      preSeconds: cfg.edge.evidence.preSeconds,
+      postSeconds: cfg.edge.evidence.postSeconds,
+      outDir: join(edgeDir, 'clips'),
+      encode: { maxBytes: cfg.edge.evidence.maxBytes },
+    });
+    this.live = new MjpegServer({ host: cfg.edge.live.host, port: config.livePort, camera: config.name });
+    this.capture.on('frame', (frame) => this.#offer(frame));
+    this.pipeline.on('frame', (frame, marks) => this.#show(frame, marks));
+  }
+
+  set state(s: string) {
+    this.#state = s;
+  }
+
+  /** Only the newest frame waits while one is analysed: a slow detector costs frames, never memory. */
+  #offer(frame: Frame): void {
+    if (this.#busy) {
+      if (this.#waiting) this.skipped++;
+      this.#waiting = frame;
+      return;
+    }
+    this.#busy = true;
+    void this.#run(frame);
+  }
+
+  async #run(frame: Frame | undefined): Promise<void> {
+    while (frame) {
+      try {
+        await this.pipeline.process(frame);
+      } catch (err) {
+        this.log.error({ err, camera: this.config.name }, 'analysis of a frame failed');
+      }
+      frame = this.#waiting;
+      this.#waiting = undefined;
+    }
+    this.#busy = false;
+  }
+
+  #show(frame: Frame, marks: Marks[]): void {
+    this.recorder.push(frame, marks);
+    this.live.publish(frame, marks, { time: frame.at, camera: `${this.config.name} (${this.config.cameraId})`, state: this.#state });
+  }
+
+  status(): EdgeCameraStatus {
+    const s = this.pipeline.stats();
+    return {
+      name: this.config.name,
+      cameraId: this.config.cameraId,
+      online: this.capture.online,
+      liveUrl: this.liveUrl,
+      frames: s.frames,
+      skipped: this.skipped,
+      events: s.events,
+      lastOfflineReason: this.lastOfflineReason,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.capture.stop();
+    await this.recorder.close().catch(() => {});
+    await this.live.close();
+  }
+}
+
+export class EdgeService {
+  readonly #cfg: EsealConfig;
+  readonly #log: Logger;
+  readonly #cameras: CameraConfig[];
+  readonly #edgeDir: string;
+  #outbox: Outbox | undefined;
+  #uploader: Uploader | undefined;
+  #mineStatus: MineStatusWatcher | undefined;
+  #detector: Detector | undefined;
+  #updater: ModelUpdater | undefined;
+  #live: LiveCamera[] = [];
+  #statusTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(cfg: EsealConfig, cameras: CameraConfig[], log: Logger) {
+    this.#cfg = cfg;
+    this.#cameras = cameras;
+    this.#log = log;
+    this.#edgeDir = join(cfg.dataDir, 'edge');
+  }
+
+  get outbox(): Outbox | undefined {
+    return this.#outbox;
+  }
+
+  async start(): Promise<void> {
+    const edge = this.#cfg.edge;
+    await mkdir(this.#edgeDir, { recursive: true });
+    this.#outbox = await openOutbox({
+      dir: join(this.#edgeDir, 'outbox'),
+      maxItems: edge.outbox.maxItems,
+      maxBytes: edge.outbox.maxMegabytes * 1024 * 1024,
+      log: this.#log,
+    });
+    const target = {
+      url: edge.report.url,
+      username: edge.report.username,
+      password: edge.report.password,
+      client: edge.report.client,
+      loginMethod: edge.report.loginMethod,
+      cipherMode: edge.report.cipherMode,
+      insecure: edge.report.tls.insecure === 'yes',
+      ...(edge.report.tls.ca ? { ca: edge.report.tls.ca } : {}),
+    };
+    this.#uploader = new Uploader({ ...target, outbox: this.#outbox, retry: { baseSeconds: 1, maxSeconds: 60 }, log: this.#log });
+    this.#uploader.start();
+    this.#mineStatus = new MineStatusWatcher({
+      session: this.#uploader.session,
+      mineId: edge.mineId,
+      configured: edge.mineStatus,
+      log: this.#log,
+      onChange: (state, status) => {
+        this.#log.info({ state, status }, 'the mine state changed: reports follow it');
+        this.#labelCameras();
+      },
+    });
+    // the first answer may take a while (the relay may be down): never hold the cameras for it
+    void this.#mineStatus.start().then(
+      () => this.#labelCameras(),
+      (err: unknown) => this.#log.warn({ err }, 'camera/mineStatus: no answer yet; assuming a producing mine until one comes'),
+    );
+
+    if (this.#cameras.some((c) => Object.keys(c.analyses).some((k) => ANALYSES[k as keyof typeof ANALYSES].needsDetections))) {
+      const spec = await resolveModel(edge, this.#edgeDir);
+      this.#detector = await createDetector({ model: spec, intraOpThreads: edge.detector.threads, scoreThreshold: edge.detector.minScorePercent / 100 });
+      this.#log.info({ model: spec.name ?? spec.path, inputSize: spec.inputSize }, 'detector ready');
+      if (edge.models.publicKey) this.#startUpdater();
+    }
+
+    const publicHost = edge.live.publicHost || defaultPublicHost();
+    for (const camera of this.#cameras) {
+      const cam = new LiveCamera(camera, this.#cfg, this.#edgeDir, this.#detector, this.#log.child({ camera: camera.name }));
+      this.#live.push(cam);
+      cam.pipeline.on('event', (event) => void this.#report(cam, event));
+      cam.capture.on('online', () => {
+        this.#log.info({ camera: camera.name, source: safeUrl(camera.url) }, 'camera online');
+        void this.#send(onlineReport(edge.mineId, camera.cameraId, true, Date.now()));
+      });
+      cam.capture.on('offline', (reason) => {
+        cam.lastOfflineReason = reason;
+        this.#log.warn({ camera: camera.name, reason }, 'camera offline');
+        void this.#send(onlineReport(edge.mineId, camera.cameraId, false, Date.now()));
+      });
+      const { port } = await cam.live.listen();
+      const url = cam.live.url(publicHost, port);
+      if (url !== cam.liveUrl) {
+        cam.liveUrl = url;
+        await this.#send(liveReport(edge.mineId, camera.cameraId, url, Date.now()));
+      }
+      cam.capture.start();
+    }
+    this.#labelCameras();
+    // camera/online-offine for every camera every statusSeconds (guide: every 5 minutes)
+    this.#statusTimer = setInterval(() => {
+      for (const cam of this.#live) void this.#send(onlineReport(edge.mineId, cam.config.cameraId, cam.capture.online, Date.now()));
+    }, edge.statusSeconds * 1000);
+    this.#statusTimer.unref();
+  }
+
+  #labelCameras(): void {
+    const state = this.#mineStatus?.current() === 'shutdown' ? 'mine shut down: evidence' : 'mine producing: records';
+    for (const cam of this.#live) cam.state = state;
+  }
+
+  #startUpdater(): void {
+    const edge = this.#cfg.edge;
+    const uploader = this.#uploader!;
+    this.#updater = new ModelUpdater({
+      baseUrl: edge.report.url,
+      getToken: async (stale) => {
+        const token = await uploader.session.token();
+        if (!stale) return token;
+        uploader.session.invalidate(token);
+        return uploader.session.token();
+      },
+      trustedPublicKey: edge.models.publicKey,
+      dir: join(this.#edgeDir, 'models', 'registry'),
+      wanted: edge.models.name,
+      pollSeconds: edge.models.pollSeconds,
+      log: this.#log,
+      tls: { insecure: edge.report.tls.insecure === 'yes', ...(edge.report.tls.ca ? { ca: edge.report.tls.ca } : {}) },
+    });
+    this.#updater.on('model', (model) => {
+      void this.#detector?.swapModel(specOfInstalled(model)).then(
+        () => this.#log.info({ model: model.name, version: model.version }, 'detector now runs the new model'),
+        (err: unknown) => this.#log.error({ err, model: model.name, version: model.version }, 'the new model did not load; the old one keeps running'),
+      );
+    });
+    this.#updater.on('refused', (r) => this.#log.warn(r, 'a model from the registry was refused; the current one keeps running'));
+    this.#updater.start();
+  }
+
+  async #send(report: RecordReport): Promise<void> {
+    if (this.#closed || !this.#outbox) return;
+    try {
+      await this.#outbox.addRecord(report.endpoint, report.body);
+      this.#uploader?.kick();
+    } catch (err) {
+      this.#log.error({ err, endpoint: report.endpoint.id }, 'could not queue a report');
+    }
+  }
+
+  /** An event → a record (producing mine) or a 10 s marked clip (shut-down mine), into the outbox. */
+  async #report(cam: LiveCamera, event: AnalysisEvent): Promise<void> {
+    const edge = this.#cfg.edge;
+    const state = this.#mineStatus?.current() ?? 'producing';
+    this.#log.info({ camera: cam.config.name, kind: event.kind, count: event.count, beltStatus: event.beltStatus, detail: event.detail, state }, 'event');
+    if (state === 'producing') {
+      await this.#send(recordReport(event, edge.mineId, cam.config.cameraId));
+      return;
+    }
+    try {
+      const clip = await cam.recorder.request(event.at, event.kind);
+      const { endpoint, fileName } = evidenceReport(event, edge.mineId, cam.config.cameraId);
+      if (this.#closed || !this.#outbox) return;
+      await this.#outbox.addEvidence(endpoint, fileName, clip.path);
+      this.#uploader?.kick();
+    } catch (err) {
+      this.#log.error({ err, camera: cam.config.name, kind: event.kind }, 'could not make or queue the evidence clip');
+    }
+  }
+
+  status(): { cameras: EdgeCameraStatus[]; mineState: string; outbox: unknown; detector: unknown } {
+    return {
+      cameras: this.#live.map((c) => c.status()),
+      mineState: this.#mineStatus?.current() ?? 'producing',
+      outbox: this.#outbox?.stats(),
+      detector: this.#detector?.stats(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#statusTimer) clearInterval(this.#statusTimer);
+    await Promise.all(this.#live.map((c) => c.close().catch((err: unknown) => this.#log.warn({ err, camera: c.config.name }, 'camera did not close cleanly'))));
+    await this.#updater?.close();
+    this.#mineStatus?.close();
+    await this.#detector?.close();
+    await this.#uploader?.close();
+    await this.#outbox?.close();
+  }
+}

@@ -1,0 +1,111 @@
+// The edge role's commands: evaluation of the analyses against ground truth, and the default model.
+import { join, resolve } from 'node:path';
+import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli.ts';
+import type { EsealConfig } from '../src/config/schema.ts';
+import { EdgeUsage } from './errors.ts';
+
+const DEFAULT_SET_DIR = 'var/eval-set';
+
+async function withDetector<T>(cfg: EsealConfig, needed: boolean, fn: (detector: import('./detect/detector.ts').Detector | undefined) => Promise<T>): Promise<T> {
+  if (!needed) return fn(undefined);
+  const { resolveModel } = await import('./EdgeService.ts');
+  const { createDetector } = await import('./detect/detector.ts');
+  const spec = await resolveModel(cfg.edge, join(cfg.dataDir, 'edge'));
+  const detector = await createDetector({ model: spec, intraOpThreads: cfg.edge.detector.threads, scoreThreshold: cfg.edge.detector.minScorePercent / 100 });
+  try {
+    return await fn(detector);
+  } finally {
+    await detector.close();
+  }
+}
+
+function printEvents(io: CommandIO, events: { kind: string; atSeconds: number; count?: number; beltStatus?: string }[]): void {
+  for (const e of events) {
+    io.out(`  ${e.atSeconds.toFixed(1).padStart(7)} s  ${e.kind}${e.count !== undefined ? ` ×${e.count}` : ''}${e.beltStatus ? ` ${e.beltStatus}` : ''}`);
+  }
+}
+
+export const commands: Command[] = [
+  {
+    name: 'edge eval',
+    summary: 'run the analyses over a clip (or the evaluation set) and print precision and recall against ground truth',
+    usage: '<clip.mp4> [--truth FILE] | --set [--dir DIR] [--quick] [--target PERCENT]',
+    options: {
+      ...CONFIG_OPTION,
+      truth: { type: 'string' },
+      set: { type: 'boolean' },
+      dir: { type: 'string' },
+      quick: { type: 'boolean' },
+      target: { type: 'string' },
+      events: { type: 'boolean' },
+    },
+    help: [
+      '  --truth FILE    the ground truth (default: <clip>.truth.json); format in the README (Evaluation)',
+      '  --set           build the project\'s evaluation set (real photos from Debian\'s darknet package,',
+      '                  synthetic belts, tampered views) and evaluate every clip in it',
+      `  --dir DIR       where the set is built and kept (default ${DEFAULT_SET_DIR})`,
+      '  --quick         a smaller set (the one npm test uses)',
+      '  --target PCT    exit 1 when any analysis\'s precision or recall is below this (default 97)',
+      '  --events        print every reported event',
+    ],
+    async run({ positionals, values, config, io }) {
+      const cfg = await config();
+      const { readTruthFile } = await import('./eval/truth.ts');
+      const { aggregate, formatScoreTable } = await import('./eval/score.ts');
+      const { evaluateClip } = await import('./pipeline/evaluateClip.ts');
+      const { ANALYSES } = await import('./analyses/registry.ts');
+      const target = Number(values['target'] ?? 97);
+      if (!Number.isFinite(target) || target < 0 || target > 100) throw EdgeUsage('--target: a percentage 0–100', { field: 'target' });
+
+      let pairs: { clip: string; truth: string }[];
+      if (values['set']) {
+        if (positionals.length) throw EdgeUsage('give either a clip or --set, not both');
+        const dir = resolve(String(values['dir'] ?? DEFAULT_SET_DIR));
+        const { buildEvalSet } = await import('./eval/buildEvalSet.ts');
+        io.out(`building the evaluation set in ${dir} (kept: later runs reuse it)…`);
+        pairs = await buildEvalSet(dir, { quick: values['quick'] === true });
+      } else {
+        const [clip, ...extra] = positionals;
+        if (!clip || extra.length) throw EdgeUsage('usage: eseal edge eval <clip.mp4> [--truth FILE], or --set');
+        pairs = [{ clip: resolve(clip), truth: resolve(String(values['truth'] ?? clip.replace(/\.mp4$/i, '') + '.truth.json')) }];
+      }
+      const truths = await Promise.all(pairs.map(async (p) => ({ ...p, truth: await readTruthFile(p.truth), truthPath: p.truth })));
+      const needsDetector = truths.some((p) => Object.keys(p.truth.camera.analyses).some((k) => ANALYSES[k as keyof typeof ANALYSES]?.needsDetections));
+      const scores = await withDetector(cfg, needsDetector, async (detector) => {
+        const out = [];
+        for (const p of truths) {
+          const r = await evaluateClip({ clipPath: p.clip, truth: p.truth, truthPath: p.truthPath, ...(detector ? { detector } : {}) });
+          io.out(`${p.truth.clip}: ${r.frames} frames in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.events.length} events`);
+          if (values['events']) printEvents(io, r.events);
+          out.push(r.score);
+        }
+        return out;
+      });
+      io.out('');
+      io.out(formatScoreTable(scores));
+      const total = aggregate(scores);
+      const below = Object.entries(total.perKind).filter(
+        ([, k]) => k.tp + k.fp + k.fn > 0 && (k.precision * 100 < target || k.recall * 100 < target),
+      );
+      if (below.length) {
+        io.out(`below the ${target}% target: ${below.map(([kind]) => kind).join(', ')}`);
+        return 1;
+      }
+      io.out(`every analysis at or above ${target}% precision and recall`);
+      return 0;
+    },
+  },
+  {
+    name: 'edge model',
+    summary: 'convert the default detector (CenterNet from @vladmandic/human) to ONNX, if it is not there yet',
+    usage: '[--input-size N] [--dir DIR]',
+    options: { ...CONFIG_OPTION, 'input-size': { type: 'string' }, dir: { type: 'string' } },
+    async run({ values, config, io }) {
+      const cfg = await config();
+      const { ensureDefaultModel, defaultModelsDir } = await import('./models/buildDefault.ts');
+      const size = Number(values['input-size'] ?? cfg.edge.detector.inputSize);
+      const spec = await ensureDefaultModel(String(values['dir'] ?? defaultModelsDir()), size);
+      io.out(`${spec.path} (input ${spec.inputSize}×${spec.inputSize})`);
+    },
+  },
+];

@@ -1,0 +1,29 @@
+// The edge as a role of `eseal start`.
+import type { RoleService } from '../src/roles.ts';
+import { parseCameras } from './config.ts';
+import { EdgeService } from './EdgeService.ts';
+
+export const service: RoleService = {
+  async checkConfig(config) {
+    const { problems } = parseCameras(config.edge);
+    if (config.roles.includes('edge') || config.edge.cameras.length) {
+      if (!config.edge.report.username) problems.push('edge.report.username: required: the mine account the edge logs in with at edge.report.url');
+    }
+    return problems;
+  },
+  async start(config, log) {
+    const { cameras, problems } = parseCameras(config.edge);
+    if (problems.length) throw new Error(problems.join('; '));
+    const edge = new EdgeService(config, cameras, log);
+    try {
+      await edge.start();
+    } catch (err) {
+      await edge.close().catch(() => {});
+      throw err;
+    }
+    return {
+      summary: { cameras: edge.status().cameras.map((c) => `${c.name} ${c.cameraId} ${c.liveUrl}`), report: config.edge.report.url },
+      close: () => edge.close(),
+    };
+  },
+};

@@ -1,0 +1,93 @@
+// `eseal start --roles edge` as a mine device would run it: four file:// cameras, one per place,
+// reporting to a real relay on loopback. The relay must receive each camera's live URL and
+// online state, and the marked live stream must answer as mjpg-streamer does.
+import t from 'tap';
+import { request } from 'node:http';
+import jpeg from 'jpeg-js';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/log.ts';
+import { service } from '../../edge/role.ts';
+import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
+import { waitFor } from '../helpers/forwarding.ts';
+import { makeVideo } from '../helpers/media.ts';
+import { MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
+
+function get(url: string, maxBytes = 2_000_000): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        chunks.push(c);
+        size += c.length;
+        if (size >= maxBytes) res.destroy();
+      });
+      const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+      res.on('end', done);
+      res.on('close', done);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+t.test('four file:// cameras report to the relay and stream marked live video', async (t) => {
+  const { relay } = await relayWithMine(t);
+  const dir = await tempDir(t);
+  const clip = await makeVideo(dir, { seconds: 3, width: 352, height: 288 });
+  const cfg = await loadConfig({
+    env: {},
+    set: { dataDir: dir, 'log.level': 'silent' },
+  });
+  cfg.roles = ['edge'];
+  cfg.edge.mineId = MINE;
+  cfg.edge.mineStatus = 'producing';
+  cfg.edge.report.url = relay.url;
+  cfg.edge.report.username = 'mine001';
+  cfg.edge.report.password = 'S3cret+pass/word=';
+  cfg.edge.live.host = '127.0.0.1';
+  cfg.edge.live.publicHost = '127.0.0.1';
+  cfg.edge.live.basePort = 0;
+  cfg.edge.cameras = [
+    { name: 'main', cameraId: '10', url: `file://${clip}`, loop: true, livePort: 0, analyses: { belt: { roi: [[0.1, 0.3], [0.9, 0.3], [0.9, 0.7], [0.1, 0.7]], direction: 'right' } } },
+    { name: 'aux', cameraId: '20', url: `file://${clip}`, loop: true, livePort: 0 },
+    { name: 'gate', cameraId: '30', url: `file://${clip}`, loop: true, livePort: 0 },
+    { name: 'room', cameraId: '40', url: `file://${clip}`, loop: true, livePort: 0 },
+  ];
+  t.same(await service.checkConfig(cfg), []);
+
+  const running = await service.start(cfg, createLogger({ level: 'silent' }));
+  t.teardown(() => running.close());
+  const liveUrls = running.summary['cameras'] as string[];
+  t.equal(liveUrls.length, 4);
+
+  const items = () => relay.ctx.queue.range().map((i) => i.payload as RelayItem);
+  await waitFor(() => items().filter((i) => i.endpoint === 'camera/live').length === 4, 60_000, 'four camera/live records at the relay');
+  await waitFor(() => new Set(items().filter((i) => i.endpoint === 'camera/online-offine').map((i) => i.cameraId)).size === 4, 60_000, 'online for every camera');
+
+  const live = items().filter((i) => i.endpoint === 'camera/live');
+  t.same(live.map((i) => i.cameraId).sort(), ['10', '20', '30', '40']);
+  for (const item of live) {
+    t.equal(item.mineId, MINE);
+    t.same(item.flags, [], `camera ${item.cameraId}: the relay flags nothing`);
+    t.match(item.record?.['liveUrl'], /^http:\/\/127\.0\.0\.1:\d+\/\?action=stream$/);
+  }
+  const online = items().filter((i) => i.endpoint === 'camera/online-offine');
+  t.ok(online.every((i) => i.record?.['alarm'] === 1), 'alarm 1 (online) for each');
+
+  // the live stream of the auxiliary-shaft camera, as a browser or mjpg-streamer client reads it
+  const streamUrl = String(live.find((i) => i.cameraId === '20')!.record!['liveUrl']);
+  let snap = await get(streamUrl.replace('action=stream', 'action=snapshot'));
+  // the first frame may still be on its way (ffmpeg starting, the detector model loading)
+  await waitFor(async () => (snap = await get(streamUrl.replace('action=stream', 'action=snapshot'))).status === 200, 60_000, 'a snapshot');
+  t.equal(snap.headers['content-type'], 'image/jpeg');
+  const image = jpeg.decode(snap.body);
+  t.equal(image.width, 704, 'the analysis size');
+  t.equal(image.height, 576);
+  const stream = await get(streamUrl, 400_000);
+  t.match(String(stream.headers['content-type']), /multipart\/x-mixed-replace;\s*boundary=boundarydonotcross/);
+  t.ok(stream.body.includes('--boundarydonotcross'), 'parts with the boundary');
+  t.match(stream.body.toString('latin1'), /X-Timestamp: \d+\.\d+/);
+  const page = await get(streamUrl.replace('?action=stream', ''));
+  t.match(page.body.toString(), /<img[^>]+action=stream/, 'a page a browser shows');
+});
