@@ -17,7 +17,7 @@
 // every camera. `analyses: { moved: false }` turns one off.
 import { cameraPlace } from '../src/contract/codes.ts';
 import type { EdgeConfig } from '../src/config/schema.ts';
-import { ANALYSES } from './analyses/registry.ts';
+import { ANALYSES, linkAnalyses } from './analyses/registry.ts';
 import { parseSourceUrl, type CaptureSource } from './capture/sourceUrl.ts';
 import type { AnalysisKind } from './types.ts';
 
@@ -117,7 +117,7 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
     }
 
     if (problems.length === before && source && typeof name === 'string' && typeof cameraId === 'string' && typeof livePort === 'number') {
-      cameras.push({ name, cameraId, url: url as string, source, loop: loop === true, livePort, analyses });
+      cameras.push({ name, cameraId, url: url as string, source, loop: loop === true, livePort, analyses: linkAnalyses(analyses) });
     }
   });
   if (edge.cameras.length && !/^\S{12}$/.test(edge.mineId)) problems.push('edge.mineId: required with cameras: the 12-character national mine code');

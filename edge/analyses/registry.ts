@@ -27,6 +27,22 @@ function withDefaultLine(raw: unknown): unknown {
   return { line: [[0.02, 0.55], [0.98, 0.55]], towards: [0.5, 1], ...o };
 }
 
+/**
+ * Options that depend on another analysis of the same camera: a running belt moves and changes by
+ * design, so the moved and occlusion checks of a belt camera leave the belt's ROI out unless
+ * their own `ignore` says otherwise.
+ */
+export function linkAnalyses(options: Partial<Record<AnalysisKind, unknown>>): Partial<Record<AnalysisKind, unknown>> {
+  const belt = options.belt as BeltOptions | undefined;
+  if (!belt) return options;
+  const out = { ...options };
+  for (const kind of ['moved', 'occlusion'] as const) {
+    const o = out[kind] as { ignore?: unknown } | undefined;
+    if (o && o.ignore === undefined) out[kind] = { ...o, ignore: [belt.roi] };
+  }
+  return out;
+}
+
 export const ANALYSES: Record<AnalysisKind, AnalysisEntry> = {
   person: {
     needsDetections: true,

@@ -3,7 +3,7 @@
 // repeat exactly), and scores the events against the clip's ground truth.
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ANALYSES } from '../analyses/registry.ts';
+import { ANALYSES, linkAnalyses } from '../analyses/registry.ts';
 import { readFrames } from '../capture/FfmpegCapture.ts';
 import type { Detector } from '../detect/detector.ts';
 import { scoreEvents, type ClipScore, type DetectedEvent } from '../eval/score.ts';
@@ -35,7 +35,7 @@ export interface ClipEvaluation {
 
 /** The truth's analysis configuration in the form the analyses take (the truth format names a few keys its own way). */
 function analysesOf(truth: TruthFile): Analysis[] {
-  const out: Analysis[] = [];
+  const validated: Partial<Record<AnalysisKind, unknown>> = {};
   for (const [kind, raw] of Object.entries(truth.camera.analyses) as [AnalysisKind, unknown][]) {
     if (raw === undefined) continue;
     let options = raw as Record<string, unknown>;
@@ -43,10 +43,9 @@ function analysesOf(truth: TruthFile): Analysis[] {
       const { absentSeconds, ...rest } = options;
       options = { ...rest, emptySeconds: absentSeconds };
     }
-    const entry = ANALYSES[kind];
-    out.push(entry.create('eval', entry.validate(options, `truth.camera.analyses.${kind}`)));
+    validated[kind] = ANALYSES[kind].validate(options, `truth.camera.analyses.${kind}`);
   }
-  return out;
+  return Object.entries(linkAnalyses(validated)).map(([kind, options]) => ANALYSES[kind as AnalysisKind].create('eval', options));
 }
 
 export async function evaluateClip(options: EvaluateClipOptions): Promise<ClipEvaluation> {

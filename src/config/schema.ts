@@ -234,7 +234,7 @@ export const DEFAULT_CONFIG: EsealConfig = {
     },
     mineStatus: 'auto',
     analysis: { width: 704, height: 576, fps: 5 },
-    detector: { model: '', inputSize: 512, minScorePercent: 30, threads: 1 },
+    detector: { model: '', inputSize: 512, minScorePercent: 15, threads: 1 },
     models: { publicKey: '', name: 'default', pollSeconds: 300 },
     live: { host: '0.0.0.0', basePort: 8090, publicHost: '' },
     evidence: { preSeconds: 5, postSeconds: 5, maxBytes: 10 * 1024 * 1024 - 64 * 1024 },
