@@ -71,6 +71,16 @@ function specOfInstalled(model: InstalledModel): DetectorModelSpec {
   };
 }
 
+/**
+ * Occlusion and moved report a condition once it has held 10 s, the belt once a start has held 3 s
+ * (and its empty-belt baseline is learnt), all dated at the onset: the clip's history reaches back
+ * this far beyond its 5 s before the event.
+ */
+const EVENT_LATENESS_SECONDS = 15;
+
+/** Clips are drawn from RGB only: the ring does not keep the luma plane. */
+const NO_GRAY = new Uint8Array(0);
+
 class LiveCamera {
   readonly config: CameraConfig;
   readonly pipeline: CameraPipeline;
@@ -83,6 +93,8 @@ class LiveCamera {
   skipped = 0;
   lastOfflineReason: string | undefined;
   #state = '';
+  /** evidence clips are made only for a shut-down mine: the ring costs memory only then */
+  recording = false;
 
   constructor(config: CameraConfig, cfg: EsealConfig, edgeDir: string, detector: Detector | undefined, readonly log: Logger) {
     this.config = config;
@@ -96,6 +108,7 @@ class LiveCamera {
       preSeconds: cfg.edge.evidence.preSeconds,
       postSeconds: cfg.edge.evidence.postSeconds,
       outDir: join(edgeDir, 'clips'),
+      lateSeconds: EVENT_LATENESS_SECONDS,
       encode: { maxBytes: cfg.edge.evidence.maxBytes },
     });
     this.live = new MjpegServer({ host: cfg.edge.live.host, port: config.livePort, camera: config.name });
@@ -132,7 +145,7 @@ class LiveCamera {
   }
 
   #show(frame: Frame, marks: Marks[]): void {
-    this.recorder.push(frame, marks);
+    if (this.recording) this.recorder.push({ ...frame, gray: NO_GRAY }, marks);
     this.live.publish(frame, marks, { time: frame.at, camera: `${this.config.name} (${this.config.cameraId})`, state: this.#state });
   }
 
@@ -230,6 +243,7 @@ export class EdgeService {
     for (const camera of this.#cameras) {
       const cam = new LiveCamera(camera, this.#cfg, this.#edgeDir, this.#detector, this.#log.child({ camera: camera.name }));
       this.#live.push(cam);
+      this.#labelCameras();
       cam.pipeline.on('event', (event) => void this.#report(cam, event));
       cam.capture.on('online', () => {
         this.#log.info({ camera: camera.name, source: safeUrl(camera.url) }, 'camera online');
@@ -257,8 +271,11 @@ export class EdgeService {
   }
 
   #labelCameras(): void {
-    const state = this.#mineStatus?.current() === 'shutdown' ? 'mine shut down: evidence' : 'mine producing: records';
-    for (const cam of this.#live) cam.state = state;
+    const shutdown = this.#mineStatus?.current() === 'shutdown';
+    for (const cam of this.#live) {
+      cam.state = shutdown ? 'mine shut down: evidence' : 'mine producing: records';
+      cam.recording = shutdown;
+    }
   }
 
   #startUpdater(): void {

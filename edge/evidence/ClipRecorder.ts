@@ -20,6 +20,11 @@ export interface ClipRecorderOptions {
   preSeconds?: number;
   /** seconds waited for after the event; default 5 */
   postSeconds?: number;
+  /**
+   * how long after its instant an event may be raised (an analysis that waits for a condition to
+   * persist dates the event at its onset); the ring keeps this much more history; default 0
+   */
+  lateSeconds?: number;
   /** directory the clips are written to (created when missing) */
   outDir: string;
   /** passed to encodeClip (maxBytes, state, crf, preset, ffmpegPath) */
@@ -80,8 +85,8 @@ export class ClipRecorder {
     this.preMs = (options.preSeconds ?? 5) * 1000;
     this.postMs = (options.postSeconds ?? 5) * 1000;
     this.#options = options;
-    // The ring holds a whole window plus a second either side for timing jitter.
-    this.#ring = new FrameRing({ fps: options.fps, seconds: (this.preMs + this.postMs) / 1000 + 2 });
+    // The ring holds a whole window, the lateness allowed, and a second either side for timing jitter.
+    this.#ring = new FrameRing({ fps: options.fps, seconds: (this.preMs + this.postMs) / 1000 + (options.lateSeconds ?? 0) + 2 });
   }
 
   /** Frames held now (bounded by the ring's capacity). */

@@ -4,7 +4,11 @@
 import t from 'tap';
 import { request } from 'node:http';
 import jpeg from 'jpeg-js';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
+import { buildEvalSet } from '../../edge/eval/buildEvalSet.ts';
+import { defaultCacheDir } from '../../edge/eval/darknetPhotos.ts';
+import { readTruthFile } from '../../edge/eval/truth.ts';
 import { createLogger } from '../../src/log.ts';
 import { service } from '../../edge/role.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
@@ -91,3 +95,42 @@ t.test('four file:// cameras report to the relay and stream marked live video', 
   const page = await get(streamUrl.replace('?action=stream', ''));
   t.match(page.body.toString(), /<img[^>]+action=stream/, 'a page a browser shows');
 });
+
+for (const state of ['shutdown', 'producing'] as const) {
+  t.test(`a belt camera of a ${state} mine: the event reaches the relay as ${state === 'shutdown' ? 'a marked evidence clip' : 'a record'}`, async (t) => {
+    const { relay } = await relayWithMine(t);
+    const dir = await tempDir(t);
+    const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['belt-empty-start'] });
+    const truth = await readTruthFile(built!.truth);
+    const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
+    cfg.roles = ['edge'];
+    cfg.edge.mineId = MINE;
+    cfg.edge.mineStatus = state;
+    cfg.edge.report.url = relay.url;
+    cfg.edge.report.username = 'mine001';
+    cfg.edge.report.password = 'S3cret+pass/word=';
+    cfg.edge.live.host = '127.0.0.1';
+    cfg.edge.cameras = [{ name: 'main', cameraId: '10', url: `file://${built!.clip}`, livePort: 0, analyses: { belt: truth.camera.analyses.belt, moved: false } }];
+    const running = await service.start(cfg, createLogger({ level: 'silent' }));
+    t.teardown(() => running.close());
+
+    const items = () => relay.ctx.queue.range().map((i) => i.payload as RelayItem);
+    const endpoint = state === 'shutdown' ? 'fileOperator/beltVideo' : 'infoReport/belt';
+    // the clip starts the belt without coal at 6 s (truth: 0002), in real time
+    await waitFor(() => items().some((i) => i.endpoint === endpoint), 90_000, `${endpoint} at the relay`);
+    const item = items().find((i) => i.endpoint === endpoint)!;
+    t.same(item.flags, [], 'the relay flags nothing');
+    t.equal(item.cameraId, '10');
+    if (state === 'shutdown') {
+      t.match(item.file?.name, new RegExp(`^${MINE}10030002\\d{14}\\.MP4$`), 'the guide\'s file name: mine, camera, 03, belt status 0002, time');
+      t.equal(item.file?.codec, 'avc1', 'H.264');
+      t.ok(item.file!.durationMs >= 8000 && item.file!.durationMs <= 11_000, `a 10 s clip around the event (${item.file!.durationMs} ms)`);
+      t.ok(item.file!.size <= 10 * 1024 * 1024, 'at most 10 MiB');
+      t.notOk(items().some((i) => i.endpoint === 'infoReport/belt'), 'no record for a shut-down mine');
+    } else {
+      t.same(item.record?.['beltStatus'], '0002');
+      t.equal(item.record?.['aiTypeCode'], '03');
+      t.notOk(items().some((i) => i.endpoint === 'fileOperator/beltVideo'), 'no clip for a producing mine');
+    }
+  });
+}
