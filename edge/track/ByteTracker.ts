@@ -9,6 +9,13 @@
 // real time between calls (capped at maxPredictSeconds, so a track does not fly off after a long
 // pause of the detector) and a lost track also expires after maxLostSeconds of wall time, so that an
 // object that left before the detector paused is not revived by a new one minutes later.
+//
+// Occlusion, after OC-SORT's observation-centric recovery (Cao et al., 2023): while a track is lost
+// its prediction keeps the velocity it had, but a person who turns while hidden behind someone else
+// comes out where that velocity does not lead. So, before a new track is born for a confident
+// detection that no followed track took, a track lost for a moment may take it by overlapping
+// either its prediction or the box it was last *seen* with. Otherwise the person gets a second id
+// part-way along the walk, and a line count sees neither id cross.
 import type { Box, Detection, ObjectClass, Track } from '../types.ts';
 import { matchWithLimit } from './assignment.ts';
 import { iou } from './iou.ts';
@@ -32,6 +39,18 @@ export interface ByteTrackerOptions {
    * 200 runs). A lost track must then overlap by highIou + lostPenalty.
    */
   lostPenalty: number;
+  /**
+   * least IoU, with its prediction or with the box it was last seen with, for a lost track to take a
+   * confident detection that no followed track took (recovery; no lostPenalty: nothing is taken
+   * from a followed track). Infinity turns recovery off.
+   */
+  recoverIou: number;
+  /**
+   * recovery is for short occlusions: only tracks unseen for at most this long may recover. Where an
+   * object was seen says little about where it is a few seconds later, and an object that left the
+   * frame would otherwise hand its id (and its state in the analyses) to the next one entering there.
+   */
+  recoverSeconds: number;
   /** least IoU to match a high detection with a tentative track */
   tentativeIou: number;
   /** matches before a track is confirmed */
@@ -54,6 +73,8 @@ export const BYTE_TRACKER_DEFAULTS: ByteTrackerOptions = {
   highIou: 0.2,
   lowIou: 0.5,
   lostPenalty: 0.15,
+  recoverIou: 0.2,
+  recoverSeconds: 1,
   tentativeIou: 0.3,
   minHits: 2,
   maxMissedFrames: 15,
@@ -68,6 +89,8 @@ interface TrackState {
   cls: ObjectClass;
   filter: BoxKalman;
   box: Box;
+  /** the last measured box */
+  seen: Box;
   score: number;
   hits: number;
   missed: number;
@@ -116,9 +139,14 @@ export class ByteTracker {
     const second = associate(following, low, o.lowIou);
     for (const [t, d] of second.pairs) this.#hit(t, d, at, matched);
 
-    // 3. tentative tracks get a second chance with what confident detections are left
+    // 3. lost tracks may recover confident detections nobody followed, by their last observation too
+    const lost = first.tracks.filter((t) => t.missed > 0 && at - t.lastSeenAt <= o.recoverSeconds * 1000);
+    const recovery = o.recoverIou <= 1 ? associate(lost, first.detections, o.recoverIou, 0, true) : { pairs: [], detections: first.detections };
+    for (const [t, d] of recovery.pairs) this.#hit(t, d, at, matched);
+
+    // 4. tentative tracks get a second chance with what confident detections are left
     const tentative = this.#tracks.filter((t) => !t.confirmed);
-    const third = associate(tentative, first.detections, o.tentativeIou);
+    const third = associate(tentative, recovery.detections, o.tentativeIou);
     for (const [t, d] of third.pairs) this.#hit(t, d, at, matched);
 
     const survivors: TrackState[] = [];
@@ -133,7 +161,7 @@ export class ByteTracker {
       survivors.push(t);
     }
 
-    // 4. new tracks from confident detections nothing claimed
+    // 5. new tracks from confident detections nothing claimed
     for (const d of third.detections) {
       if (d.score < o.newTrackThreshold) continue;
       const t: TrackState = {
@@ -141,6 +169,7 @@ export class ByteTracker {
         cls: d.cls,
         filter: new BoxKalman(d.box, o.kalman),
         box: { ...d.box },
+        seen: { ...d.box },
         score: d.score,
         hits: 1,
         missed: 0,
@@ -171,6 +200,7 @@ export class ByteTracker {
 
   #hit(t: TrackState, d: Detection, at: number, matched: Set<TrackState>): void {
     t.filter.update(d.box);
+    t.seen = { ...d.box };
     t.box = { ...d.box }; // report the measured box: analyses reason about what was seen
     t.score = d.score;
     t.hits++;
@@ -195,9 +225,13 @@ interface Association {
   detections: Detection[];
 }
 
-/** Optimal IoU matching; a lost track pays lostPenalty on top of 1 − IoU (see the option). */
-function associate(tracks: TrackState[], detections: Detection[], minIou: number, lostPenalty = 0): Association {
-  const cost = tracks.map((t) => detections.map((d) => (d.cls === t.cls ? 1 - iou(t.box, d.box) + (t.missed > 0 ? lostPenalty : 0) : Infinity)));
+/**
+ * Optimal IoU matching; a lost track pays lostPenalty on top of 1 − IoU (see the option). With
+ * `bySeen`, a track's IoU is the better of its prediction's and its last observed box's.
+ */
+function associate(tracks: TrackState[], detections: Detection[], minIou: number, lostPenalty = 0, bySeen = false): Association {
+  const overlap = (t: TrackState, d: Detection) => (bySeen ? Math.max(iou(t.box, d.box), iou(t.seen, d.box)) : iou(t.box, d.box));
+  const cost = tracks.map((t) => detections.map((d) => (d.cls === t.cls ? 1 - overlap(t, d) + (t.missed > 0 ? lostPenalty : 0) : Infinity)));
   const m = matchWithLimit(cost, 1 - minIou, detections.length);
   return {
     pairs: m.matches.map(([i, j]) => [tracks[i]!, detections[j]!]),

@@ -2,7 +2,10 @@ import t from 'tap';
 import { validateLineCountOptions, type LineCountInput } from '../../../edge/analyses/lineCrossing.ts';
 import { PersonsEntering } from '../../../edge/analyses/personsEntering.ts';
 import { InvalidAnalysisOption } from '../../../edge/analyses/errors.ts';
-import { runAnalysis, scene, type Mover } from '../track/synth.ts';
+import { ByteTracker } from '../../../edge/track/ByteTracker.ts';
+import type { AnalysisEvent } from '../../../edge/types.ts';
+import { frameAt, runAnalysis, scene, type Mover } from '../track/synth.ts';
+import { TURN_FRAME, turnBehindRuns } from '../track/turnBehind.ts';
 
 // 640×360 frames; the line is y = 216 px from x = 128 to 512; "in" is downwards. Band ±14.7 px.
 const LINE: LineCountInput = { line: [{ x: 0.2, y: 0.6 }, { x: 0.8, y: 0.6 }], towards: { x: 0.5, y: 0.9 } };
@@ -167,4 +170,50 @@ t.test('validateLineCountOptions: typed options with defaults, or an error namin
   refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, minScore: 2 }, `${path}.minScore`, /from 0 to 1/);
   refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, groupSecs: 2 }, `${path}.groupSecs`, /unknown option/);
   refuse([1, 2], path, /mapping/);
+});
+
+t.test('a person who turns across the line while hidden behind another counts once (tracker recovery)', async (t) => {
+  // the detections of a real case, in its 704×576 frame with the line at 0.6 of the height
+  const runCase = (tracker: ByteTracker) => {
+    const a = new PersonsEntering('gate', { line: [{ x: 0, y: 0.6 }, { x: 1, y: 0.6 }], towards: { x: 0.5, y: 1 } });
+    const events: AnalysisEvent[] = [];
+    turnBehindRuns(START).forEach((r, k) => {
+      const tracks = tracker.update(r.detections, r.at);
+      const frame = frameAt(r.at, k, TURN_FRAME.width, TURN_FRAME.height);
+      events.push(...a.process({ frame, motion: { ratio: 0.1, active: true, regions: [] }, detections: r.detections, tracks }));
+    });
+    events.push(...a.flush());
+    return events;
+  };
+  const events = runCase(new ByteTracker());
+  t.same(
+    events.map((e) => e.count),
+    [1],
+    'the turning person counts, the one walking on does not',
+  );
+  t.same(
+    runCase(new ByteTracker({ recoverIou: Infinity })).map((e) => e.count),
+    [],
+    'without recovery the walk is split in two ids and neither crosses',
+  );
+
+  // the same situation drawn: two walk towards each other on the far side, the one going right
+  // turns in as they meet and hides the other for two runs
+  const rear: Mover = { ...person([0, 560, 180], [8000, 80, 180]), hidden: (at) => at > 3900 && at < 4300, score: (at) => (Math.abs(at - 3800) < 100 ? 0.25 : 0.85) };
+  const turner = person([0, 80, 182], [3800, 308, 182], [6800, 338, 362]);
+  for (let seed = 1; seed <= 20; seed++) t.equal(count([rear, turner], 8000, {}, seed).total, 1, `seed ${seed}: one count`);
+});
+
+t.test('recovery does not double-count: pairs walking in side by side, one hidden for a moment behind the other', async (t) => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const hidden = (at: number) => at >= 2600 && at < 3400; // 4 runs, while crossing
+    const movers = [
+      person([0, 300, 120], [6000, 310, 330]),
+      { ...person([0, 330, 115], [6000, 345, 325]), hidden },
+      person([8000, 200, 120], [14_000, 200, 330]),
+      { ...person([8200, 225, 120], [14_200, 225, 330]), hidden: (at: number) => at >= 10_400 && at < 10_800 },
+    ];
+    const { total } = count(movers, 16_000, {}, seed);
+    t.equal(total, 4, `seed ${seed}: four in`);
+  }
 });

@@ -3,6 +3,7 @@ import { ByteTracker } from '../../../edge/track/ByteTracker.ts';
 import { iou } from '../../../edge/track/iou.ts';
 import type { Track } from '../../../edge/types.ts';
 import { idSwitches, prng, scene, type Mover, type SceneFrame } from './synth.ts';
+import { TURN_REAPPEARS, turnBehindRuns } from './turnBehind.ts';
 
 function run(frames: SceneFrame[], tracker = new ByteTracker()): Track[][] {
   return frames.map((f) => tracker.update(f.detections, f.at));
@@ -165,4 +166,35 @@ t.test('a lost track expires after maxLostSeconds even if the detector ran only 
   t.equal(tr.update([], 6000).length, 0, 'more than 5 s unseen: dropped after only 2 missed runs');
   const again = tr.update([{ box, score: 0.9, cls: 'person' }], 6200);
   t.equal(again[0]?.id, 2, 'a new object at the same place gets a new id');
+});
+
+t.test('a person who turns while hidden behind another keeps its id: recovery by its last observed box', async (t) => {
+  const runs = turnBehindRuns();
+  const replay = (tracker: ByteTracker) => runs.map((r) => tracker.update(r.detections, r.at));
+  const out = replay(new ByteTracker());
+  const before = new Set(out[TURN_REAPPEARS - 1]!.map((x) => x.id));
+  const front = runs[TURN_REAPPEARS]!.detections[1]!; // the turning person, seen again past the line
+  const turner = out[TURN_REAPPEARS]!.find((x) => x.missed === 0 && iou(x.box, front.box) > 0.99);
+  t.ok(turner && before.has(turner.id), `seen again under its old id (#${turner?.id}), not a new one`);
+  t.equal(new Set(out.flat().map((x) => x.id)).size, 2, 'two persons, two ids');
+  const path = out[out.length - 1]!.find((x) => x.id === turner?.id)!.path;
+  t.ok(path.some((p) => p.y < 300) && path.some((p) => p.y > 440), 'one path from the far side to past the line');
+
+  // the failure it fixes: without recovery the lost track keeps drifting right and a new id is born
+  const off = replay(new ByteTracker({ recoverIou: Infinity }));
+  t.equal(new Set(off.flat().map((x) => x.id)).size, 3, 'without recovery: a third id');
+});
+
+t.test('recovery is only for short gaps: an object seen again where it was lost after more than recoverSeconds is new', async (t) => {
+  const box = (x: number) => ({ x1: x, y1: 100, x2: x + 40, y2: 200 });
+  for (const [gap, same] of [[600, true], [1600, false]] as const) {
+    const tr = new ByteTracker();
+    tr.update([], 0);
+    for (let k = 1; k <= 5; k++) tr.update([{ box: box(100 + 20 * k), score: 0.9, cls: 'person' }], k * 200); // 100 px/s right
+    tr.update([], 1200);
+    // it stopped behind something: it reappears where it was last seen, far from the prediction
+    const again = tr.update([{ box: box(200), score: 0.9, cls: 'person' }], 1000 + gap);
+    const seen = again.find((x) => x.missed === 0)!;
+    t.equal(seen.id === 1, same, `after ${gap} ms: ${same ? 'same id' : 'a new id'} (#${seen.id})`);
+  }
 });
