@@ -4,7 +4,7 @@
 // the figures, and 1 only when a benchmark could not run at all.
 //
 //   npm run bench                      all benchmarks
-//   npm run bench -- records           only those named (records, video, forward)
+//   npm run bench -- records           only those named (records, video, forward, edge)
 //   ESEAL_BENCH_SECONDS=10 npm run bench     (knobs: see test/bench/lib.ts; forward's own: test/bench/forward.ts)
 
 import { spawn } from 'node:child_process';
@@ -15,6 +15,7 @@ const BENCHMARKS = [
   { name: 'records', script: 'test/bench/records.ts' },
   { name: 'video', script: 'test/bench/video.ts' },
   { name: 'forward', script: 'test/bench/forward.ts' },
+  { name: 'edge', script: 'test/bench/edge.ts' },
 ];
 
 function runScript(script: string, resultFile: string): Promise<number | string> {
