@@ -9,7 +9,13 @@
 // Coal vs no coal — two measures of the ROI, both insensitive to the lamp's brightness: edge
 // density (gradients of at least edgeLevel × the ROI's mean brightness) and dark ratio (pixels below
 // darkLevel × the ROI's 90th percentile, i.e. the bare belt's brightness). Coal adds both: lumps
-// are dark and edged. They are compared with an empty-belt baseline:
+// are dark and edged. "With coal" means coal over a good part of the belt in view, not a few
+// lumps: the ROI is cut into `cells` slices across the direction of travel, a slice carries coal
+// when its measures lie clearly above the empty belt's (stripScore margins), and the belt is
+// loaded while more than coalShare of the slices do (empty below coalShare − coalHysteresis).
+// A whole-ROI average would instead cross a fixed margin as soon as the first lumps ride in,
+// and never come back below it while a thinning tail of coal passes. The measures are compared
+// with an empty-belt baseline:
 //   * baselineImage (a JPEG of the camera's view with an empty belt), when configured; or
 //   * learnt: the least-loaded stable stretch seen. Any stretch of learnSeconds over which both
 //     measures stay within a narrow band is a candidate (a belt carrying coal fluctuates, an empty
@@ -32,7 +38,7 @@ import { polygonMask } from '../frame/mask.ts';
 import type { Analysis, AnalysisEvent, FrameContext, Marks, Point } from '../types.ts';
 import { emptyMarks } from '../types.ts';
 import { blockGrid, matchAlongAxis, summariseAxisMotion, type AxisMotion, type Block } from './image/blockMatching.ts';
-import { darkRatio, edgeDensity, meanBrightness, percentile } from './image/features.ts';
+import { edgeFlags, meanBrightness, percentile } from './image/features.ts';
 import { booleanOption, directionOption, numberOption, optionsObject, requireOption, roiOption, stringOption } from './image/options.ts';
 import { Persistence } from './image/persistence.ts';
 import { downscaleRegion, factorFor, type WorkImage } from './image/workImage.ts';
@@ -70,6 +76,14 @@ export interface BeltOptions {
   edgeLevel: number;
   /** a pixel is dark below this × the ROI's 90th percentile */
   darkLevel: number;
+  /** slices of the ROI across the direction of travel, for the share of the belt carrying coal */
+  cells: number;
+  /** a slice carries coal when its load is this many margins (below) above the empty belt */
+  stripScore: number;
+  /** the belt is loaded ("with coal") while more than this share of the slices carry coal … */
+  coalShare: number;
+  /** … and empty once fewer than coalShare − coalHysteresis do */
+  coalHysteresis: number;
   /** coal: edge density at least this much above the baseline … */
   coalEdgeMargin: number;
   /** … or dark ratio at least this much above it */
@@ -104,6 +118,10 @@ export const DEFAULT_BELT_OPTIONS: Readonly<BeltOptions> = Object.freeze({
   minValidShare: 0.25,
   edgeLevel: 0.12,
   darkLevel: 0.5,
+  cells: 16,
+  stripScore: 2,
+  coalShare: 0.5,
+  coalHysteresis: 0.1,
   coalEdgeMargin: 0.05,
   coalDarkMargin: 0.06,
   baselineImage: undefined,
@@ -134,12 +152,17 @@ export function validateBeltOptions(raw: unknown, path: string): BeltOptions {
     minValidShare: numberOption(o, 'minValidShare', path, d.minValidShare, 0, 1),
     edgeLevel: numberOption(o, 'edgeLevel', path, d.edgeLevel, 0.01, 2),
     darkLevel: numberOption(o, 'darkLevel', path, d.darkLevel, 0.05, 1),
+    cells: numberOption(o, 'cells', path, d.cells, 1, 64, true),
+    stripScore: numberOption(o, 'stripScore', path, d.stripScore, 0.5, 50),
+    coalShare: numberOption(o, 'coalShare', path, d.coalShare, 0.05, 0.95),
+    coalHysteresis: numberOption(o, 'coalHysteresis', path, d.coalHysteresis, 0, 0.5),
     coalEdgeMargin: numberOption(o, 'coalEdgeMargin', path, d.coalEdgeMargin, 0.005, 1),
     coalDarkMargin: numberOption(o, 'coalDarkMargin', path, d.coalDarkMargin, 0.005, 1),
     baselineImage: stringOption(o, 'baselineImage', path, 'must be the path of an existing JPEG file (.jpg, .jpeg)', (s) => /\.jpe?g$/i.test(s) && existsSync(s)),
     learnSeconds: numberOption(o, 'learnSeconds', path, d.learnSeconds, 1, 3600),
     adaptSeconds: numberOption(o, 'adaptSeconds', path, d.adaptSeconds, 10, 86400),
   };
+  requireOption(opts.coalHysteresis < opts.coalShare, `${path}.coalHysteresis`, `must be below coalShare (${opts.coalShare})`);
   requireOption(opts.maxSpeedPx > opts.minSpeedPx, `${path}.maxSpeedPx`, `must exceed minSpeedPx (${opts.minSpeedPx})`);
   return opts;
 }
@@ -153,6 +176,11 @@ export interface BeltLoadMeasures {
   dark: number;
 }
 
+/** The load measures of the whole ROI and of each slice across it. */
+interface LoadMeasures extends BeltLoadMeasures {
+  cells: BeltLoadMeasures[];
+}
+
 /** What the latest frame showed (for marks, logs and tests). */
 export interface BeltMeasures extends BeltLoadMeasures {
   motion: AxisMotion | undefined;
@@ -160,6 +188,8 @@ export interface BeltMeasures extends BeltLoadMeasures {
   speedPx: number;
   runVote: BeltRun | undefined;
   loadVote: BeltLoad | undefined;
+  /** share of the slices of the ROI that carry coal (undefined without a baseline) */
+  coalCover: number | undefined;
 }
 
 /** Where the ROI lies for one frame size, and what is precomputed for it. */
@@ -173,6 +203,8 @@ interface Layout {
   h: number;
   factor: number;
   mask: Uint8Array;
+  /** slice of each work pixel across the direction of travel (0…cells−1), CELL_NONE outside the ROI */
+  cell: Uint8Array;
   blocks: Block[];
   maxShift: number;
   polygon: Point[];
@@ -228,7 +260,7 @@ export class BeltStateAnalysis implements Analysis {
     if (this.baselineGray) {
       // The reference picture goes through the same resize, crop and averaging as the frames.
       const same = resizeGray(this.baselineGray, frame.width, frame.height, 'area');
-      this.baseline = this.measureLoad(downscaleRegion(same.data, frame.width, layout.x0, layout.y0, layout.w, layout.h, layout.factor), layout);
+      this.baseline = totalOf(this.measureLoad(downscaleRegion(same.data, frame.width, layout.x0, layout.y0, layout.w, layout.h, layout.factor), layout));
       this.baselineGray = undefined;
     }
     const dt = this.lastAt === undefined ? Infinity : frame.at - this.lastAt;
@@ -249,11 +281,13 @@ export class BeltStateAnalysis implements Analysis {
     }
     this.previous = cur;
 
-    const measures = this.measureLoad(cur, layout);
+    const full = this.measureLoad(cur, layout);
+    const measures = totalOf(full);
     if (!(dt <= 2000)) this.stretchStart = undefined;
     this.learn(frame.at, measures);
-    const loadVote = this.loadVoteOf(measures);
-    this.latest = { ...measures, motion, speedPx: (motion?.median ?? 0) * layout.factor, runVote, loadVote };
+    const coalCover = this.baseline ? this.coalCoverOf(full, this.baseline) : undefined;
+    const loadVote = this.loadVoteOf(coalCover);
+    this.latest = { ...measures, motion, speedPx: (motion?.median ?? 0) * layout.factor, runVote, loadVote, coalCover };
 
     const wasRunning = this.run.state === 'running';
     const runChanged = this.run.update(frame.at, runVote);
@@ -283,7 +317,7 @@ export class BeltStateAnalysis implements Analysis {
 
   private event(at: number, beltStatus: BeltStatusCode, what: string): AnalysisEvent {
     const m = this.latest;
-    const detail = m ? `${what} (speed ${m.speedPx.toFixed(1)} px/frame, edges ${pct(m.edges)}, dark ${pct(m.dark)}${this.baseline ? `; empty belt: edges ${pct(this.baseline.edges)}, dark ${pct(this.baseline.dark)}` : ''})` : what;
+    const detail = m ? `${what} (speed ${m.speedPx.toFixed(1)} px/frame, coal on ${pct(m.coalCover ?? 0)} of the belt, edges ${pct(m.edges)}, dark ${pct(m.dark)}${this.baseline ? `; empty belt: edges ${pct(this.baseline.edges)}, dark ${pct(this.baseline.dark)}` : ''})` : what;
     return { kind: this.kind, camera: this.camera, at, beltStatus, detail };
   }
 
@@ -295,12 +329,37 @@ export class BeltStateAnalysis implements Analysis {
     return undefined;
   }
 
-  private measureLoad(img: WorkImage, layout: Layout): BeltLoadMeasures {
+  private measureLoad(img: WorkImage, layout: Layout): LoadMeasures {
     const o = this.options;
     const mean = meanBrightness(img, layout.mask);
-    const edges = edgeDensity(img, o.edgeLevel * Math.max(mean, 16), layout.mask);
-    const dark = darkRatio(img, o.darkLevel * Math.max(percentile(img, 0.9, layout.mask), 16), layout.mask);
-    return { edges, dark };
+    const edges = edgeFlags(img, o.edgeLevel * Math.max(mean, 16));
+    const darkBelow = o.darkLevel * Math.max(percentile(img, 0.9, layout.mask), 16);
+    const n = new Float64Array(o.cells);
+    const e = new Float64Array(o.cells);
+    const d = new Float64Array(o.cells);
+    const { width: w, height: h, data } = img;
+    // Interior pixels only, as edge density counts them.
+    for (let y = 1; y < h - 1; y++) {
+      for (let x = 1; x < w - 1; x++) {
+        const i = y * w + x;
+        const c = layout.cell[i]!;
+        if (c === CELL_NONE) continue;
+        n[c]!++;
+        e[c]! += edges[i]!;
+        if (data[i]! < darkBelow) d[c]!++;
+      }
+    }
+    const cells: BeltLoadMeasures[] = [];
+    for (let c = 0; c < o.cells; c++) if (n[c]! > 0) cells.push({ edges: e[c]! / n[c]!, dark: d[c]! / n[c]! });
+    let sn = 0;
+    let se = 0;
+    let sd = 0;
+    for (let c = 0; c < o.cells; c++) {
+      sn += n[c]!;
+      se += e[c]!;
+      sd += d[c]!;
+    }
+    return { edges: sn ? se / sn : 0, dark: sn ? sd / sn : 0, cells };
   }
 
   /** How far above the empty belt the load is, in margins: ≥ 1 is coal. */
@@ -308,10 +367,18 @@ export class BeltStateAnalysis implements Analysis {
     return Math.max((m.edges - base.edges) / this.options.coalEdgeMargin, (m.dark - base.dark) / this.options.coalDarkMargin);
   }
 
-  private loadVoteOf(m: BeltLoadMeasures): BeltLoad | undefined {
-    if (!this.baseline) return undefined;
-    const score = this.loadScore(m, this.baseline);
-    return score >= 1 ? 'coal' : score <= 0.5 ? 'empty' : undefined;
+  /** Share of the slices whose load is clearly above the empty belt's. */
+  private coalCoverOf(m: LoadMeasures, base: BeltLoadMeasures): number {
+    if (!m.cells.length) return 0;
+    let coal = 0;
+    for (const c of m.cells) if (this.loadScore(c, base) >= this.options.stripScore) coal++;
+    return coal / m.cells.length;
+  }
+
+  private loadVoteOf(coalCover: number | undefined): BeltLoad | undefined {
+    if (coalCover === undefined) return undefined;
+    const o = this.options;
+    return coalCover > o.coalShare ? 'coal' : coalCover < o.coalShare - o.coalHysteresis ? 'empty' : undefined;
   }
 
   /** Learns the baseline from the least-loaded steady stretch (see the header); not with a configured image. */
@@ -373,7 +440,7 @@ export class BeltStateAnalysis implements Analysis {
     const ch = h / factor;
     const mask = polygonMask(cw, ch, [polygon.map((p) => ({ x: (p.x - x0) / w, y: (p.y - y0) / h }))]).data;
     const blocks = blockGrid(cw, ch, o.blockSize, mask, 0, o.maxBlocks);
-    this.layout = { width, height, x0, y0, w, h, factor, mask, blocks, maxShift, polygon };
+    this.layout = { width, height, x0, y0, w, h, factor, mask, cell: cellsAlong(mask, cw, ch, rad(o.direction), o.cells), blocks, maxShift, polygon };
     return this.layout;
   }
 
@@ -385,6 +452,37 @@ export class BeltStateAnalysis implements Analysis {
     marks.texts.push(`belt: ${run}, ${load}`);
     return marks;
   }
+}
+
+const CELL_NONE = 255;
+
+/** Numbers the mask's pixels by slice (0…cells−1) along the direction `angle`, CELL_NONE outside. */
+function cellsAlong(mask: Uint8Array, width: number, height: number, angle: number, cells: number): Uint8Array {
+  const ux = Math.cos(angle);
+  const uy = Math.sin(angle);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!mask[y * width + x]) continue;
+      const t = x * ux + y * uy;
+      lo = Math.min(lo, t);
+      hi = Math.max(hi, t);
+    }
+  }
+  const out = new Uint8Array(width * height).fill(CELL_NONE);
+  const span = Math.max(hi - lo, 1e-9);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (mask[i]) out[i] = Math.min(cells - 1, Math.floor((((x * ux + y * uy) - lo) / span) * cells));
+    }
+  }
+  return out;
+}
+
+function totalOf(m: LoadMeasures): BeltLoadMeasures {
+  return { edges: m.edges, dark: m.dark };
 }
 
 function rad(deg: number): number {

@@ -4,16 +4,24 @@
 //   a clear peak at a shift of minShiftPercent of the width or more: the camera was panned/tilted;
 //   a collapsed peak while the frame is not occluded (it still has edges and contrast): the view
 //   was rotated, zoomed or turned to a different scene.
+// A camera move displaces the whole view, so either finding must be confirmed tile by tile: the
+// reference and the frame are compared on a grid of tiles, and at least agreeShare of the textured
+// tiles must match better at the found shift than in place (shifted), or no longer match in place
+// (changed). A strong shift or a collapse confined to part of the view (a belt, a truck filling a
+// corner) is not a move; when most tiles still match in place, the camera is in place. `ignore`
+// regions (a running belt, a road) are left out of both the correlation and the tiles.
 // Either must hold for holdSeconds. Small shifts (vibration of the mount, ~1%) give a clear peak
 // near 0 and are normal. Reported at most once per reportIntervalSeconds per camera; a move that
 // could not be reported yet stays pending until it may be. Once reported, the new view becomes the
 // reference when it has been steady for settleSeconds, so the same move is not reported forever.
-import type { Analysis, AnalysisEvent, FrameContext, Marks } from '../types.ts';
+import type { Analysis, AnalysisEvent, FrameContext, Marks, Point } from '../types.ts';
 import { emptyMarks } from '../types.ts';
 import { edgeDensity, stdDev } from './image/features.ts';
-import { numberOption, optionsObject, requireOption } from './image/options.ts';
+import { IgnoreMask } from './image/ignoreMask.ts';
+import { numberOption, optionsObject, regionsOption, requireOption } from './image/options.ts';
 import { Persistence } from './image/persistence.ts';
 import { correlate, spectrumOf, type Shift, type Spectrum } from './image/phaseCorrelation.ts';
+import { matchTile, tileGrid, type Tile } from './image/tiles.ts';
 import { blendInto, downscaleFrame, factorFor, resample, type WorkImage } from './image/workImage.ts';
 import { ReportLimiter } from './reportLimiter.ts';
 
@@ -38,6 +46,10 @@ export interface MovedOptions {
   refreshSeconds: number;
   /** the frame is averaged down to at most this width first (shared with occlusion) */
   workWidth: number;
+  /** a move must be borne out by at least this share of the textured tiles */
+  agreeShare: number;
+  /** regions left out (normalised polygons): parts of the view that move by design */
+  ignore: Point[][];
 }
 
 export const DEFAULT_MOVED_OPTIONS: Readonly<MovedOptions> = Object.freeze({
@@ -51,6 +63,8 @@ export const DEFAULT_MOVED_OPTIONS: Readonly<MovedOptions> = Object.freeze({
   settleSeconds: 5,
   refreshSeconds: 600,
   workWidth: 176,
+  agreeShare: 0.6,
+  ignore: [] as Point[][],
 });
 
 const KEYS = Object.keys(DEFAULT_MOVED_OPTIONS);
@@ -72,6 +86,8 @@ export function validateMovedOptions(raw: unknown, path: string): MovedOptions {
     settleSeconds: numberOption(o, 'settleSeconds', path, d.settleSeconds, 0, 600),
     refreshSeconds: numberOption(o, 'refreshSeconds', path, d.refreshSeconds, 10, 86400),
     workWidth: numberOption(o, 'workWidth', path, d.workWidth, 32, 1024, true),
+    agreeShare: numberOption(o, 'agreeShare', path, d.agreeShare, 0.3, 1),
+    ignore: regionsOption(o, 'ignore', path),
   };
   requireOption(opts.collapsePeak < opts.minPeak, `${path}.collapsePeak`, `must be below minPeak (${opts.minPeak})`);
   return opts;
@@ -85,17 +101,31 @@ export interface MovedMeasures {
   peak: number;
   /** with a collapsed peak: the frame looked occluded (too flat or too few edges), so the collapse proves nothing; undefined when not checked */
   occluded: boolean | undefined;
+  /** textured tiles compared, and the shares that match in place and (when shifted) at the shift */
+  tiles: number;
+  inPlace: number;
+  atShift: number | undefined;
   reason: 'shifted' | 'changed' | undefined;
 }
 
 interface Reference {
   image: WorkImage;
+  /** the tiles with enough texture (and not ignored) to be compared */
+  tiles: Tile[];
   spectrum: Spectrum;
   edges: number;
   measuredAt: number;
 }
 
 const EDGE_LEVEL = 8;
+const TILE_GRID = 4;
+/** a tile needs this much contrast (gray levels) in the reference to be compared */
+const MIN_TILE_STD = 4;
+/** a tile matches when its correlation reaches this; it has lost its match below TILE_LOST */
+const TILE_MATCH = 0.6;
+const TILE_LOST = 0.4;
+/** fewer textured tiles than this: trust the whole-frame correlation alone */
+const MIN_TILES = 4;
 
 export class CameraMovedAnalysis implements Analysis {
   readonly kind = 'moved' as const;
@@ -103,6 +133,7 @@ export class CameraMovedAnalysis implements Analysis {
   readonly options: Readonly<MovedOptions>;
   private readonly limiter: ReportLimiter;
   private readonly persistence: Persistence<boolean>;
+  private readonly ignore: IgnoreMask;
   private reference: Reference | undefined;
   private previous: Spectrum | undefined;
   private steadySince: number | undefined;
@@ -119,6 +150,7 @@ export class CameraMovedAnalysis implements Analysis {
     this.options = { ...DEFAULT_MOVED_OPTIONS, ...options };
     this.limiter = limiter ?? new ReportLimiter(this.options.reportIntervalSeconds);
     this.persistence = new Persistence<boolean>(this.options.holdSeconds * 1000, false);
+    this.ignore = new IgnoreMask(this.options.ignore);
   }
 
   get hasReference(): boolean {
@@ -135,6 +167,7 @@ export class CameraMovedAnalysis implements Analysis {
     const o = this.options;
     const small = downscaleFrame(frame.gray, frame.width, frame.height, factorFor(frame.width, o.workWidth));
     const image = resample(small, o.fftSize, o.fftSize);
+    fillIgnored(image, this.ignore.at(o.fftSize, o.fftSize));
     const spectrum = spectrumOf(image);
     const dt = this.lastAt === undefined ? 0 : Math.max(0, frame.at - this.lastAt);
     this.lastAt = frame.at;
@@ -142,7 +175,7 @@ export class CameraMovedAnalysis implements Analysis {
     this.previous = spectrum;
     // Steady: this frame is where the last one was (clear peak, under half a percent away). Only
     // needed while learning a view, so computed on demand (it costs an inverse FFT).
-    const steady = (): boolean => previous !== undefined && stdDev(image) >= 6 && this.isNear(correlate(previous, spectrum), 0.5, frame.width, frame.height);
+    const steady = (): boolean => previous !== undefined && stdDev(image, this.ignore.at(o.fftSize, o.fftSize)) >= 6 && this.isNear(correlate(previous, spectrum), 0.5, frame.width, frame.height);
 
     if (!this.reference) {
       this.settle(image, spectrum, frame.at, steady, o.warmupSeconds);
@@ -150,7 +183,8 @@ export class CameraMovedAnalysis implements Analysis {
     }
     const m = this.measure(image, spectrum, frame.width, frame.height);
     this.latest = m;
-    const vote = m.reason !== undefined ? true : m.peak >= o.minPeak && m.shiftPercent < o.minShiftPercent / 2 ? false : undefined;
+    const inPlace = (m.peak >= o.minPeak && m.shiftPercent < o.minShiftPercent / 2) || (m.tiles >= MIN_TILES && m.inPlace >= o.agreeShare);
+    const vote = m.reason !== undefined ? true : inPlace ? false : undefined;
     const changed = this.persistence.update(frame.at, vote);
     if (changed && this.persistence.state === false) this.reported = false;
     const events: AnalysisEvent[] = [];
@@ -178,16 +212,46 @@ export class CameraMovedAnalysis implements Analysis {
   private measure(image: WorkImage, spectrum: Spectrum, width: number, height: number): MovedMeasures {
     const o = this.options;
     const ref = this.reference!;
+    const use = this.ignore.at(o.fftSize, o.fftSize);
     const s = correlate(ref.spectrum, spectrum);
     const shift = shiftPercentOf(s, o.fftSize, width, height);
+    // Tile by tile: does each still match in place, and does it match at the shift found?
+    const shifted = s.peak >= o.minPeak && shift.length >= o.minShiftPercent;
+    let inPlace = 0;
+    let lost = 0;
+    let atShift = 0;
+    let compared = 0;
+    for (const tile of ref.tiles) {
+      const still = matchTile(ref.image, image, tile, 0, 0, use).ncc;
+      inPlace += still >= TILE_MATCH ? 1 : 0;
+      lost += still < TILE_LOST ? 1 : 0;
+      if (shifted) {
+        const moved = matchTile(ref.image, image, tile, s.dx, s.dy, use);
+        if (moved.used < 0.25) continue;
+        atShift += moved.ncc >= TILE_MATCH && moved.ncc >= still + 0.1 ? 1 : 0;
+      }
+      compared++;
+    }
+    const n = ref.tiles.length;
+    const few = n < MIN_TILES;
     let reason: MovedMeasures['reason'];
     let occluded: boolean | undefined;
-    if (s.peak >= o.minPeak && shift.length >= o.minShiftPercent) reason = 'shifted';
-    else if (s.peak < o.collapsePeak) {
-      occluded = stdDev(image) < 6 || edgeDensity(image, EDGE_LEVEL) < 0.4 * Math.max(ref.edges, 0.02);
+    if (shifted && (few || atShift >= o.agreeShare * Math.max(compared, 1))) reason = 'shifted';
+    else if (s.peak < o.collapsePeak && (few || lost >= o.agreeShare * n)) {
+      occluded = stdDev(image, use) < 6 || edgeDensity(image, EDGE_LEVEL, use) < 0.4 * Math.max(ref.edges, 0.02);
       if (!occluded) reason = 'changed';
     }
-    return { dxPercent: shift.x, dyPercent: shift.y, shiftPercent: shift.length, peak: s.peak, occluded, reason };
+    return {
+      dxPercent: shift.x,
+      dyPercent: shift.y,
+      shiftPercent: shift.length,
+      peak: s.peak,
+      occluded,
+      tiles: n,
+      inPlace: n ? inPlace / n : 0,
+      atShift: shifted ? atShift / Math.max(compared, 1) : undefined,
+      reason,
+    };
   }
 
   /** Takes the view as reference once it has been steady for `seconds` (warm-up, or after a move). */
@@ -198,7 +262,7 @@ export class CameraMovedAnalysis implements Analysis {
     }
     this.steadySince ??= at;
     if (at - this.steadySince < seconds * 1000) return;
-    this.reference = { image, spectrum, edges: edgeDensity(image, EDGE_LEVEL), measuredAt: at };
+    this.reference = { image, tiles: this.tilesOf(image), spectrum, edges: edgeDensity(image, EDGE_LEVEL, this.ignore.at(image.width, image.height)), measuredAt: at };
     this.persistence.reset(false);
     this.reported = false;
     this.steadySince = undefined;
@@ -209,8 +273,18 @@ export class CameraMovedAnalysis implements Analysis {
     blendInto(ref.image, image, Math.min(0.1, dt / (this.options.refreshSeconds * 1000)));
     // A new spectrum costs an FFT: once a second is plenty for a time constant of minutes.
     if (at - ref.measuredAt >= 1000) {
-      this.reference = { image: ref.image, spectrum: spectrumOf(ref.image), edges: edgeDensity(ref.image, EDGE_LEVEL), measuredAt: at };
+      const use = this.ignore.at(ref.image.width, ref.image.height);
+      this.reference = { image: ref.image, tiles: this.tilesOf(ref.image), spectrum: spectrumOf(ref.image), edges: edgeDensity(ref.image, EDGE_LEVEL, use), measuredAt: at };
     }
+  }
+
+  /** The tiles of the view worth comparing: mostly not ignored, and with some contrast. */
+  private tilesOf(image: WorkImage): Tile[] {
+    const use = this.ignore.at(image.width, image.height);
+    return tileGrid(image.width, image.height, TILE_GRID, TILE_GRID).filter((tile) => {
+      const self = matchTile(image, image, tile, 0, 0, use);
+      return self.used >= 0.5 && self.refStd >= MIN_TILE_STD;
+    });
   }
 
   marks(): Marks {
@@ -224,6 +298,23 @@ export class CameraMovedAnalysis implements Analysis {
     marks.texts.push(text);
     return marks;
   }
+}
+
+/**
+ * Sets ignored pixels to the mean of the others, so they add nothing to the (mean-subtracted)
+ * spectrum: the same flat patch in the reference and the frame, whatever moved there.
+ */
+function fillIgnored(image: WorkImage, use: Uint8Array | undefined): void {
+  if (!use) return;
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < use.length; i++) {
+    if (!use[i]) continue;
+    sum += image.data[i]!;
+    n++;
+  }
+  const mean = n ? sum / n : 0;
+  for (let i = 0; i < use.length; i++) if (!use[i]) image.data[i] = mean;
 }
 
 /** The shift in percent of the frame width (x, y and length), from work pixels of the fftSize² image. */

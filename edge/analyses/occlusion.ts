@@ -3,19 +3,26 @@
 // the scene learnt after a warm-up of stable frames and refreshed slowly while the view is normal:
 //   blind    — most of the frame dark, or almost no contrast at all;
 //   covered  — most edges of the reference gone AND the picture no longer correlates with it
-//              (a passing truck changes the picture but brings edges of its own);
+//              (a passing truck changes the picture but brings edges of its own), either over the
+//              whole frame or, tile by tile, in at least coveredShare of the textured tiles: a
+//              cloth over most of the lens leaves a strip of the scene whose edges, with the
+//              cloth's own border and folds, keep the whole-frame measures above their limits,
+//              while each covered tile has plainly lost its content;
 //   blurred  — sharpness (Laplacian variance) collapsed AND most edges gone (a smeared lens keeps
 //              the layout, so correlation alone would miss it).
+// `ignore` regions (a running belt, a road) change by design and are left out of every measure.
 // Moderate lighting changes pass: correlation ignores gain and offset, and the edge and sharpness
 // tests need a large drop. The reference is never refreshed while the condition holds or is
 // building up, so a cover is not learnt as the new normal. Reported at most once per
 // reportIntervalSeconds per camera (the guide checks continuously and reports once an hour); the
 // event fires when the condition has held for holdSeconds, and again each interval while it lasts.
-import type { Analysis, AnalysisEvent, FrameContext, Marks } from '../types.ts';
+import type { Analysis, AnalysisEvent, FrameContext, Marks, Point } from '../types.ts';
 import { emptyMarks } from '../types.ts';
-import { darkRatio, edgeDensity, laplacianVariance, ncc, stdDev } from './image/features.ts';
-import { numberOption, optionsObject, requireOption } from './image/options.ts';
+import { darkRatio, edgeFlags, laplacianVariance, ncc, stdDev } from './image/features.ts';
+import { IgnoreMask } from './image/ignoreMask.ts';
+import { numberOption, optionsObject, regionsOption, requireOption } from './image/options.ts';
 import { Persistence } from './image/persistence.ts';
+import { matchTile, tileGrid, tileShare, type Tile } from './image/tiles.ts';
 import { blendInto, copyImage, downscaleFrame, factorFor, type WorkImage } from './image/workImage.ts';
 import { ReportLimiter } from './reportLimiter.ts';
 
@@ -44,6 +51,10 @@ export interface OcclusionOptions {
   /** blurred: sharpness at most this share of the reference's (and edges at most blurEdgeRatio of it) */
   blurRatio: number;
   blurEdgeRatio: number;
+  /** covered, tile by tile: at least this share of the textured tiles lost their edges and correlation */
+  coveredShare: number;
+  /** regions left out of every measure (normalised polygons): parts of the view that change by design */
+  ignore: Point[][];
 }
 
 export const DEFAULT_OCCLUSION_OPTIONS: Readonly<OcclusionOptions> = Object.freeze({
@@ -60,6 +71,8 @@ export const DEFAULT_OCCLUSION_OPTIONS: Readonly<OcclusionOptions> = Object.free
   uniformStd: 6,
   blurRatio: 0.1,
   blurEdgeRatio: 0.65,
+  coveredShare: 0.7,
+  ignore: [] as Point[][],
 });
 
 const KEYS = Object.keys(DEFAULT_OCCLUSION_OPTIONS);
@@ -82,6 +95,8 @@ export function validateOcclusionOptions(raw: unknown, path: string): OcclusionO
     uniformStd: numberOption(o, 'uniformStd', path, d.uniformStd, 0, 128),
     blurRatio: numberOption(o, 'blurRatio', path, d.blurRatio, 0, 1),
     blurEdgeRatio: numberOption(o, 'blurEdgeRatio', path, d.blurEdgeRatio, 0, 1),
+    coveredShare: numberOption(o, 'coveredShare', path, d.coveredShare, 0.3, 1),
+    ignore: regionsOption(o, 'ignore', path),
   };
   requireOption(opts.warmupSeconds <= opts.refreshSeconds, `${path}.warmupSeconds`, 'must not exceed refreshSeconds');
   return opts;
@@ -95,6 +110,8 @@ export interface OcclusionMeasures {
   edgeRatio: number | undefined;
   sharpnessRatio: number | undefined;
   ncc: number | undefined;
+  /** share of the textured tiles that look covered (undefined without a reference or textured tiles) */
+  coveredTiles: number | undefined;
   /** why the frame looks occluded, or undefined when it does not */
   reason: 'dark' | 'uniform' | 'covered' | 'blurred' | undefined;
 }
@@ -102,11 +119,21 @@ export interface OcclusionMeasures {
 interface Reference {
   image: WorkImage;
   edges: number;
+  /** the tiles with enough texture to tell covered from not, with their edge density */
+  tiles: { tile: Tile; edges: number }[];
   sharpness: number;
   std: number;
   /** when its features were last recomputed after blending */
   measuredAt: number;
 }
+
+/** The view is judged on TILE_GRID × TILE_GRID tiles; one needs this share of edge pixels to count. */
+const TILE_GRID = 6;
+const MIN_TILE_EDGES = 0.05;
+/** a covered tile may keep at most this share of its contrast (standard deviation) … or lose its edges */
+const TILE_CONTRAST_DROP = 0.5;
+/** fewer textured tiles than this: the tile test says nothing */
+const MIN_TILES = 4;
 
 export class OcclusionAnalysis implements Analysis {
   readonly kind = 'occlusion' as const;
@@ -114,6 +141,7 @@ export class OcclusionAnalysis implements Analysis {
   readonly options: Readonly<OcclusionOptions>;
   private readonly limiter: ReportLimiter;
   private readonly persistence: Persistence<boolean>;
+  private readonly ignore: IgnoreMask;
   private reference: Reference | undefined;
   private previous: WorkImage | undefined;
   private stableSince: number | undefined;
@@ -132,6 +160,7 @@ export class OcclusionAnalysis implements Analysis {
     this.options = { ...DEFAULT_OCCLUSION_OPTIONS, ...options };
     this.limiter = limiter ?? new ReportLimiter(this.options.reportIntervalSeconds);
     this.persistence = new Persistence<boolean>(this.options.holdSeconds * 1000, false);
+    this.ignore = new IgnoreMask(this.options.ignore);
   }
 
   /** True once a reference view has been learnt. */
@@ -175,26 +204,47 @@ export class OcclusionAnalysis implements Analysis {
 
   private measure(img: WorkImage): OcclusionMeasures {
     const o = this.options;
-    const dark = darkRatio(img, o.darkLevel);
-    const std = stdDev(img);
+    const use = this.ignore.at(img.width, img.height);
+    const dark = darkRatio(img, o.darkLevel, use);
+    const std = stdDev(img, use);
     let reason: OcclusionMeasures['reason'] = dark >= o.darkRatioMin ? 'dark' : std < o.uniformStd ? 'uniform' : undefined;
     const ref = this.reference;
-    if (!ref) return { darkRatio: dark, std, edgeRatio: undefined, sharpnessRatio: undefined, ncc: undefined, reason };
+    if (!ref) return { darkRatio: dark, std, edgeRatio: undefined, sharpnessRatio: undefined, ncc: undefined, coveredTiles: undefined, reason };
     // Dimmer light lowers every gradient in proportion: scale the edge level and the expected
     // sharpness with the contrast, but by no more than half, so a cover's flatness still counts.
     const gain = Math.min(1, Math.max(0.5, std / Math.max(ref.std, 1)));
+    const flags = edgeFlags(img, o.edgeLevel * gain);
     // A featureless reference (a blank wall) would make every ratio huge: floor the denominators.
-    const edgeRatio = edgeDensity(img, o.edgeLevel * gain) / Math.max(ref.edges, 0.02);
-    const sharpnessRatio = laplacianVariance(img) / Math.max(ref.sharpness * gain * gain, 1);
-    const similarity = ncc(img, ref.image);
-    if (!reason && edgeRatio <= o.edgeDropRatio && similarity <= o.nccMax) reason = 'covered';
+    const edgeRatio = interiorShare(flags, img.width, img.height, use) / Math.max(ref.edges, 0.02);
+    const sharpnessRatio = laplacianVariance(img, use) / Math.max(ref.sharpness * gain * gain, 1);
+    const similarity = ncc(img, ref.image, use);
+    let coveredTiles: number | undefined;
+    if (ref.tiles.length >= MIN_TILES) {
+      // Tiles are judged at the reference's own edge level: a cover lowers the frame's contrast and
+      // so the gain above, which would let a cloth's soft folds pass for edges; a tile that only
+      // got dimmer keeps its correlation and is not counted anyway.
+      const tileFlags = gain < 1 ? edgeFlags(img, o.edgeLevel) : flags;
+      let covered = 0;
+      for (const t of ref.tiles) {
+        const match = matchTile(ref.image, img, t.tile, 0, 0, use);
+        if (match.ncc > o.nccMax) continue;
+        // Its content gone, and nothing as sharp or as contrasted in its place: a cover's seams may
+        // keep some edges, its folds some contrast, but not both (a truck in front keeps both).
+        const edgesLost = tileShare(tileFlags, img.width, t.tile, use) <= o.edgeDropRatio * Math.max(t.edges, 0.02);
+        const contrastLost = match.curStd <= TILE_CONTRAST_DROP * match.refStd;
+        if (edgesLost || contrastLost) covered++;
+      }
+      coveredTiles = covered / ref.tiles.length;
+    }
+    const wholeCovered = edgeRatio <= o.edgeDropRatio && similarity <= o.nccMax;
+    if (!reason && (wholeCovered || (coveredTiles !== undefined && coveredTiles >= o.coveredShare))) reason = 'covered';
     if (!reason && sharpnessRatio <= o.blurRatio && edgeRatio <= o.blurEdgeRatio) reason = 'blurred';
-    return { darkRatio: dark, std, edgeRatio, sharpnessRatio, ncc: similarity, reason };
+    return { darkRatio: dark, std, edgeRatio, sharpnessRatio, ncc: similarity, coveredTiles, reason };
   }
 
   /** The first reference: the view once it has stayed the same, and not blind, for warmupSeconds. */
   private warmUp(img: WorkImage, at: number, m: OcclusionMeasures): void {
-    const stable = this.previous !== undefined && m.reason === undefined && ncc(this.previous, img) >= 0.9;
+    const stable = this.previous !== undefined && m.reason === undefined && ncc(this.previous, img, this.ignore.at(img.width, img.height)) >= 0.9;
     if (!stable) {
       this.stableSince = m.reason === undefined ? at : undefined;
       return;
@@ -210,7 +260,22 @@ export class OcclusionAnalysis implements Analysis {
   }
 
   private setReference(image: WorkImage, at: number): void {
-    this.reference = { image, edges: edgeDensity(image, this.options.edgeLevel), sharpness: laplacianVariance(image), std: stdDev(image), measuredAt: at };
+    const use = this.ignore.at(image.width, image.height);
+    const flags = edgeFlags(image, this.options.edgeLevel);
+    // Only tiles with edges can lose them: over a blank wall or sky a cloth's folds may even add
+    // some, so such tiles cannot tell, and are left out of the vote.
+    const tiles = tileGrid(image.width, image.height, TILE_GRID, TILE_GRID)
+      .map((tile) => ({ tile, edges: tileShare(flags, image.width, tile, use), used: use ? tileShare(use, image.width, tile) : 1 }))
+      .filter((t) => t.used >= 0.5 && t.edges >= MIN_TILE_EDGES)
+      .map(({ tile, edges }) => ({ tile, edges }));
+    this.reference = {
+      image,
+      edges: interiorShare(flags, image.width, image.height, use),
+      tiles,
+      sharpness: laplacianVariance(image, use),
+      std: stdDev(image, use),
+      measuredAt: at,
+    };
   }
 
   marks(): Marks {
@@ -226,11 +291,17 @@ export class OcclusionAnalysis implements Analysis {
   }
 }
 
+/** Share of the interior (not border, not ignored) pixels set in `flags`. */
+function interiorShare(flags: Uint8Array, width: number, height: number, use: Uint8Array | undefined): number {
+  return tileShare(flags, width, { x: 1, y: 1, w: width - 2, h: height - 2 }, use);
+}
+
 function describe(m: OcclusionMeasures, what: string): string {
   const parts = [`${what} (${m.reason ?? 'clearing'})`, `dark ${pct(m.darkRatio)}`, `std ${m.std.toFixed(1)}`];
   if (m.edgeRatio !== undefined) parts.push(`edges ${pct(m.edgeRatio)} of reference`);
   if (m.sharpnessRatio !== undefined) parts.push(`sharpness ${pct(m.sharpnessRatio)}`);
   if (m.ncc !== undefined) parts.push(`ncc ${m.ncc.toFixed(2)}`);
+  if (m.coveredTiles !== undefined) parts.push(`${pct(m.coveredTiles)} of the tiles covered`);
   return parts.join(', ');
 }
 

@@ -73,15 +73,29 @@ export function percentile(img: WorkImage, p: number, mask?: MaskData): number {
  * defocused lens takes them away.
  */
 export function edgeDensity(img: WorkImage, threshold: number, mask?: MaskData): number {
-  const { width: w, height: h, data: d } = img;
-  // Sobel sums weigh 4 pixels on each side (1, 2, 1) over a distance of 2: /8 gives levels per pixel.
-  const limit = threshold * 8;
+  const flags = edgeFlags(img, threshold);
   let edges = 0;
   let n = 0;
+  for (let y = 1; y < img.height - 1; y++) {
+    for (let x = 1; x < img.width - 1; x++) {
+      const i = y * img.width + x;
+      if (mask && !mask[i]) continue;
+      edges += flags[i]!;
+      n++;
+    }
+  }
+  return n ? edges / n : 0;
+}
+
+/** 1 where the Sobel gradient (as in edgeDensity) reaches `threshold`; the border pixels are 0. */
+export function edgeFlags(img: WorkImage, threshold: number): Uint8Array {
+  const { width: w, height: h, data: d } = img;
+  const out = new Uint8Array(w * h);
+  // Sobel sums weigh 4 pixels on each side (1, 2, 1) over a distance of 2: /8 gives levels per pixel.
+  const limit = threshold * 8;
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       const i = y * w + x;
-      if (mask && !mask[i]) continue;
       const a = d[i - w - 1]!;
       const b = d[i - w]!;
       const c = d[i - w + 1]!;
@@ -92,11 +106,10 @@ export function edgeDensity(img: WorkImage, threshold: number, mask?: MaskData):
       const g = d[i + w + 1]!;
       const gx = c + 2 * r + g - a - 2 * l - e;
       const gy = e + 2 * f + g - a - 2 * b - c;
-      if (Math.abs(gx) + Math.abs(gy) >= limit) edges++;
-      n++;
+      if (Math.abs(gx) + Math.abs(gy) >= limit) out[i] = 1;
     }
   }
-  return n ? edges / n : 0;
+  return out;
 }
 
 /** Variance of the 4-neighbour Laplacian over interior pixels: the classic focus (sharpness) measure. */

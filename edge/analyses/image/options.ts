@@ -77,6 +77,22 @@ export function roiOption(o: RawOptions, key: string, path: string, def: readonl
   return fail(field, ROI_RULE);
 }
 
+const REGIONS_RULE = 'must be a list of polygons [[x,y],…] (at least 3 points each, 0 ≤ x,y ≤ 1) or rectangles {x1, y1, x2, y2}';
+
+/** A list of regions in normalised coordinates (each as for roiOption); absent: none. */
+export function regionsOption(o: RawOptions, key: string, path: string): Point[][] {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(`${path}.${key}`, `${REGIONS_RULE}, got ${JSON.stringify(v)}`);
+  // Already validated (a polygon of {x, y} points, as another analysis's roi is handed on): keep it.
+  return v.map((r, i) => {
+    if (Array.isArray(r) && r.length >= 3 && r.every((p) => typeof p === 'object' && p !== null && !Array.isArray(p) && unit((p as Point).x) && unit((p as Point).y))) {
+      return (r as Point[]).map((p) => ({ x: p.x, y: p.y }));
+    }
+    return roiOption({ [i]: r }, String(i), `${path}.${key}`, []);
+  });
+}
+
 /** Shoelace formula; the sign gives the winding. */
 export function polygonArea(points: readonly Point[]): number {
   let a = 0;

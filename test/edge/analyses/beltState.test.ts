@@ -70,8 +70,14 @@ t.test('learnt baseline: start empty → 0002, coal arrives → 0001, stop with 
   t.ok(started[0]!.frame - 70 >= 15 && started[0]!.frame - 70 <= 20, `reported after ~3 s of running (frame ${started[0]!.frame - 70} after the start)`);
   t.same(d.belt.marks().texts, ['belt: running, no coal']);
 
-  const loaded = d.run(100, { speed: 4 });
+  // "with coal" once more than half of the belt in view carries it (648 px of ROI at 4 px/frame)
+  const loaded = d.run(160, { speed: 4 });
   t.same(loaded.map((e) => e.beltStatus), ['0001'], 'coal while running: 0001');
+  // Coal enters the frame at frame 170 (offset 400) and covers half the ROI (28…676 px) 88 frames
+  // later: "with coal" is dated well after the first lumps and not after half the belt is covered.
+  const firstLumps = startAt + (170 - 70) * 200;
+  const half = startAt + (170 + 88 - 70) * 200;
+  t.ok(loaded[0]!.at >= firstLumps + 6000 && loaded[0]!.at <= half + 1000, `dated when coal covered a good part of the belt (${(loaded[0]!.at - firstLumps) / 1000} s after the first lumps)`);
   t.equal(d.belt.marks().texts[0], 'belt: running, coal');
   const stopAt = d.now;
   const stopped = d.run(40, { speed: 0 });
@@ -177,5 +183,7 @@ t.test('options: defaults, shapes and messages naming the config path', (t) => {
   fails({ speed: 3 }, `${path}.speed: unknown option`);
   fails('fast', `${path}: must be a mapping`);
   fails({ baselineImage: '/etc/passwd' }, `${path}.baselineImage: must be the path of an existing JPEG file`);
+  fails({ coalShare: 0.3, coalHysteresis: 0.3 }, `${path}.coalHysteresis: must be below coalShare`);
+  fails({ cells: 0 }, `${path}.cells: must be an integer`);
   t.end();
 });

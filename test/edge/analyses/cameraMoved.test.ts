@@ -126,3 +126,34 @@ t.test('options', (t) => {
   t.throws(() => validateMovedOptions([], path), { code: ImageOptionInvalid.code, field: path });
   t.end();
 });
+
+t.test('a strong shift confined to part of the view (a running belt) is not a move; ignore leaves it out', (t) => {
+  // the lower 35 % of the view scrolls right by 12 px a frame, as a belt would; the rest stays put
+  const belt = (i: number): Uint8Array => {
+    const out = view(0)[i % 2]!.slice();
+    const still = view(0)[0]!;
+    for (let y = Math.round(H * 0.65); y < H; y++) for (let x = 0; x < W; x++) out[y * W + x] = still[y * W + ((((x - i * 12) % W) + W) % W)]!;
+    return out;
+  };
+  const plain = warm();
+  t.same(plain.run(100, belt), [], 'tiles: most of the view still matches in place');
+  t.ok(plain.analysis.latest!.inPlace >= 0.6, `most tiles in place (${plain.analysis.latest!.inPlace})`);
+  const masked = new Feed(new CameraMovedAnalysis('cam', validateMovedOptions({ ignore: [[[0, 0.62], [1, 0.62], [1, 1], [0, 1]]] }, 'm')));
+  masked.run(20, view(0));
+  masked.run(40, belt);
+  t.ok(masked.analysis.latest!.peak >= 0.5, `with the belt ignored the whole-view peak stays clear (${masked.analysis.latest!.peak})`);
+  // a real pan is still found with the belt region ignored
+  t.equal(masked.run(70, view(60)).length, 1, 'a pan is reported');
+  t.equal(masked.analysis.latest!.reason, 'shifted');
+  t.end();
+});
+
+t.test('ignore and agreeShare options', (t) => {
+  const path = 'edge.cameras[2].analyses.moved';
+  t.same(DEFAULT_MOVED_OPTIONS.ignore, []);
+  t.same(validateMovedOptions({ ignore: [[[0, 0.5], [1, 0.5], [1, 1]]] }, path).ignore, [[{ x: 0, y: 0.5 }, { x: 1, y: 0.5 }, { x: 1, y: 1 }]]);
+  t.throws(() => validateMovedOptions({ ignore: [[[0, 0], [1, 0]]] }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore.0` });
+  t.throws(() => validateMovedOptions({ ignore: {} }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore` });
+  t.throws(() => validateMovedOptions({ agreeShare: 2 }, path), { code: ImageOptionInvalid.code, field: `${path}.agreeShare` });
+  t.end();
+});

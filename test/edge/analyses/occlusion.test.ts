@@ -142,3 +142,49 @@ t.test('options', (t) => {
   t.throws(() => validateOcclusionOptions({ warmupSeconds: 100, refreshSeconds: 50 }, path), { code: ImageOptionInvalid.code, field: `${path}.warmupSeconds` });
   t.end();
 });
+
+t.test('a folded dark cloth over most of the view is covered, tile by tile', (t) => {
+  const feed = new Feed(new OcclusionAnalysis('cam'));
+  feed.run(30, normal);
+  // a cloth with soft folds (no sharp edges) down to 85 % of the height, with a wavy hem
+  const cloth = (g: Uint8Array): Uint8Array =>
+    paint(g, W, 0, 0, W, H, (x, y) => (y < H * 0.85 + 15 * Math.sin(x / 37) ? 34 + 14 * Math.sin((x * 0.8 + y * 0.35) / 21) : g[y * W + x]!));
+  const got = feed.run(75, variants(cloth));
+  t.equal(got.length, 1, 'reported after holdSeconds');
+  const m = feed.analysis.latest!;
+  t.equal(m.reason, 'covered');
+  t.ok(m.coveredTiles! >= 0.7, `most textured tiles covered (${m.coveredTiles})`);
+  t.ok(m.darkRatio < 0.85 && m.std >= 6, 'not dark nor uniform as a whole');
+  t.end();
+});
+
+t.test('ignore: a region that changes all the time (a belt) does not count', (t) => {
+  // the lower 45 % of the view flickers between unrelated textures, as a loaded belt would
+  const busy = (i: number): Uint8Array => paint(normal[i % 3]!, W, 0, H * 0.55, W, H, (x, y) => (((x * 13 + y * 7 + i * 97) % 89) * 2 + 30) & 255);
+  const plain = new Feed(new OcclusionAnalysis('cam', validateOcclusionOptions({}, 'o')));
+  const masked = new Feed(new OcclusionAnalysis('cam', validateOcclusionOptions({ ignore: [[[0, 0.5], [1, 0.5], [1, 1], [0, 1]]] }, 'o')));
+  plain.run(30, normal);
+  masked.run(30, normal);
+  plain.run(60, busy);
+  masked.run(60, busy);
+  t.ok(plain.analysis.latest!.ncc! < 0.9, `without ignore the frame correlates less with the reference (${plain.analysis.latest!.ncc})`);
+  t.ok(masked.analysis.latest!.ncc! > 0.95, `with the region ignored it matches (${masked.analysis.latest!.ncc})`);
+  // with the rest of the view covered, the ignored region's flicker cannot keep it "clear"
+  const covered = (i: number): Uint8Array => paint(busy(i), W, 0, 0, W, H * 0.5, 40);
+  t.equal(masked.run(75, covered).length, 1, 'the covered unignored part is reported');
+  t.end();
+});
+
+t.test('ignore option: polygons checked with the config path', (t) => {
+  const path = 'edge.cameras[1].analyses.occlusion';
+  t.same(DEFAULT_OCCLUSION_OPTIONS.ignore, []);
+  const rect = validateOcclusionOptions({ ignore: [{ x1: 0.1, y1: 0.2, x2: 0.9, y2: 0.7 }] }, path).ignore;
+  t.same(rect, [[{ x: 0.1, y: 0.2 }, { x: 0.9, y: 0.2 }, { x: 0.9, y: 0.7 }, { x: 0.1, y: 0.7 }]]);
+  // an already validated ROI (points as {x, y}), as the pipeline hands on the belt's
+  t.same(validateOcclusionOptions({ ignore: [[{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }]] }, path).ignore.length, 1);
+  t.throws(() => validateOcclusionOptions({ ignore: [[0, 0], [1, 0], [1, 1]] }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore.0` });
+  t.throws(() => validateOcclusionOptions({ ignore: [[[0, 0], [1.5, 0], [1, 1]]] }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore.0` });
+  t.throws(() => validateOcclusionOptions({ ignore: 'belt' }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore` });
+  t.throws(() => validateOcclusionOptions({ coveredShare: 0.1 }, path), { code: ImageOptionInvalid.code, field: `${path}.coveredShare` });
+  t.end();
+});
