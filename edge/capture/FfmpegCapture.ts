@@ -9,7 +9,7 @@ import { rgbToGray } from '../frame/image.ts';
 import type { Frame } from '../types.ts';
 import type { CaptureEvents, CaptureLogger, CaptureMode, FfmpegCaptureOptions } from './CaptureTypes.ts';
 import { CaptureBadOptions, CaptureFailed } from './errors.ts';
-import { ffmpegFeatures, type FfmpegFeatures } from './ffmpegPath.ts';
+import { ffmpegFeatures, type FfmpegFeatures } from '../../src/media/ffmpeg.ts';
 import { parseSourceUrl, redactSecrets, type CaptureSource } from './sourceUrl.ts';
 
 const STDERR_LINES = 20;

@@ -4,7 +4,7 @@
 // build would take for a finished one.
 import { execFile, spawn } from 'node:child_process';
 import { rename, rm, stat } from 'node:fs/promises';
-import { ffmpegPath } from '../capture/ffmpegPath.ts';
+import { ffmpegPath } from '../../src/media/ffmpeg.ts';
 import type { RgbImage } from './compose.ts';
 import { EvalEncodeFailed } from './errors.ts';
 

@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import { ffmpegPath } from '../../src/media/ffmpeg.ts';
 import { drawMarks } from '../marks/draw.ts';
 import type { Frame, Marks } from '../types.ts';
 import { EvidenceAborted, EvidenceEncode, EvidenceFrameSize, EvidenceNoFrames, EvidenceTooBig } from './errors.ts';
@@ -56,10 +56,6 @@ export interface ClipFrame {
   marks: readonly Marks[];
 }
 
-/** FFMPEG_PATH when set, else the binary @ffmpeg-installer ships. */
-export function resolveFfmpegPath(): string {
-  return process.env['FFMPEG_PATH'] || ffmpegInstaller.path;
-}
 
 /**
  * Which input frame shows at each tick of the output rate: the latest captured less than half a
@@ -178,7 +174,7 @@ function ffmpegArgs(run: EncoderRun, outPath: string): string[] {
 /** Runs one ffmpeg over the picked frames; resolves with the size of the file written. */
 async function runEncoder(frames: readonly ClipFrame[], picks: readonly number[], outPath: string, run: EncoderRun): Promise<number> {
   if (run.signal?.aborted) throw EvidenceAborted(`the clip for camera ${run.camera} was aborted before encoding`, { cause: run.signal.reason });
-  const bin = run.ffmpegPath ?? resolveFfmpegPath();
+  const bin = run.ffmpegPath ?? ffmpegPath();
   const child = spawn(bin, ffmpegArgs(run, outPath), { stdio: ['pipe', 'ignore', 'pipe'] });
   // A dying ffmpeg shows as EPIPE on the write callbacks and its exit status; the stream's own
   // 'error' event must not go unheard and bring the process down.

@@ -4,7 +4,7 @@
 // or two, and they keep the edge free of native image libraries.
 
 import { execFile } from 'node:child_process';
-import { ffmpegPath } from '../capture/ffmpegPath.ts';
+import { ffmpegPath } from '../../src/media/ffmpeg.ts';
 import { CaptureFailed } from '../capture/errors.ts';
 import type { Box } from '../types.ts';
 
@@ -76,7 +76,20 @@ function resizeArea(src: GrayImage, width: number, height: number): GrayImage {
 }
 
 function resizeBilinear(src: GrayImage, width: number, height: number): GrayImage {
-  const data = new Uint8Array(width * height);
+  return { width, height, data: bilinearInto(src, width, height, new Uint8Array(width * height)) };
+}
+
+/**
+ * Bilinear resampling between pixel centres into `out` (width × height); a Uint8Array is rounded,
+ * a Float32Array keeps the fraction. One implementation for gray frames and float work images.
+ */
+export function bilinearInto<T extends Uint8Array | Float32Array>(
+  src: { width: number; height: number; data: ArrayLike<number> },
+  width: number,
+  height: number,
+  out: T,
+): T {
+  const round = out instanceof Uint8Array;
   const sx = src.width / width;
   const sy = src.height / height;
   const maxX = src.width - 1;
@@ -93,10 +106,11 @@ function resizeBilinear(src: GrayImage, width: number, height: number): GrayImag
       const wx = fx - xa;
       const top = src.data[ya * src.width + xa]! * (1 - wx) + src.data[ya * src.width + xb]! * wx;
       const bottom = src.data[yb * src.width + xa]! * (1 - wx) + src.data[yb * src.width + xb]! * wx;
-      data[y * width + x] = Math.round(top * (1 - wy) + bottom * wy);
+      const v = top * (1 - wy) + bottom * wy;
+      out[y * width + x] = round ? Math.round(v) : v;
     }
   }
-  return { width, height, data };
+  return out;
 }
 
 /** Copies the part of `src` inside `box` (frame pixels, rounded outwards, clipped to the image). */

@@ -12,10 +12,10 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
 import { Agent, request } from 'undici';
 import type { Command, CommandIO } from '../cli.ts';
 import { NationalClient, type ApiAnswer } from '../client/NationalClient.ts';
+import { ffmpegPath } from '../media/ffmpeg.ts';
 import {
   BELT_STATUS_CODES,
   CAMERA_ALARM,
@@ -113,10 +113,6 @@ interface RelayStatus {
   lanes: Record<string, { pending: number; inFlight?: number; budgetSeconds: number; delivered?: number; late?: number; atRisk: boolean }>;
   queue: { ready: number; leased: number; dead: number; done: number };
   redelivered?: number;
-}
-
-function ffmpegPath(): string {
-  return process.env['FFMPEG_PATH'] || ffmpegInstaller.path;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,13 +9,11 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import { ffmpegPath } from '../../src/media/ffmpeg.ts';
 
 export { refusal } from './refusal.ts';
 
-export function ffmpegPath(): string {
-  return process.env.FFMPEG_PATH || ffmpegInstaller.path;
-}
+export { ffmpegPath };
 
 export type VideoCodec = 'h264' | 'h265' | 'mpeg4';
 export type VideoContainer = 'mp4' | 'mpegts' | 'matroska' | 'avi';

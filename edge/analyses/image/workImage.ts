@@ -1,6 +1,7 @@
 // The small float gray images the image analyses (belt, occlusion, moved) work on: a region of the
 // frame's luma averaged down by an integer factor. Averaging (not sampling) keeps sensor noise and
 // aliasing out of the gradients, and at a factor of 4 a 704×576 frame costs one pass over its bytes.
+import { bilinearInto } from '../../frame/image.ts';
 
 /** A gray image of float pixels (0…255), row-major. */
 export interface WorkImage {
@@ -71,27 +72,7 @@ export function downscaleFrame(gray: Uint8Array, width: number, height: number, 
 
 /** Bilinear resampling between pixel centres (used to bring a work image to the FFT's square size). */
 export function resample(src: WorkImage, width: number, height: number): WorkImage {
-  const data = new Float32Array(width * height);
-  const sx = src.width / width;
-  const sy = src.height / height;
-  const maxX = src.width - 1;
-  const maxY = src.height - 1;
-  for (let y = 0; y < height; y++) {
-    const fy = Math.min(maxY, Math.max(0, (y + 0.5) * sy - 0.5));
-    const y1 = Math.floor(fy);
-    const y2 = Math.min(maxY, y1 + 1);
-    const wy = fy - y1;
-    for (let x = 0; x < width; x++) {
-      const fx = Math.min(maxX, Math.max(0, (x + 0.5) * sx - 0.5));
-      const x1 = Math.floor(fx);
-      const x2 = Math.min(maxX, x1 + 1);
-      const wx = fx - x1;
-      const a = src.data[y1 * src.width + x1]! * (1 - wx) + src.data[y1 * src.width + x2]! * wx;
-      const b = src.data[y2 * src.width + x1]! * (1 - wx) + src.data[y2 * src.width + x2]! * wx;
-      data[y * width + x] = a * (1 - wy) + b * wy;
-    }
-  }
-  return { width, height, data };
+  return { width, height, data: bilinearInto(src, width, height, new Float32Array(width * height)) };
 }
 
 /** Pixel-wise blend `ref += alpha × (cur − ref)`, in place: how references follow slow change. */

@@ -4,7 +4,7 @@
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ffmpegPath } from '../../../edge/capture/ffmpegPath.ts';
+import { ffmpegPath } from '../../../src/media/ffmpeg.ts';
 
 export const CLIP_W = 704;
 export const CLIP_H = 576;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { CaptureBadUrl, CaptureGb28181Unsupported } from '../../../edge/capture/errors.ts';
-import { ffmpegFeatures, ffmpegPath } from '../../../edge/capture/ffmpegPath.ts';
+import { ffmpegFeatures, ffmpegPath } from '../../../src/media/ffmpeg.ts';
 import { parseSourceUrl, redactSecrets } from '../../../edge/capture/sourceUrl.ts';
 
 t.test('rtsp, rtsps, http and https sources', async (t) => {

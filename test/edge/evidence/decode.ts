@@ -1,12 +1,12 @@
 // Reads frames back out of an encoded clip with the real ffmpeg, to check what was drawn.
 import { execFile } from 'node:child_process';
-import { resolveFfmpegPath } from '../../../edge/evidence/ClipEncoder.ts';
+import { ffmpegPath } from '../../../src/media/ffmpeg.ts';
 
 /** Frame `index` (0-based) of the clip as RGB24. */
 export function decodeFrame(path: string, index: number, width: number, height: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     execFile(
-      resolveFfmpegPath(),
+      ffmpegPath(),
       ['-hide_banner', '-loglevel', 'error', '-i', path, '-vf', `select=eq(n\\,${index})`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
       { encoding: 'buffer', maxBuffer: width * height * 3 + 1024 },
       (err, stdout, stderr) => {

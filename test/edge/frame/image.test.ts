@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import t from 'tap';
 import { CaptureFailed } from '../../../edge/capture/errors.ts';
-import { ffmpegPath } from '../../../edge/capture/ffmpegPath.ts';
+import { ffmpegPath } from '../../../src/media/ffmpeg.ts';
 import { blurGray, boxBlurGray, cropGray, decodeImageFile, resizeGray, rgbToGray, type GrayImage } from '../../../edge/frame/image.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'eseal-image-'));

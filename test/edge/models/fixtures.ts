@@ -17,7 +17,7 @@ export interface Rgb {
 }
 
 async function ffmpegPath(): Promise<string> {
-  return process.env['FFMPEG_PATH'] ?? (await import('@ffmpeg-installer/ffmpeg')).default.path;
+  return (await import('../../../src/media/ffmpeg.ts')).ffmpegPath();
 }
 
 /** a darknet sample photo as RGB24 */

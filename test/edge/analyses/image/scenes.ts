@@ -3,7 +3,7 @@
 // synthetic conveyor belt. Not a test file itself.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import ffmpegInstaller from '@ffmpeg-installer/ffmpeg';
+import { ffmpegPath } from '../../../../src/media/ffmpeg.ts';
 import { darknetPhoto, type DarknetPhoto } from '../../../../edge/eval/darknetPhotos.ts';
 import { rng } from '../../../../edge/eval/prng.ts';
 import type { Frame, FrameContext } from '../../../../edge/types.ts';
@@ -19,7 +19,7 @@ export interface Gray {
 /** A darknet photo decoded to 8-bit gray at width×height (aspect not kept). */
 export async function grayPhoto(name: DarknetPhoto, width: number, height: number): Promise<Gray> {
   const path = await darknetPhoto(name);
-  const ffmpeg = process.env['FFMPEG_PATH'] ?? ffmpegInstaller.path;
+  const ffmpeg = ffmpegPath();
   const { stdout } = await run(ffmpeg, ['-nostdin', '-loglevel', 'error', '-i', path, '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], {
     encoding: 'buffer',
     maxBuffer: 64 * 1024 * 1024,

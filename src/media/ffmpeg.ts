@@ -1,4 +1,4 @@
-// Which ffmpeg the edge runs, and what that build understands. The bundled static build
+// Which ffmpeg every role runs (capture, clips, the demo, the tests), and what that build understands. The bundled static build
 // (@ffmpeg-installer, 2018, ffmpeg 4.1) names the RTSP socket timeout `-stimeout`; ffmpeg 5 and
 // later dropped it and reuse `-timeout` (which in 4.1 meant "listen"), so the option is probed
 // from the binary rather than assumed from a version string.
