@@ -134,6 +134,10 @@ const MIN_TILE_EDGES = 0.05;
 const TILE_CONTRAST_DROP = 0.5;
 /** fewer textured tiles than this: the tile test says nothing */
 const MIN_TILES = 4;
+/** while learning, a frame this unlike the running mean means a new scene: start over */
+const WARMUP_SAME_SCENE = 0.6;
+/** the learning mean weighs the last ~25 frames (5 s at 5 fps) */
+const WARMUP_MEAN_FRAMES = 25;
 
 export class OcclusionAnalysis implements Analysis {
   readonly kind = 'occlusion' as const;
@@ -143,8 +147,8 @@ export class OcclusionAnalysis implements Analysis {
   private readonly persistence: Persistence<boolean>;
   private readonly ignore: IgnoreMask;
   private reference: Reference | undefined;
-  private previous: WorkImage | undefined;
-  private stableSince: number | undefined;
+  /** the view being learnt before the first reference */
+  private learning: { mean: WorkImage; since: number; frames: number } | undefined;
   private lastAt: number | undefined;
   /** this occlusion has been reported at least once */
   private reportedEpisode = false;
@@ -198,7 +202,6 @@ export class OcclusionAnalysis implements Analysis {
     } else if (vote === false && this.persistence.pending === undefined) {
       this.refresh(img, frame.at, dt);
     }
-    this.previous = img;
     return events;
   }
 
@@ -242,15 +245,27 @@ export class OcclusionAnalysis implements Analysis {
     return { darkRatio: dark, std, edgeRatio, sharpnessRatio, ncc: similarity, coveredTiles, reason };
   }
 
-  /** The first reference: the view once it has stayed the same, and not blind, for warmupSeconds. */
+  /**
+   * The first reference: the running mean of the view over warmupSeconds while it is not blind.
+   * A mean, not a still frame: on a busy shaft people are always passing, so no two frames agree,
+   * but they average out of the background; a change of the whole scene (lights switched) starts over.
+   */
   private warmUp(img: WorkImage, at: number, m: OcclusionMeasures): void {
-    const stable = this.previous !== undefined && m.reason === undefined && ncc(this.previous, img, this.ignore.at(img.width, img.height)) >= 0.9;
-    if (!stable) {
-      this.stableSince = m.reason === undefined ? at : undefined;
+    if (m.reason !== undefined) {
+      this.learning = undefined;
       return;
     }
-    this.stableSince ??= at;
-    if (at - this.stableSince >= this.options.warmupSeconds * 1000) this.setReference(copyImage(img), at);
+    const l = this.learning;
+    if (!l || ncc(l.mean, img, this.ignore.at(img.width, img.height)) < WARMUP_SAME_SCENE) {
+      this.learning = { mean: copyImage(img), since: at, frames: 1 };
+      return;
+    }
+    l.frames++;
+    blendInto(l.mean, img, 1 / Math.min(l.frames, WARMUP_MEAN_FRAMES));
+    if (at - l.since >= this.options.warmupSeconds * 1000) {
+      this.setReference(l.mean, at);
+      this.learning = undefined;
+    }
   }
 
   private refresh(img: WorkImage, at: number, dt: number): void {

@@ -188,3 +188,25 @@ t.test('ignore option: polygons checked with the config path', (t) => {
   t.throws(() => validateOcclusionOptions({ coveredShare: 0.1 }, path), { code: ImageOptionInvalid.code, field: `${path}.coveredShare` });
   t.end();
 });
+
+t.test('a busy view (people always passing) still gets its reference, from the mean of the view', (t) => {
+  const feed = new Feed(new OcclusionAnalysis('cam'));
+  // three blocks a fifth of the frame wide, always somewhere in view, each moving 40 px a frame:
+  // no two frames in a row are alike (the old rule, "the same for 5 s", never learnt this view)
+  const bw = W * 0.2;
+  const busy = (i: number): Uint8Array => {
+    let g = normal[i % 3]!;
+    for (const k of [0, 1, 2]) {
+      const x = ((i * 40 + k * 260) % (W + bw)) - bw;
+      g = paint(g, W, x, H * (0.1 + 0.25 * k), x + bw, H * (0.45 + 0.25 * k), (px, py) => 30 + ((px * 5 + py * 11) % 90));
+    }
+    return g;
+  };
+  t.same(feed.run(60, busy), []);
+  t.equal(feed.analysis.hasReference, true, 'learnt within 12 s');
+  // and a cover is still found against that reference
+  const covered = variants((g) => paint(g, W, 0, 0, W, H * 0.9, 18));
+  const got = feed.run(60, covered);
+  t.equal(got.length, 1, 'the cover is reported');
+  t.end();
+});
