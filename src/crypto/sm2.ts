@@ -473,13 +473,18 @@ function percentDecodeAscii(text: string): string {
  * back into '+'; if there were spaces, the second drops them (whitespace used as line wrapping).
  */
 export function normaliseCiphertextText(text: string): string[] {
-  let s = text.trim();
-  for (let i = 0; i < 3 && /%[0-9A-Fa-f]{2}/.test(s); i++) s = percentDecodeAscii(s).trim();
-  s = s.replace(/-----(?:BEGIN|END)[^\r\n]*?-----/g, '').replace(/^["']|["']$/g, '').trim();
+  // Spaces at the ends are kept for the first candidate: base64 may end (or, after a prefix,
+  // start) with a '+' that the query string turned into a space.
+  const ends = (x: string) => x.replace(/^[\r\n\t]+|[\r\n\t]+$/g, '');
+  let s = ends(text);
+  for (let i = 0; i < 3 && /%[0-9A-Fa-f]{2}/.test(s); i++) s = ends(percentDecodeAscii(s));
+  s = s.replace(/-----(?:BEGIN|END)[^\r\n]*?-----/g, '');
+  const unquoted = s.trim().replace(/^["']|["']$/g, '');
+  if (unquoted !== s.trim()) s = unquoted;
   const unwrapped = s.replace(/[\r\n\t]+/g, '');
-  const candidates = [unwrapped.replace(/ /g, '+')];
+  const candidates = [unwrapped.replace(/ /g, '+'), unwrapped.trim().replace(/ /g, '+')];
   if (unwrapped.includes(' ')) candidates.push(unwrapped.replace(/ /g, ''));
-  return candidates.filter((c) => c.length > 0);
+  return [...new Set(candidates)].filter((c) => c.length > 0);
 }
 
 interface EncodedBytes {

@@ -62,6 +62,15 @@ t.test('base64 whose + became a space in a query string', async (t) => {
   t.equal(sm2DecryptAny(mangled, key.privateKeyHex).plaintext.toString(), 'p@ss+word');
 });
 
+t.test('base64 ending in a + that became a space (a trailing space is not white space to drop)', async (t) => {
+  let ct = '';
+  do ct = sm2Encrypt('pw', key.publicKeyHex, { mode: 'C1C3C2', encoding: 'base64', with04: true });
+  while (!ct.endsWith('+'));
+  const mangled = new URLSearchParams(`password=${ct}&grant_type=password`).get('password')!;
+  t.ok(mangled.endsWith(' '), 'arrives with a trailing space');
+  t.equal(sm2DecryptAny(mangled, key.privateKeyHex).plaintext.toString(), 'pw');
+});
+
 t.test('base64 URL-encoded twice', async (t) => {
   let ct = '';
   do ct = sm2Encrypt('twice', key.publicKeyHex, { mode: 'C1C2C3', encoding: 'base64', with04: false });
@@ -81,7 +90,7 @@ t.test('wrapped, armoured and padded text', async (t) => {
   t.equal(sm2DecryptAny(`-----BEGIN SM2 CIPHERTEXT-----\n${lines}\n-----END SM2 CIPHERTEXT-----`, key.privateKeyHex).plaintext.toString(), 'wrapped');
   const hexCt = sm2Encrypt('upper', key.publicKeyHex, { mode: 'C1C3C2', encoding: 'hex', with04: true });
   t.equal(sm2DecryptAny(hexCt.toUpperCase(), key.privateKeyHex).plaintext.toString(), 'upper');
-  t.same(normaliseCiphertextText(' ab cd '), ['ab+cd', 'abcd']);
+  t.same(normaliseCiphertextText(' ab cd '), ['+ab+cd+', 'ab+cd', 'abcd']);
   t.same(normaliseCiphertextText('ab%252Bcd'), ['ab+cd']);
 });
 
