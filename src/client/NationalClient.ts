@@ -172,11 +172,16 @@ export class NationalClient {
 
   async sendEvidence(endpoint: EvidenceEndpoint, fileName: string, size: number, file: Readable, token: string): Promise<ApiAnswer> {
     const { body, length, type } = multipartBody(endpoint.partName, fileName, size, file);
-    return this.#call(endpoint.path, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': type, 'content-length': String(length) },
-      body,
-    });
+    try {
+      return await this.#call(endpoint.path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': type, 'content-length': String(length) },
+        body,
+      });
+    } finally {
+      // a body never read (the connection failed first) leaves the file open otherwise
+      file.destroy();
+    }
   }
 
   async mineStatus(mineId: string, token: string): Promise<ApiAnswer> {

@@ -120,8 +120,14 @@ function retryAfterMs(reply: Reply): number {
 }
 
 /** The first `length` bytes of `source`; the source is closed after. */
-async function* slice(source: Readable, length: number): AsyncGenerator<Buffer> {
+/**
+ * `length` bytes of the source `open` gives. The source is opened on the first read, not before: a
+ * body that is never read (the connection failed first) must not leave a file open, and a generator
+ * that never started runs no `finally`.
+ */
+async function* slice(open: () => Readable, length: number): AsyncGenerator<Buffer> {
   let left = length;
+  const source = open();
   try {
     for await (const piece of source) {
       const buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
@@ -237,10 +243,10 @@ export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploa
       };
       if (options.checksum) {
         const hash = createHash(options.checksum);
-        for await (const piece of slice(options.open(offset), end - offset)) hash.update(piece);
+        for await (const piece of slice(() => options.open(offset), end - offset)) hash.update(piece);
         headers['upload-checksum'] = `${options.checksum} ${hash.digest('base64')}`;
       }
-      const patched = await call('PATCH', url, headers, Readable.from(slice(options.open(offset), end - offset), { objectMode: false }));
+      const patched = await call('PATCH', url, headers, Readable.from(slice(() => options.open(offset), end - offset), { objectMode: false }));
       if (patched.status === 204 || patched.status === 200) {
         const next = offsetOf(patched, 'PATCH');
         if (next <= offset) throw TusClientProtocol(`PATCH at ${offset} answered ${patched.status} with Upload-Offset ${next}`);
