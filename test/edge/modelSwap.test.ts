@@ -1,0 +1,74 @@
+// Models that update themselves, end to end: the province publishes a model at the relay, a running
+// edge finds it, checks its signature and hash, and its detector switches to it while the camera
+// goes on streaming; a model signed by another key is refused and the running one kept.
+import t, { type Test } from 'tap';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/log.ts';
+import { generateSm2KeyPair } from '../../src/crypto/sm2.ts';
+import { EdgeService } from '../../edge/EdgeService.ts';
+import { parseCameras } from '../../edge/config.ts';
+import { buildEvalSet } from '../../edge/eval/buildEvalSet.ts';
+import { defaultCacheDir } from '../../edge/eval/darknetPhotos.ts';
+import { COCO_CLASS_MAP } from '../../edge/models/coco.ts';
+import { ensureDefaultModel } from '../../edge/models/buildDefault.ts';
+import { ModelRegistry } from '../../relay/models/ModelRegistry.ts';
+import { waitFor } from '../helpers/forwarding.ts';
+import { MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
+
+async function edgeFor(t: Test, relayUrl: string, publicKey: string): Promise<EdgeService> {
+  const dir = await tempDir(t);
+  const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['persons-basic'] });
+  const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
+  cfg.edge.mineId = MINE;
+  cfg.edge.mineStatus = 'producing';
+  cfg.edge.report.url = relayUrl;
+  cfg.edge.report.username = 'mine001';
+  cfg.edge.report.password = 'S3cret+pass/word=';
+  cfg.edge.live.host = '127.0.0.1';
+  cfg.edge.models.publicKey = publicKey;
+  cfg.edge.cameras = [{ name: 'aux', cameraId: '20', url: `file://${built!.clip}`, loop: true, livePort: 0 }];
+  const { cameras, problems } = parseCameras(cfg.edge);
+  t.same(problems, []);
+  const edge = new EdgeService(cfg, cameras, createLogger({ level: 'silent' }));
+  t.teardown(() => edge.close());
+  return edge;
+}
+
+t.test('a model published at the relay is verified and hot-swapped by a running edge', async (t) => {
+  const { relay } = await relayWithMine(t);
+  const registry = new ModelRegistry(relay.dataDir);
+  // the same CenterNet, converted at another input size: a real model the detector can load
+  const small = await ensureDefaultModel(join(defaultCacheDir(), 'models'), 320);
+  await registry.publish(small.path, {
+    name: 'default',
+    version: '2',
+    inputSize: 320,
+    layout: 'nhwc',
+    decoder: 'centernet',
+    classes: { ...COCO_CLASS_MAP },
+    normalisation: { mean: [0, 0, 0], std: [1, 1, 1] },
+  });
+
+  const edge = await edgeFor(t, relay.url, await registry.publicKey());
+  await edge.start();
+  const detector = () => edge.status().detector as { model: string; inputSize: number; framesRun: number };
+  await waitFor(() => detector().model === 'default@2', 60_000, 'the detector runs the published model');
+  t.equal(detector().inputSize, 320);
+  const frames = edge.status().cameras[0]!.frames;
+  await waitFor(() => edge.status().cameras[0]!.frames > frames + 10 && detector().framesRun > 0, 30_000, 'the camera streams on');
+  t.equal(edge.status().cameras[0]!.online, true, 'the camera never went offline');
+});
+
+t.test('a model signed by another key is refused; the running model is kept', async (t) => {
+  const { relay } = await relayWithMine(t);
+  const registry = new ModelRegistry(relay.dataDir);
+  const small = await ensureDefaultModel(join(defaultCacheDir(), 'models'), 320);
+  await registry.publish(small.path, { name: 'default', version: '2', inputSize: 320, layout: 'nhwc', decoder: 'centernet', classes: { ...COCO_CLASS_MAP }, normalisation: { mean: [0, 0, 0], std: [1, 1, 1] } });
+
+  const edge = await edgeFor(t, relay.url, generateSm2KeyPair().publicKeyHex);
+  await edge.start();
+  const detector = () => edge.status().detector as { model: string; framesRun: number };
+  await waitFor(() => detector().framesRun > 5, 60_000, 'the detector runs');
+  t.match(detector().model, /^centernet-mbv3-512$/, 'still the default model');
+});
