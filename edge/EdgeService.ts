@@ -179,6 +179,7 @@ export class EdgeService {
   #uploader: Uploader | undefined;
   #mineStatus: MineStatusWatcher | undefined;
   #detector: Detector | undefined;
+  readonly #ownDetectors = new Map<string, Detector>();
   #updater: ModelUpdater | undefined;
   #live: LiveCamera[] = [];
   #statusTimer: NodeJS.Timeout | undefined;
@@ -232,16 +233,25 @@ export class EdgeService {
       (err: unknown) => this.#log.warn({ err }, 'camera/mineStatus: no answer yet; assuming a producing mine until one comes'),
     );
 
-    if (this.#cameras.some((c) => Object.keys(c.analyses).some((k) => ANALYSES[k as keyof typeof ANALYSES].needsDetections))) {
+    const detecting = this.#cameras.filter((c) => Object.keys(c.analyses).some((k) => ANALYSES[k as keyof typeof ANALYSES].needsDetections));
+    const options = { intraOpThreads: edge.detector.threads, scoreThreshold: edge.detector.minScorePercent / 100 };
+    if (detecting.some((c) => !c.model)) {
       const spec = await resolveModel(edge, this.#edgeDir);
-      this.#detector = await createDetector({ model: spec, intraOpThreads: edge.detector.threads, scoreThreshold: edge.detector.minScorePercent / 100 });
+      this.#detector = await createDetector({ model: spec, ...options });
       this.#log.info({ model: spec.name ?? spec.path, inputSize: spec.inputSize }, 'detector ready');
       if (edge.models.publicKey) this.#startUpdater();
+    }
+    // a camera with a model of its own gets a detector (one worker) per distinct model
+    for (const path of new Set(detecting.map((c) => c.model).filter(Boolean))) {
+      const spec = await readModelSpec(path.replace(/\.onnx$/i, '') + '.json');
+      this.#ownDetectors.set(path, await createDetector({ model: { ...spec, path }, ...options }));
+      this.#log.info({ model: spec.name ?? path, inputSize: spec.inputSize }, 'a camera\'s own detector ready');
     }
 
     const publicHost = edge.live.publicHost || defaultPublicHost();
     for (const camera of this.#cameras) {
-      const cam = new LiveCamera(camera, this.#cfg, this.#edgeDir, this.#detector, this.#log.child({ camera: camera.name }));
+      const detector = camera.model ? this.#ownDetectors.get(camera.model) : this.#detector;
+      const cam = new LiveCamera(camera, this.#cfg, this.#edgeDir, detector, this.#log.child({ camera: camera.name }));
       this.#live.push(cam);
       this.#labelCameras();
       cam.pipeline.on('event', (event) => void this.#report(cam, event));
@@ -336,12 +346,13 @@ export class EdgeService {
     }
   }
 
-  status(): { cameras: EdgeCameraStatus[]; mineState: string; outbox: unknown; detector: unknown } {
+  status(): { cameras: EdgeCameraStatus[]; mineState: string; outbox: unknown; detector: unknown; ownDetectors: Record<string, unknown> } {
     return {
       cameras: this.#live.map((c) => c.status()),
       mineState: this.#mineStatus?.current() ?? 'producing',
       outbox: this.#outbox?.stats(),
       detector: this.#detector?.stats(),
+      ownDetectors: Object.fromEntries([...this.#ownDetectors].map(([path, d]) => [path, d.stats()])),
     };
   }
 
@@ -353,6 +364,7 @@ export class EdgeService {
     await this.#updater?.close();
     this.#mineStatus?.close();
     await this.#detector?.close();
+    for (const d of this.#ownDetectors.values()) await d.close();
     await this.#uploader?.close();
     await this.#outbox?.close();
   }

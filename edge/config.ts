@@ -8,6 +8,7 @@
 //         url: rtsp://user:pw@10.1.2.3:554/Streaming/Channels/102   # or file:///…mp4
 //         loop: true                 # file:// only: replay forever
 //         livePort: 8091             # optional; default edge.live.basePort + index
+//         model: /etc/eseal/models/shaft.onnx   # optional: this camera's own detector (its .json contract beside it)
 //         analyses:                  # optional; default by the camera's place (below)
 //           person: { line: [[0.1, 0.6], [0.9, 0.6]], towards: [0.5, 0.9] }
 //           occlusion: {}
@@ -29,6 +30,8 @@ export interface CameraConfig {
   source: CaptureSource;
   loop: boolean;
   livePort: number;
+  /** this camera's own detector model ('' = the edge's detector) */
+  model: string;
   /** validated options of each analysis that runs on this camera */
   analyses: Partial<Record<AnalysisKind, unknown>>;
 }
@@ -40,7 +43,7 @@ const DEFAULT_BY_PLACE: Record<string, AnalysisKind[]> = {
   dispatchRoom: ['dispatchRoom'],
 };
 const ON_EVERY_CAMERA: AnalysisKind[] = ['occlusion', 'moved'];
-const CAMERA_KEYS = ['name', 'cameraId', 'url', 'loop', 'livePort', 'analyses'];
+const CAMERA_KEYS = ['name', 'cameraId', 'url', 'loop', 'livePort', 'model', 'analyses'];
 
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -93,6 +96,11 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
     else if (livePort !== 0 && ports.has(livePort)) problems.push(`${at}.livePort: ${livePort} is used by another camera`);
     else ports.add(livePort);
 
+    const model = raw['model'] ?? '';
+    if (typeof model !== 'string' || (model !== '' && !/\.onnx$/i.test(model))) {
+      problems.push(`${at}.model: must be the path of an .onnx file (with its .json detector contract beside it), got ${JSON.stringify(model)}`);
+    }
+
     const analyses: Partial<Record<AnalysisKind, unknown>> = {};
     const given = raw['analyses'];
     if (given !== undefined && !isMapping(given)) problems.push(`${at}.analyses: must be a mapping of analysis name to its options ({} for the defaults, false to turn one off)`);
@@ -117,7 +125,7 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
     }
 
     if (problems.length === before && source && typeof name === 'string' && typeof cameraId === 'string' && typeof livePort === 'number') {
-      cameras.push({ name, cameraId, url: url as string, source, loop: loop === true, livePort, analyses: linkAnalyses(analyses) });
+      cameras.push({ name, cameraId, url: url as string, source, loop: loop === true, livePort, model: model as string, analyses: linkAnalyses(analyses) });
     }
   });
   if (edge.cameras.length && !/^\S{12}$/.test(edge.mineId)) problems.push('edge.mineId: required with cameras: the 12-character national mine code');

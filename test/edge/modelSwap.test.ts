@@ -72,3 +72,31 @@ t.test('a model signed by another key is refused; the running model is kept', as
   await waitFor(() => detector().framesRun > 5, 60_000, 'the detector runs');
   t.match(detector().model, /^centernet-mbv3-512$/, 'still the default model');
 });
+
+t.test('a camera with a model of its own runs on its own detector', async (t) => {
+  const { relay } = await relayWithMine(t);
+  const dir = await tempDir(t);
+  const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['persons-basic'] });
+  const own = await ensureDefaultModel(join(defaultCacheDir(), 'models'), 320);
+  const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
+  cfg.edge.mineId = MINE;
+  cfg.edge.mineStatus = 'producing';
+  cfg.edge.report.url = relay.url;
+  cfg.edge.report.username = 'mine001';
+  cfg.edge.report.password = 'S3cret+pass/word=';
+  cfg.edge.live.host = '127.0.0.1';
+  cfg.edge.cameras = [{ name: 'aux', cameraId: '20', url: `file://${built!.clip}`, loop: true, livePort: 0, model: own.path }];
+  const { cameras, problems } = parseCameras(cfg.edge);
+  t.same(problems, []);
+  const edge = new EdgeService(cfg, cameras, createLogger({ level: 'silent' }));
+  t.teardown(() => edge.close());
+  await edge.start();
+  t.equal(edge.status().detector, undefined, 'no shared detector: no camera needs it');
+  const ownStats = () => edge.status().ownDetectors[own.path] as { framesRun: number; inputSize: number } | undefined;
+  await waitFor(() => (ownStats()?.framesRun ?? 0) > 5, 30_000, 'the camera\'s own detector runs');
+  t.equal(ownStats()!.inputSize, 320);
+  t.ok(edge.status().cameras[0]!.online);
+  t.same(parseCameras({ ...cfg.edge, cameras: [{ ...cfg.edge.cameras[0]!, model: 'shaft.pt' }] }).problems, [
+    'edge.cameras[0].model: must be the path of an .onnx file (with its .json detector contract beside it), got "shaft.pt"',
+  ]);
+});
