@@ -83,7 +83,7 @@ import {
   percentile,
   printTable,
   processCpuSeconds,
-  runCleanups,
+  runBenchmark,
   sleep,
   startRelayChild,
   summarize,
@@ -634,11 +634,4 @@ async function main(): Promise<void> {
   emitFigures('edge', figures);
 }
 
-main().then(
-  () => runCleanups(),
-  (err: unknown) => {
-    console.error(`edge benchmark failed: ${(err as Error)?.stack ?? String(err)}`);
-    runCleanups();
-    process.exitCode = 1;
-  },
-);
+runBenchmark('edge', main);

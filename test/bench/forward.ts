@@ -81,7 +81,7 @@ import {
   percentile,
   printProfile,
   printTable,
-  runCleanups,
+  runBenchmark,
   sleep,
   startRelayChild,
   summarize,
@@ -913,12 +913,5 @@ async function main(): Promise<void> {
   emitFigures('forward', figures);
 }
 
-main().then(
-  () => runCleanups(),
-  (err: unknown) => {
-    console.error(`forward benchmark failed: ${(err as Error)?.stack ?? String(err)}`);
-    runCleanups();
-    process.exitCode = 1;
-  },
-);
+runBenchmark('forward', main);
 

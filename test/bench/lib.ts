@@ -512,3 +512,15 @@ export async function printProfile(dir: string | undefined, label: string): Prom
     prof.rows.map((r) => [fmt(r.ms, 1), `${fmt(r.share * 100, 1)}%`, r.name]),
   );
 }
+
+/** Runs a benchmark's main: cleanups always, exit code 1 (and the stack) when it could not run. */
+export function runBenchmark(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => runCleanups(),
+    (err: unknown) => {
+      console.error(`${name} benchmark failed: ${(err as Error)?.stack ?? String(err)}`);
+      runCleanups();
+      process.exitCode = 1;
+    },
+  );
+}

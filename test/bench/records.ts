@@ -33,7 +33,7 @@ import {
   ownCpuSeconds,
   printProfile,
   printTable,
-  runCleanups,
+  runBenchmark,
   runNodeScript,
   startRelayChild,
   summarize,
@@ -406,12 +406,5 @@ if (args[0] === '--lmdb-baseline') {
   const [dir, count, outstanding] = args.slice(1);
   report(ingestBaseline(dir!, Number(count), Number(outstanding)));
 } else {
-  main().then(
-    () => runCleanups(),
-    (err: unknown) => {
-      console.error(`records benchmark failed: ${(err as Error)?.stack ?? String(err)}`);
-      runCleanups();
-      process.exitCode = 1;
-    },
-  );
+  runBenchmark('records', main);
 }

@@ -40,7 +40,7 @@ import {
   printProfile,
   printTable,
   processCpuSeconds,
-  runCleanups,
+  runBenchmark,
   startRelayChild,
   summarize,
   cpuDelta,
@@ -486,11 +486,4 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--sink-server') sinkServer();
-else main().then(
-  () => runCleanups(),
-  (err: unknown) => {
-    console.error(`video benchmark failed: ${(err as Error)?.stack ?? String(err)}`);
-    runCleanups();
-    process.exitCode = 1;
-  },
-);
+else runBenchmark('video', main);
