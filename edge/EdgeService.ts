@@ -90,6 +90,8 @@ class LiveCamera {
   liveUrl = '';
   #busy = false;
   #waiting: Frame | undefined;
+  /** settles when the frame in analysis (and the one waiting) are done */
+  #idle: Promise<void> = Promise.resolve();
   skipped = 0;
   lastOfflineReason: string | undefined;
   #state = '';
@@ -128,7 +130,7 @@ class LiveCamera {
       return;
     }
     this.#busy = true;
-    void this.#run(frame);
+    this.#idle = this.#run(frame);
   }
 
   async #run(frame: Frame | undefined): Promise<void> {
@@ -163,8 +165,12 @@ class LiveCamera {
     };
   }
 
+  /** Stops the source, lets the frame in analysis finish, hands out held events, then cuts pending clips. */
   async close(): Promise<void> {
     await this.capture.stop();
+    this.#waiting = undefined;
+    await this.#idle;
+    this.pipeline.flush();
     await this.recorder.close().catch(() => {});
     await this.live.close();
   }
@@ -184,6 +190,9 @@ export class EdgeService {
   #live: LiveCamera[] = [];
   #statusTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #closing = false;
+  /** events being turned into records or clips (waited for at close) */
+  readonly #reporting = new Set<Promise<void>>();
 
   constructor(cfg: EsealConfig, cameras: CameraConfig[], log: Logger) {
     this.#cfg = cfg;
@@ -254,7 +263,10 @@ export class EdgeService {
       const cam = new LiveCamera(camera, this.#cfg, this.#edgeDir, detector, this.#log.child({ camera: camera.name }));
       this.#live.push(cam);
       this.#labelCameras();
-      cam.pipeline.on('event', (event) => void this.#report(cam, event));
+      cam.pipeline.on('event', (event) => {
+        const reported = this.#report(cam, event).finally(() => this.#reporting.delete(reported));
+        this.#reporting.add(reported);
+      });
       cam.capture.on('online', () => {
         this.#log.info({ camera: camera.name, source: safeUrl(camera.url) }, 'camera online');
         void this.#send(onlineReport(edge.mineId, camera.cameraId, true, Date.now()));
@@ -357,10 +369,14 @@ export class EdgeService {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#closing) return;
+    this.#closing = true;
     if (this.#statusTimer) clearInterval(this.#statusTimer);
+    // cameras first: the events they still hold (a group of crossings not yet closed) are reported
+    // into the outbox before it closes, so a restart loses no count
     await Promise.all(this.#live.map((c) => c.close().catch((err: unknown) => this.#log.warn({ err, camera: c.config.name }, 'camera did not close cleanly'))));
+    await Promise.allSettled([...this.#reporting]);
+    this.#closed = true;
     await this.#updater?.close();
     this.#mineStatus?.close();
     await this.#detector?.close();

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { buildEvalSet } from '../../edge/eval/buildEvalSet.ts';
 import { defaultCacheDir } from '../../edge/eval/darknetPhotos.ts';
 import { readTruthFile } from '../../edge/eval/truth.ts';
+import { openOutbox } from '../../edge/upload/Outbox.ts';
 import { createLogger } from '../../src/log.ts';
 import { service } from '../../edge/role.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
@@ -134,3 +135,30 @@ for (const state of ['shutdown', 'producing'] as const) {
     }
   });
 }
+
+t.test('at shutdown the crossings an analysis still holds are reported into the outbox, not lost', async (t) => {
+  const dir = await tempDir(t);
+  const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['persons-basic'] });
+  const truth = await readTruthFile(built!.truth);
+  const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
+  cfg.roles = ['edge'];
+  cfg.edge.mineId = MINE;
+  cfg.edge.mineStatus = 'producing';
+  // the relay is not told where to find it: everything stays in the outbox for the check below
+  cfg.edge.report.url = 'http://127.0.0.1:9';
+  cfg.edge.report.username = 'mine001';
+  cfg.edge.report.password = 'S3cret+pass/word=';
+  cfg.edge.live.host = '127.0.0.1';
+  // a group that would stay open for 10 minutes: only the shutdown can close it
+  cfg.edge.cameras = [{ name: 'aux', cameraId: '20', url: `file://${built!.clip}`, livePort: 0, analyses: { person: { ...truth.camera.analyses.person, groupSeconds: 600 }, occlusion: false, moved: false } }];
+  const running = await service.start(cfg, createLogger({ level: 'silent' }));
+  // the first crossing of the clip is at 4.5 s (real time)
+  await new Promise((r) => setTimeout(r, 8000));
+  await running.close();
+
+  const outbox = await openOutbox({ dir: join(dir, 'edge', 'outbox') });
+  t.teardown(() => outbox.close());
+  const persons = [...outbox.entries()].filter((e) => e.endpoint.id === 'infoReport/person');
+  t.equal(persons.length, 1, 'one record for the group held at shutdown');
+  t.ok(persons.length === 1 && persons[0]!.kind === 'record' && Number(persons[0]!.body['inWellNumber']) >= 1, 'with its count');
+});
