@@ -5,17 +5,17 @@
 //
 // Encoding is lazy: publish() keeps the latest raw frame, and a JPEG is made only when a viewer is
 // ready for it or a snapshot asks, at most once per published frame and at most maxFps times a
-// second. A viewer whose socket has not drained the previous part skips frames instead of queueing
+// second, on the shared JPEG worker thread (JpegWorker.ts), never on the main thread. A viewer whose socket has not drained the previous part skips frames instead of queueing
 // them, so a slow or stalled viewer costs one part of memory, not a growing backlog.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import jpeg from 'jpeg-js';
 import { LENGTHS } from '../../src/contract/codes.ts';
 import { drawMarks, type Overlay } from '../marks/draw.ts';
 import { snapshotMarks } from '../marks/snapshot.ts';
 import type { Frame, Marks } from '../types.ts';
 import { LiveListen, LiveNotListening, LiveUrlTooLong } from './errors.ts';
+import { jpegWorker } from './JpegWorker.ts';
 
 export const BOUNDARY = 'boundarydonotcross';
 
@@ -70,6 +70,8 @@ interface Latest {
   /** the part (headers, JPEG, CRLF, next boundary) once encoded */
   part: Buffer | undefined;
   jpeg: Buffer | undefined;
+  /** the encoding under way */
+  encoding: Promise<Latest> | undefined;
 }
 
 interface Viewer {
@@ -98,9 +100,11 @@ export class MjpegServer {
   #latest: Latest | undefined;
   #nextId = 0;
   #lastSentAt = -Infinity;
+  /** an encode for the viewers is under way */
+  #encoding = false;
+  /** a newer frame came while encoding: send it once the encoder is free */
+  #sendAgain = false;
   #port: number | undefined;
-  #drawBuffer: Uint8Array | undefined;
-  #rgbaBuffer: Uint8Array | undefined;
   readonly #stats: MjpegStats = { clients: 0, published: 0, encoded: 0, sent: 0, skipped: 0, dropped: 0, maxQueuedBytes: 0 };
 
   constructor(options: MjpegServerOptions) {
@@ -157,7 +161,7 @@ export class MjpegServer {
    */
   publish(frame: Frame, marks: readonly Marks[], overlay: Overlay): void {
     this.#stats.published++;
-    this.#latest = { id: ++this.#nextId, frame, marks: snapshotMarks(marks), overlay: { ...overlay }, part: undefined, jpeg: undefined };
+    this.#latest = { id: ++this.#nextId, frame, marks: snapshotMarks(marks), overlay: { ...overlay }, part: undefined, jpeg: undefined, encoding: undefined };
     if (this.#viewers.size === 0) return;
     const maxFps = this.#options.maxFps ?? 10;
     const now = performance.now();
@@ -177,16 +181,43 @@ export class MjpegServer {
     this.#latest = undefined;
   }
 
-  /** Sends the latest frame to every ready viewer that has not had it; true when any got it. */
+  /**
+   * Sends the latest frame to every ready viewer that has not had it, once encoded; true when any
+   * will get it. One encode at a time: frames published meanwhile are not queued, the newest is
+   * encoded next (as a slow viewer skips frames, so does a busy encoder).
+   */
   #sendLatest(): boolean {
     const latest = this.#latest;
-    if (!latest) return false;
-    let sent = false;
+    if (!latest || this.#ready(latest, true).length === 0) return false;
+    if (latest.part) {
+      this.#deliver(latest);
+      return true;
+    }
+    if (this.#encoding) {
+      this.#sendAgain = true;
+      return true;
+    }
+    this.#encoding = true;
+    this.#encode(latest)
+      .then((done) => this.#deliver(done), () => {})
+      .finally(() => {
+        this.#encoding = false;
+        if (this.#sendAgain) {
+          this.#sendAgain = false;
+          if (this.#latest && this.#latest.id !== latest.id) this.#sendLatest();
+        }
+      });
+    return true;
+  }
+
+  /** Viewers that have not had `entry` nor a newer frame and whose socket has drained; drops stalled ones. */
+  #ready(entry: Latest, count = false): Viewer[] {
     const stalledMs = this.#options.stalledViewerMs ?? 30_000;
+    const ready: Viewer[] = [];
     for (const v of this.#viewers) {
-      if (v.lastId === latest.id) continue;
+      if (v.lastId >= entry.id) continue;
       if (v.busySince !== undefined) {
-        this.#stats.skipped++;
+        if (count) this.#stats.skipped++;
         if (performance.now() - v.busySince > stalledMs) {
           this.#stats.dropped++;
           this.#viewers.delete(v);
@@ -194,10 +225,14 @@ export class MjpegServer {
         }
         continue;
       }
-      this.#write(v, this.#encode(latest).part!, latest.id);
-      sent = true;
+      ready.push(v);
     }
-    return sent;
+    return ready;
+  }
+
+  /** An encoded frame to the viewers ready for it (a newer frame may have come meanwhile: this one is still the freshest picture encoded). */
+  #deliver(entry: Latest): void {
+    for (const v of this.#ready(entry)) this.#write(v, entry.part!, entry.id);
   }
 
   #write(v: Viewer, part: Buffer, id: number): void {
@@ -213,32 +248,25 @@ export class MjpegServer {
     }
   }
 
-  /** Draws the marks on a copy and encodes it, once per frame. */
-  #encode(latest: Latest): { jpeg: Buffer; part: Buffer } {
-    if (latest.jpeg && latest.part) return { jpeg: latest.jpeg, part: latest.part };
-    const { frame } = latest;
-    const pixels = frame.width * frame.height;
-    if (this.#drawBuffer?.length !== pixels * 3) this.#drawBuffer = new Uint8Array(pixels * 3);
-    if (this.#rgbaBuffer?.length !== pixels * 4) this.#rgbaBuffer = new Uint8Array(pixels * 4);
-    const draw = this.#drawBuffer;
-    const rgba = this.#rgbaBuffer;
-    draw.set(frame.rgb.subarray(0, pixels * 3));
-    drawMarks(draw, frame.width, frame.height, latest.marks, latest.overlay);
-    for (let p = 0, i = 0, j = 0; p < pixels; p++, i += 3, j += 4) {
-      rgba[j] = draw[i]!;
-      rgba[j + 1] = draw[i + 1]!;
-      rgba[j + 2] = draw[i + 2]!;
-      rgba[j + 3] = 255;
-    }
-    const encoded = jpeg.encode({ width: frame.width, height: frame.height, data: rgba }, this.#options.quality ?? 70).data;
-    this.#stats.encoded++;
-    const head = Buffer.from(
-      `Content-Type: image/jpeg\r\nContent-Length: ${encoded.length}\r\nX-Timestamp: ${timestampHeader(frame.at)}\r\n\r\n`,
-      'latin1',
-    );
-    latest.jpeg = encoded;
-    latest.part = Buffer.concat([head, encoded, Buffer.from(`\r\n--${BOUNDARY}\r\n`, 'latin1')]);
-    return { jpeg: latest.jpeg, part: latest.part };
+  /** Draws the marks on a copy and encodes it on the JPEG worker, once per frame. */
+  #encode(latest: Latest): Promise<Latest> {
+    if (latest.part) return Promise.resolve(latest);
+    latest.encoding ??= (async () => {
+      const { frame } = latest;
+      const draw = new Uint8Array(frame.rgb.subarray(0, frame.width * frame.height * 3));
+      drawMarks(draw, frame.width, frame.height, latest.marks, latest.overlay);
+      const encoded = await jpegWorker.encode(draw, frame.width, frame.height, this.#options.quality ?? 70);
+      this.#stats.encoded++;
+      const head = Buffer.from(
+        `Content-Type: image/jpeg\r\nContent-Length: ${encoded.length}\r\nX-Timestamp: ${timestampHeader(frame.at)}\r\n\r\n`,
+        'latin1',
+      );
+      latest.jpeg = encoded;
+      latest.part = Buffer.concat([head, encoded, Buffer.from(`\r\n--${BOUNDARY}\r\n`, 'latin1')]);
+      return latest;
+    })();
+    latest.encoding.catch(() => (latest.encoding = undefined));
+    return latest.encoding;
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
@@ -273,13 +301,20 @@ export class MjpegServer {
     res.on('error', () => this.#viewers.delete(viewer));
     // A new viewer sees the latest picture at once rather than waiting for the next frame.
     const latest = this.#latest;
-    if (latest) this.#write(viewer, this.#encode(latest).part!, latest.id);
+    if (latest) this.#encode(latest).then((done) => this.#deliver(done), () => {});
   }
 
   #snapshot(req: IncomingMessage, res: ServerResponse): void {
     const latest = this.#latest;
     if (!latest) return this.#plain(res, 503, 'no frame yet from this camera; try again shortly\n', { 'Retry-After': '1' });
-    const { jpeg: image } = this.#encode(latest);
+    this.#encode(latest).then(
+      (done) => this.#sendSnapshot(req, res, done),
+      (err: unknown) => this.#plain(res, 500, `the picture could not be encoded: ${(err as Error).message}\n`),
+    );
+  }
+
+  #sendSnapshot(req: IncomingMessage, res: ServerResponse, latest: Latest): void {
+    const image = latest.jpeg!;
     res.writeHead(200, {
       ...STD_HEADERS,
       'Content-Type': 'image/jpeg',
