@@ -64,8 +64,10 @@ async function locate(cacheDir: string): Promise<string> {
     if (!deb) throw PhotosMissing('apt-get download darknet left no .deb');
     const unpacked = join(work, 'x');
     await run('dpkg-deb', ['-x', join(work, deb), unpacked], { timeout: 120_000 });
-    await rm(target, { recursive: true, force: true });
-    await rename(unpacked, target);
+    // another process may have unpacked it meanwhile: its folder is whole (it came by rename too)
+    await rename(unpacked, target).catch((err: unknown) => {
+      if (!existsSync(join(data, 'person.jpg'))) throw err;
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -2,6 +2,7 @@
 // checks: count a clip's frames, decode one frame by index. The clip is written beside its final
 // name and renamed when complete, so an interrupted build never leaves a short clip that a later
 // build would take for a finished one.
+import { randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { rename, rm, stat } from 'node:fs/promises';
 import { ffmpegPath } from '../../src/media/ffmpeg.ts';
@@ -32,7 +33,8 @@ export async function encodeClip(
 ): Promise<EncodeResult> {
   const { width, height, fps } = opts;
   const frameBytes = width * height * 3;
-  const partial = `${path}.partial.mp4`;
+  // unique: test processes running at once may build the same clip; the last rename wins, whole
+  const partial = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.partial.mp4`;
   const args = [
     '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0',

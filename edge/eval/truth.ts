@@ -34,7 +34,8 @@
 //   }
 //
 // Times are seconds from the start of the clip: frame n is shown at n / fps.
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { BELT_STATUS_CODES, type BeltStatusCode } from '../../src/contract/codes.ts';
 import type { AnalysisKind } from '../types.ts';
 import { EvalTruthInvalid } from './errors.ts';
@@ -301,7 +302,10 @@ export async function readTruthFile(path: string): Promise<TruthFile> {
 /** Checks, then writes with two-space indentation (the files are read by people too). */
 export async function writeTruthFile(path: string, truth: TruthFile): Promise<void> {
   parseTruth(truth, path);
-  await writeFile(path, `${JSON.stringify(truth, null, 2)}\n`);
+  // temp + rename: a reader (another test process building the same set) never sees half a file
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, `${JSON.stringify(truth, null, 2)}\n`);
+  await rename(temp, path);
 }
 
 /** The clip's length in seconds when the truth says how many frames it has. */
