@@ -7,7 +7,7 @@
 // (no new events), then the updater, the detector, the uploader (drains what is in flight), the
 // outbox.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -77,6 +77,10 @@ function specOfInstalled(model: InstalledModel): DetectorModelSpec {
  * this far beyond its 5 s before the event.
  */
 const EVENT_LATENESS_SECONDS = 15;
+
+/** `<dataDir>/edge/status.json`, for `eseal edge status` */
+export const STATUS_FILE = 'status.json';
+const STATUS_FILE_SECONDS = 5;
 
 /** Clips are drawn from RGB only: the ring does not keep the luma plane. */
 const NO_GRAY = new Uint8Array(0);
@@ -189,6 +193,7 @@ export class EdgeService {
   #updater: ModelUpdater | undefined;
   #live: LiveCamera[] = [];
   #statusTimer: NodeJS.Timeout | undefined;
+  #snapshotTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #closing = false;
   /** events being turned into records or clips (waited for at close) */
@@ -290,6 +295,10 @@ export class EdgeService {
       for (const cam of this.#live) void this.#send(onlineReport(edge.mineId, cam.config.cameraId, cam.capture.online, Date.now()));
     }, edge.statusSeconds * 1000);
     this.#statusTimer.unref();
+    // what `eseal edge status` shows: written every few seconds, by rename, never half a file
+    this.#snapshotTimer = setInterval(() => void this.#writeStatus(), STATUS_FILE_SECONDS * 1000);
+    this.#snapshotTimer.unref();
+    await this.#writeStatus();
   }
 
   #labelCameras(): void {
@@ -358,6 +367,17 @@ export class EdgeService {
     }
   }
 
+  async #writeStatus(): Promise<void> {
+    const file = join(this.#edgeDir, STATUS_FILE);
+    const temp = `${file}.${process.pid}.tmp`;
+    try {
+      await writeFile(temp, JSON.stringify({ at: Date.now(), pid: process.pid, uploader: this.#uploader?.stats(), ...this.status() }, null, 1));
+      await rename(temp, file);
+    } catch (err) {
+      this.#log.warn({ err }, 'could not write the edge status file');
+    }
+  }
+
   status(): { cameras: EdgeCameraStatus[]; mineState: string; outbox: unknown; detector: unknown; ownDetectors: Record<string, unknown> } {
     return {
       cameras: this.#live.map((c) => c.status()),
@@ -372,6 +392,7 @@ export class EdgeService {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#statusTimer) clearInterval(this.#statusTimer);
+    if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
     // cameras first: the events they still hold (a group of crossings not yet closed) are reported
     // into the outbox before it closes, so a restart loses no count
     await Promise.all(this.#live.map((c) => c.close().catch((err: unknown) => this.#log.warn({ err, camera: c.config.name }, 'camera did not close cleanly'))));

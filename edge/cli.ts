@@ -108,4 +108,58 @@ export const commands: Command[] = [
       io.out(`${spec.path} (input ${spec.inputSize}×${spec.inputSize})`);
     },
   },
+  {
+    name: 'edge status',
+    summary: "the edge role's cameras (online, frames, events, live URL), its outbox and uploads, and its detector",
+    usage: '[--config FILE] [--json]',
+    options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
+    help: ['Reads <dataDir>/edge/status.json, which a running edge rewrites every 5 s.'],
+    async run({ values, config, io }) {
+      const cfg = await config();
+      const { readFile } = await import('node:fs/promises');
+      const { STATUS_FILE } = await import('./EdgeService.ts');
+      const file = join(cfg.dataDir, 'edge', STATUS_FILE);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch {
+        io.err(`no edge status at ${file}: is the edge role running here (eseal start --roles edge) with this dataDir?`);
+        return 1;
+      }
+      if (values['json']) {
+        io.out(text);
+        return 0;
+      }
+      const s = JSON.parse(text) as EdgeStatusFile;
+      const age = Math.round((Date.now() - s.at) / 1000);
+      io.out(`edge:      ${age <= 15 ? 'running' : `NOT RUNNING? last status ${age}s ago`} (pid ${s.pid}); mine ${s.mineState}`);
+      const rows = s.cameras.map((c) => [c.name, c.cameraId, c.online ? 'online' : 'OFFLINE', String(c.frames), String(c.skipped), String(c.events), c.online ? c.liveUrl : (c.lastOfflineReason ?? '').slice(0, 60)]);
+      const header = ['CAMERA', 'ID', 'STATE', 'FRAMES', 'SKIPPED', 'EVENTS', 'LIVE URL / OFFLINE REASON'];
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [header, ...rows]) io.out(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+      const o = s.uploader?.outbox;
+      if (o) {
+        io.out(`outbox:    ${o.pending} pending (status ${o.pendingByLane.status}, records ${o.pendingByLane.record}, clips ${o.pendingByLane.evidence}), ${o.dead} dead letters, ${(o.bytes / 1048576).toFixed(1)} MiB${o.dropped ? `, ${o.dropped} clips DROPPED to stay within limits` : ''}`);
+        io.out(`uploads:   ${s.uploader!.delivered} delivered, ${s.uploader!.deadLettered} refused, ${s.uploader!.retried} retried${s.uploader!.pausedUntil > Date.now() ? `, PAUSED (${s.uploader!.lastError ?? 'relay unreachable'})` : ''}`);
+      }
+      if (s.detector) io.out(`detector:  ${s.detector.model}, input ${s.detector.inputSize}, ${s.detector.framesRun} frames, ${s.detector.meanLatencyMs.toFixed(1)} ms mean, ${s.detector.framesDropped} dropped, ${s.detector.workerRestarts} restarts`);
+      return 0;
+    },
+  },
 ];
+
+interface EdgeStatusFile {
+  at: number;
+  pid: number;
+  mineState: string;
+  cameras: { name: string; cameraId: string; online: boolean; liveUrl: string; frames: number; skipped: number; events: number; lastOfflineReason?: string }[];
+  uploader?: {
+    delivered: number;
+    deadLettered: number;
+    retried: number;
+    pausedUntil: number;
+    lastError?: string;
+    outbox: { pending: number; pendingByLane: Record<'status' | 'record' | 'evidence', number>; dead: number; bytes: number; dropped: number };
+  };
+  detector?: { model: string; inputSize: number; framesRun: number; framesDropped: number; meanLatencyMs: number; workerRestarts: number };
+}

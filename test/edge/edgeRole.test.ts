@@ -5,6 +5,7 @@ import t from 'tap';
 import { request } from 'node:http';
 import jpeg from 'jpeg-js';
 import { join } from 'node:path';
+import { main } from '../../src/cli.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildEvalSet } from '../../edge/eval/buildEvalSet.ts';
 import { defaultCacheDir } from '../../edge/eval/darknetPhotos.ts';
@@ -95,6 +96,19 @@ t.test('four file:// cameras report to the relay and stream marked live video', 
   t.match(stream.body.toString('latin1'), /X-Timestamp: \d+\.\d+/);
   const page = await get(streamUrl.replace('?action=stream', ''));
   t.match(page.body.toString(), /<img[^>]+action=stream/, 'a page a browser shows');
+
+  // what an operator sees: eseal edge status reads the status the running edge keeps writing
+  const out: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), stdin: async () => '' };
+  await waitFor(async () => {
+    out.length = 0;
+    return (await main(['edge', 'status'], io, { ESEAL_DATA_DIR: dir })) === 0 && out.join('\n').includes('online');
+  }, 20_000, 'eseal edge status');
+  const text = out.join('\n');
+  t.match(text, /^edge: +running/m);
+  for (const name of ['main', 'aux', 'gate', 'room']) t.match(text, new RegExp(`^${name} +\\d\\d +online`, 'm'), `${name} listed online`);
+  t.match(text, /^outbox: +\d+ pending/m);
+  t.match(text, /^detector: +centernet-mbv3-512/m);
 });
 
 for (const state of ['shutdown', 'producing'] as const) {
