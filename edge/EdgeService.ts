@@ -21,8 +21,9 @@ import { readModelSpec, type DetectorModelSpec } from './detect/modelSpec.ts';
 import { ClipRecorder } from './evidence/ClipRecorder.ts';
 import { MjpegServer } from './live/MjpegServer.ts';
 import { defaultModelFile, defaultModelsDir, ensureDefaultModel } from './models/buildDefault.ts';
-import { ModelUpdater, type InstalledModel } from './models/ModelUpdater.ts';
+import { ModelUpdater, type InstalledModel, type ModelRefusal } from './models/ModelUpdater.ts';
 import { CameraPipeline } from './pipeline/CameraPipeline.ts';
+import { NewestFrameSlot } from './pipeline/NewestFrameSlot.ts';
 import { evidenceReport, liveReport, onlineReport, recordReport, type RecordReport } from './report/reports.ts';
 import { MineStatusWatcher } from './upload/MineStatus.ts';
 import { openOutbox, type Outbox } from './upload/Outbox.ts';
@@ -92,11 +93,7 @@ class LiveCamera {
   readonly recorder: ClipRecorder;
   readonly live: MjpegServer;
   liveUrl = '';
-  #busy = false;
-  #waiting: Frame | undefined;
-  /** settles when the frame in analysis (and the one waiting) are done */
-  #idle: Promise<void> = Promise.resolve();
-  skipped = 0;
+  readonly #slot: NewestFrameSlot;
   lastOfflineReason: string | undefined;
   #state = '';
   /** evidence clips are made only for a shut-down mine: the ring costs memory only then */
@@ -118,36 +115,15 @@ class LiveCamera {
       encode: { maxBytes: cfg.edge.evidence.maxBytes },
     });
     this.live = new MjpegServer({ host: cfg.edge.live.host, port: config.livePort, camera: config.name });
-    this.capture.on('frame', (frame) => this.#offer(frame));
+    this.#slot = new NewestFrameSlot((frame) => this.pipeline.process(frame), {
+      onError: (err) => this.log.error({ err, camera: config.name }, 'analysis of a frame failed'),
+    });
+    this.capture.on('frame', (frame) => this.#slot.offer(frame));
     this.pipeline.on('frame', (frame, marks) => this.#show(frame, marks));
   }
 
   set state(s: string) {
     this.#state = s;
-  }
-
-  /** Only the newest frame waits while one is analysed: a slow detector costs frames, never memory. */
-  #offer(frame: Frame): void {
-    if (this.#busy) {
-      if (this.#waiting) this.skipped++;
-      this.#waiting = frame;
-      return;
-    }
-    this.#busy = true;
-    this.#idle = this.#run(frame);
-  }
-
-  async #run(frame: Frame | undefined): Promise<void> {
-    while (frame) {
-      try {
-        await this.pipeline.process(frame);
-      } catch (err) {
-        this.log.error({ err, camera: this.config.name }, 'analysis of a frame failed');
-      }
-      frame = this.#waiting;
-      this.#waiting = undefined;
-    }
-    this.#busy = false;
   }
 
   #show(frame: Frame, marks: Marks[]): void {
@@ -163,7 +139,7 @@ class LiveCamera {
       online: this.capture.online,
       liveUrl: this.liveUrl,
       frames: s.frames,
-      skipped: this.skipped,
+      skipped: this.#slot.skipped,
       events: s.events,
       lastOfflineReason: this.lastOfflineReason,
     };
@@ -172,8 +148,7 @@ class LiveCamera {
   /** Stops the source, lets the frame in analysis finish, hands out held events, then cuts pending clips. */
   async close(): Promise<void> {
     await this.capture.stop();
-    this.#waiting = undefined;
-    await this.#idle;
+    await this.#slot.drain();
     this.pipeline.flush();
     await this.recorder.close().catch(() => {});
     await this.live.close();
@@ -190,6 +165,8 @@ export class EdgeService {
   #mineStatus: MineStatusWatcher | undefined;
   #detector: Detector | undefined;
   readonly #ownDetectors = new Map<string, Detector>();
+  /** the registry's last refused model, for status */
+  #modelRefused: (ModelRefusal & { at: number }) | undefined;
   #updater: ModelUpdater | undefined;
   #live: LiveCamera[] = [];
   #statusTimer: NodeJS.Timeout | undefined;
@@ -333,7 +310,10 @@ export class EdgeService {
         (err: unknown) => this.#log.error({ err, model: model.name, version: model.version }, 'the new model did not load; the old one keeps running'),
       );
     });
-    this.#updater.on('refused', (r) => this.#log.warn(r, 'a model from the registry was refused; the current one keeps running'));
+    this.#updater.on('refused', (r) => {
+      this.#modelRefused = { ...r, at: Date.now() };
+      this.#log.warn(r, 'a model from the registry was refused; the current one keeps running');
+    });
     this.#updater.start();
   }
 
@@ -378,13 +358,21 @@ export class EdgeService {
     }
   }
 
-  status(): { cameras: EdgeCameraStatus[]; mineState: string; outbox: unknown; detector: unknown; ownDetectors: Record<string, unknown> } {
+  status(): {
+    cameras: EdgeCameraStatus[];
+    mineState: string;
+    outbox: unknown;
+    detector: unknown;
+    ownDetectors: Record<string, unknown>;
+    modelRefused: (ModelRefusal & { at: number }) | undefined;
+  } {
     return {
       cameras: this.#live.map((c) => c.status()),
       mineState: this.#mineStatus?.current() ?? 'producing',
       outbox: this.#outbox?.stats(),
       detector: this.#detector?.stats(),
       ownDetectors: Object.fromEntries([...this.#ownDetectors].map(([path, d]) => [path, d.stats()])),
+      modelRefused: this.#modelRefused,
     };
   }
 

@@ -142,6 +142,7 @@ export const commands: Command[] = [
         io.out(`outbox:    ${o.pending} pending (status ${o.pendingByLane.status}, records ${o.pendingByLane.record}, clips ${o.pendingByLane.evidence}), ${o.dead} dead letters, ${(o.bytes / 1048576).toFixed(1)} MiB${o.dropped ? `, ${o.dropped} clips DROPPED to stay within limits` : ''}`);
         io.out(`uploads:   ${s.uploader!.delivered} delivered, ${s.uploader!.deadLettered} refused, ${s.uploader!.retried} retried${s.uploader!.pausedUntil > Date.now() ? `, PAUSED (${s.uploader!.lastError ?? 'relay unreachable'})` : ''}`);
       }
+      if (s.modelRefused) io.out(`model:     the registry's model was REFUSED ${Math.round((Date.now() - s.modelRefused.at) / 60_000)} min ago: ${s.modelRefused.code}: ${s.modelRefused.reason}`);
       if (s.detector) io.out(`detector:  ${s.detector.model}, input ${s.detector.inputSize}, ${s.detector.framesRun} frames, ${s.detector.meanLatencyMs.toFixed(1)} ms mean, ${s.detector.framesDropped} dropped, ${s.detector.workerRestarts} restarts`);
       return 0;
     },
@@ -161,5 +162,6 @@ interface EdgeStatusFile {
     lastError?: string;
     outbox: { pending: number; pendingByLane: Record<'status' | 'record' | 'evidence', number>; dead: number; bytes: number; dropped: number };
   };
+  modelRefused?: { code: string; reason: string; at: number };
   detector?: { model: string; inputSize: number; framesRun: number; framesDropped: number; meanLatencyMs: number; workerRestarts: number };
 }

@@ -66,6 +66,7 @@ import { parseTruth, type TruthFile } from '../../edge/eval/truth.ts';
 import { ClipRecorder } from '../../edge/evidence/ClipRecorder.ts';
 import { ensureDefaultModel } from '../../edge/models/buildDefault.ts';
 import { CameraPipeline } from '../../edge/pipeline/CameraPipeline.ts';
+import { NewestFrameSlot } from '../../edge/pipeline/NewestFrameSlot.ts';
 import { service } from '../../edge/role.ts';
 import type { Analysis, AnalysisKind, Frame } from '../../edge/types.ts';
 import {
@@ -220,9 +221,7 @@ class BenchCamera {
   readonly pipeline: CameraPipeline;
   readonly recorder: ClipRecorder;
   readonly clip: EvalClip;
-  #busy = false;
-  #waiting: Frame | undefined;
-  #running: Promise<void> = Promise.resolve();
+  readonly #slot: NewestFrameSlot;
   /** counted from the start of the measurement window (measure()) */
   offered = 0;
   analysed = 0;
@@ -243,6 +242,17 @@ class BenchCamera {
     this.capture = new FfmpegCapture({ camera: name, url: pathToFileURL(clip.path).href, width: WIDTH, height: HEIGHT, fps: FPS, mode: 'live', loop: true });
     this.pipeline = new CameraPipeline({ camera: name, width: WIDTH, height: HEIGHT, analyses: analysesFor(name, clip.truth), detector });
     this.recorder = new ClipRecorder({ camera: name, fps: FPS, outDir: clipDir });
+    this.#slot = new NewestFrameSlot((f) => this.#analyse(f), {
+      onWait: () => {
+        if (this.#measuring) this.waited++;
+      },
+      onSkip: () => {
+        if (this.#measuring) this.skipped++;
+      },
+      onError: (_err, f) => {
+        if (this.#inWindow.has(f)) this.failed++;
+      },
+    });
     this.capture.on('frame', (f) => this.#offer(f));
     this.pipeline.on('frame', (f, marks) => this.recorder.push(f, marks));
     this.pipeline.on('event', () => {
@@ -260,37 +270,21 @@ class BenchCamera {
       this.offered++;
       this.#inWindow.add(frame);
     }
-    if (this.#busy) {
-      if (this.#measuring) this.waited++;
-      if (this.#waiting && this.#measuring) this.skipped++;
-      this.#waiting = frame;
-      return;
-    }
-    this.#busy = true;
-    this.#running = this.#run(frame);
+    this.#slot.offer(frame);
   }
 
-  async #run(frame: Frame | undefined): Promise<void> {
-    while (frame) {
-      try {
-        await this.pipeline.process(frame);
-        if (this.#inWindow.has(frame)) {
-          this.analysed++;
-          this.lags.push(Date.now() - frame.at);
-        }
-      } catch {
-        if (this.#inWindow.has(frame)) this.failed++;
-      }
-      frame = this.#waiting;
-      this.#waiting = undefined;
+  async #analyse(frame: Frame): Promise<void> {
+    await this.pipeline.process(frame);
+    if (this.#inWindow.has(frame)) {
+      this.analysed++;
+      this.lags.push(Date.now() - frame.at);
     }
-    this.#busy = false;
   }
 
   async close(): Promise<void> {
     this.#measuring = false;
     await this.capture.stop();
-    await this.#running;
+    await this.#slot.drain();
     await this.recorder.close().catch(() => {});
   }
 }
