@@ -6,14 +6,11 @@ import { request } from 'node:http';
 import jpeg from 'jpeg-js';
 import { join } from 'node:path';
 import { main } from '../../src/cli.ts';
-import { loadConfig } from '../../src/config/load.ts';
-import { buildEvalSet } from '../../edge/eval/buildEvalSet.ts';
-import { defaultCacheDir } from '../../edge/eval/darknetPhotos.ts';
-import { readTruthFile } from '../../edge/eval/truth.ts';
 import { openOutbox } from '../../edge/upload/Outbox.ts';
 import { createLogger } from '../../src/log.ts';
 import { service } from '../../edge/role.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
+import { edgeTestConfig, quickClip } from '../helpers/edge.ts';
 import { waitFor } from '../helpers/forwarding.ts';
 import { makeVideo } from '../helpers/media.ts';
 import { MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
@@ -41,25 +38,13 @@ t.test('four file:// cameras report to the relay and stream marked live video', 
   const { relay } = await relayWithMine(t);
   const dir = await tempDir(t);
   const clip = await makeVideo(dir, { seconds: 3, width: 352, height: 288 });
-  const cfg = await loadConfig({
-    env: {},
-    set: { dataDir: dir, 'log.level': 'silent' },
-  });
-  cfg.roles = ['edge'];
-  cfg.edge.mineId = MINE;
-  cfg.edge.mineStatus = 'producing';
-  cfg.edge.report.url = relay.url;
-  cfg.edge.report.username = 'mine001';
-  cfg.edge.report.password = 'S3cret+pass/word=';
-  cfg.edge.live.host = '127.0.0.1';
-  cfg.edge.live.publicHost = '127.0.0.1';
-  cfg.edge.live.basePort = 0;
-  cfg.edge.cameras = [
+  const cfg = await edgeTestConfig(dir, relay.url, [
     { name: 'main', cameraId: '10', url: `file://${clip}`, loop: true, livePort: 0, analyses: { belt: { roi: [[0.1, 0.3], [0.9, 0.3], [0.9, 0.7], [0.1, 0.7]], direction: 'right' } } },
     { name: 'aux', cameraId: '20', url: `file://${clip}`, loop: true, livePort: 0 },
     { name: 'gate', cameraId: '30', url: `file://${clip}`, loop: true, livePort: 0 },
     { name: 'room', cameraId: '40', url: `file://${clip}`, loop: true, livePort: 0 },
-  ];
+  ]);
+  cfg.edge.live.publicHost = '127.0.0.1';
   t.same(await service.checkConfig(cfg), []);
 
   const running = await service.start(cfg, createLogger({ level: 'silent' }));
@@ -115,17 +100,9 @@ for (const state of ['shutdown', 'producing'] as const) {
   t.test(`a belt camera of a ${state} mine: the event reaches the relay as ${state === 'shutdown' ? 'a marked evidence clip' : 'a record'}`, async (t) => {
     const { relay } = await relayWithMine(t);
     const dir = await tempDir(t);
-    const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['belt-empty-start'] });
-    const truth = await readTruthFile(built!.truth);
-    const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
-    cfg.roles = ['edge'];
-    cfg.edge.mineId = MINE;
+    const belt = await quickClip('belt-empty-start');
+    const cfg = await edgeTestConfig(dir, relay.url, [{ name: 'main', cameraId: '10', url: belt.url, livePort: 0, analyses: { belt: belt.truth.camera.analyses.belt, moved: false } }]);
     cfg.edge.mineStatus = state;
-    cfg.edge.report.url = relay.url;
-    cfg.edge.report.username = 'mine001';
-    cfg.edge.report.password = 'S3cret+pass/word=';
-    cfg.edge.live.host = '127.0.0.1';
-    cfg.edge.cameras = [{ name: 'main', cameraId: '10', url: `file://${built!.clip}`, livePort: 0, analyses: { belt: truth.camera.analyses.belt, moved: false } }];
     const running = await service.start(cfg, createLogger({ level: 'silent' }));
     t.teardown(() => running.close());
 
@@ -152,19 +129,12 @@ for (const state of ['shutdown', 'producing'] as const) {
 
 t.test('at shutdown the crossings an analysis still holds are reported into the outbox, not lost', async (t) => {
   const dir = await tempDir(t);
-  const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['persons-basic'] });
-  const truth = await readTruthFile(built!.truth);
-  const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
-  cfg.roles = ['edge'];
-  cfg.edge.mineId = MINE;
-  cfg.edge.mineStatus = 'producing';
-  // the relay is not told where to find it: everything stays in the outbox for the check below
-  cfg.edge.report.url = 'http://127.0.0.1:9';
-  cfg.edge.report.username = 'mine001';
-  cfg.edge.report.password = 'S3cret+pass/word=';
-  cfg.edge.live.host = '127.0.0.1';
-  // a group that would stay open for 10 minutes: only the shutdown can close it
-  cfg.edge.cameras = [{ name: 'aux', cameraId: '20', url: `file://${built!.clip}`, livePort: 0, analyses: { person: { ...truth.camera.analyses.person, groupSeconds: 600 }, occlusion: false, moved: false } }];
+  const persons = await quickClip('persons-basic');
+  // no relay listens there: everything stays in the outbox for the check below; and a group that
+  // would stay open for 10 minutes: only the shutdown can close it
+  const cfg = await edgeTestConfig(dir, 'http://127.0.0.1:9', [
+    { name: 'aux', cameraId: '20', url: persons.url, livePort: 0, analyses: { person: { ...persons.truth.camera.analyses.person, groupSeconds: 600 }, occlusion: false, moved: false } },
+  ]);
   const running = await service.start(cfg, createLogger({ level: 'silent' }));
   // the first crossing of the clip is at 4.5 s (real time)
   await new Promise((r) => setTimeout(r, 8000));
@@ -172,7 +142,7 @@ t.test('at shutdown the crossings an analysis still holds are reported into the 
 
   const outbox = await openOutbox({ dir: join(dir, 'edge', 'outbox') });
   t.teardown(() => outbox.close());
-  const persons = [...outbox.entries()].filter((e) => e.endpoint.id === 'infoReport/person');
-  t.equal(persons.length, 1, 'one record for the group held at shutdown');
-  t.ok(persons.length === 1 && persons[0]!.kind === 'record' && Number(persons[0]!.body['inWellNumber']) >= 1, 'with its count');
+  const records = [...outbox.entries()].filter((e) => e.endpoint.id === 'infoReport/person');
+  t.equal(records.length, 1, 'one record for the group held at shutdown');
+  t.ok(records.length === 1 && records[0]!.kind === 'record' && Number(records[0]!.body['inWellNumber']) >= 1, 'with its count');
 });

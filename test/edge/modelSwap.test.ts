@@ -3,31 +3,23 @@
 // goes on streaming; a model signed by another key is refused and the running one kept.
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import { generateSm2KeyPair } from '../../src/crypto/sm2.ts';
 import { EdgeService } from '../../edge/EdgeService.ts';
 import { parseCameras } from '../../edge/config.ts';
-import { buildEvalSet } from '../../edge/eval/buildEvalSet.ts';
 import { defaultCacheDir } from '../../edge/eval/darknetPhotos.ts';
 import { COCO_CLASS_MAP } from '../../edge/models/coco.ts';
 import { ensureDefaultModel } from '../../edge/models/buildDefault.ts';
 import { ModelRegistry } from '../../relay/models/ModelRegistry.ts';
+import { edgeTestConfig, quickClip } from '../helpers/edge.ts';
 import { waitFor } from '../helpers/forwarding.ts';
-import { MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
+import { relayWithMine, tempDir } from '../helpers/relay.ts';
 
 async function edgeFor(t: Test, relayUrl: string, publicKey: string): Promise<EdgeService> {
   const dir = await tempDir(t);
-  const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['persons-basic'] });
-  const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
-  cfg.edge.mineId = MINE;
-  cfg.edge.mineStatus = 'producing';
-  cfg.edge.report.url = relayUrl;
-  cfg.edge.report.username = 'mine001';
-  cfg.edge.report.password = 'S3cret+pass/word=';
-  cfg.edge.live.host = '127.0.0.1';
+  const persons = await quickClip('persons-basic');
+  const cfg = await edgeTestConfig(dir, relayUrl, [{ name: 'aux', cameraId: '20', url: persons.url, loop: true, livePort: 0 }]);
   cfg.edge.models.publicKey = publicKey;
-  cfg.edge.cameras = [{ name: 'aux', cameraId: '20', url: `file://${built!.clip}`, loop: true, livePort: 0 }];
   const { cameras, problems } = parseCameras(cfg.edge);
   t.same(problems, []);
   const edge = new EdgeService(cfg, cameras, createLogger({ level: 'silent' }));
@@ -70,22 +62,17 @@ t.test('a model signed by another key is refused; the running model is kept', as
   await edge.start();
   const detector = () => edge.status().detector as { model: string; framesRun: number };
   await waitFor(() => detector().framesRun > 5, 60_000, 'the detector runs');
+  await waitFor(() => edge.status().modelRefused !== undefined, 30_000, 'the refusal');
+  t.equal(edge.status().modelRefused!.code, 'ESEAL_ERR_MODEL_KEY', 'refused for its key');
   t.match(detector().model, /^centernet-mbv3-512$/, 'still the default model');
 });
 
 t.test('a camera with a model of its own runs on its own detector', async (t) => {
   const { relay } = await relayWithMine(t);
   const dir = await tempDir(t);
-  const [built] = await buildEvalSet(join(defaultCacheDir(), 'eval-quick'), { only: ['persons-basic'] });
+  const persons = await quickClip('persons-basic');
   const own = await ensureDefaultModel(join(defaultCacheDir(), 'models'), 320);
-  const cfg = await loadConfig({ env: {}, set: { dataDir: dir, 'log.level': 'silent' } });
-  cfg.edge.mineId = MINE;
-  cfg.edge.mineStatus = 'producing';
-  cfg.edge.report.url = relay.url;
-  cfg.edge.report.username = 'mine001';
-  cfg.edge.report.password = 'S3cret+pass/word=';
-  cfg.edge.live.host = '127.0.0.1';
-  cfg.edge.cameras = [{ name: 'aux', cameraId: '20', url: `file://${built!.clip}`, loop: true, livePort: 0, model: own.path }];
+  const cfg = await edgeTestConfig(dir, relay.url, [{ name: 'aux', cameraId: '20', url: persons.url, loop: true, livePort: 0, model: own.path }]);
   const { cameras, problems } = parseCameras(cfg.edge);
   t.same(problems, []);
   const edge = new EdgeService(cfg, cameras, createLogger({ level: 'silent' }));

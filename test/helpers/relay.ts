@@ -44,6 +44,8 @@ export async function startTestRelay(t: Test, set: Record<string, string | numbe
 
 export const MINE = '140421007866';
 export const OTHER_MINE = '140421009999';
+/** the password of relayWithMine's account mine001 */
+export const MINE_PASSWORD = 'S3cret+pass/word=';
 
 /** A relay with one account (`mine001`, allowed MINE) and a guide-following mine client logged in. */
 export async function relayWithMine(
@@ -52,8 +54,8 @@ export async function relayWithMine(
   clientOptions: ConstructorParameters<typeof GuideMine>[3] = {},
 ): Promise<{ relay: TestRelay; mine: GuideMine }> {
   const relay = await startTestRelay(t, set);
-  await relay.ctx.accounts.add({ username: 'mine001', password: 'S3cret+pass/word=', mines: [MINE], org: 'XX煤矿' });
-  const mine = new GuideMine(relay.url, 'mine001', 'S3cret+pass/word=', clientOptions);
+  await relay.ctx.accounts.add({ username: 'mine001', password: MINE_PASSWORD, mines: [MINE], org: 'XX煤矿' });
+  const mine = new GuideMine(relay.url, 'mine001', MINE_PASSWORD, clientOptions);
   const login = await mine.login();
   if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
   return { relay, mine };
