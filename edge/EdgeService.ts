@@ -230,7 +230,7 @@ export class EdgeService {
       const spec = await resolveModel(edge, this.#edgeDir);
       this.#detector = await createDetector({ model: spec, ...options });
       this.#log.info({ model: spec.name ?? spec.path, inputSize: spec.inputSize }, 'detector ready');
-      if (edge.models.publicKey) this.#startUpdater();
+      if (edge.models.publicKey) await this.#startUpdater();
     }
     // a camera with a model of its own gets a detector (one worker) per distinct model
     for (const path of new Set(detecting.map((c) => c.model).filter(Boolean))) {
@@ -266,7 +266,6 @@ export class EdgeService {
       }
       cam.capture.start();
     }
-    this.#labelCameras();
     // camera/online-offine for every camera every statusSeconds (guide: every 5 minutes)
     this.#statusTimer = setInterval(() => {
       for (const cam of this.#live) void this.#send(onlineReport(edge.mineId, cam.config.cameraId, cam.capture.online, Date.now()));
@@ -286,7 +285,8 @@ export class EdgeService {
     }
   }
 
-  #startUpdater(): void {
+  /** Follows the registry; a model it installed before a restart is put back before the cameras start. */
+  async #startUpdater(): Promise<void> {
     const edge = this.#cfg.edge;
     const uploader = this.#uploader!;
     this.#updater = new ModelUpdater({
@@ -314,7 +314,13 @@ export class EdgeService {
       this.#modelRefused = { ...r, at: Date.now() };
       this.#log.warn(r, 'a model from the registry was refused; the current one keeps running');
     });
-    this.#updater.start();
+    const installed = await this.#updater.start();
+    if (installed) {
+      await this.#detector!.swapModel(specOfInstalled(installed)).then(
+        () => this.#log.info({ model: installed.name, version: installed.version }, 'detector runs the registry model installed before'),
+        (err: unknown) => this.#log.error({ err, model: installed.name }, 'the registry model installed before did not load; the default one runs'),
+      );
+    }
   }
 
   async #send(report: RecordReport): Promise<void> {

@@ -15,8 +15,8 @@ import { edgeTestConfig, quickClip } from '../helpers/edge.ts';
 import { waitFor } from '../helpers/forwarding.ts';
 import { relayWithMine, tempDir } from '../helpers/relay.ts';
 
-async function edgeFor(t: Test, relayUrl: string, publicKey: string): Promise<EdgeService> {
-  const dir = await tempDir(t);
+async function edgeFor(t: Test, relayUrl: string, publicKey: string, dataDir?: string): Promise<EdgeService> {
+  const dir = dataDir ?? (await tempDir(t));
   const persons = await quickClip('persons-basic');
   const cfg = await edgeTestConfig(dir, relayUrl, [{ name: 'aux', cameraId: '20', url: persons.url, loop: true, livePort: 0 }]);
   cfg.edge.models.publicKey = publicKey;
@@ -42,7 +42,8 @@ t.test('a model published at the relay is verified and hot-swapped by a running 
     normalisation: { mean: [0, 0, 0], std: [1, 1, 1] },
   });
 
-  const edge = await edgeFor(t, relay.url, await registry.publicKey());
+  const dir = await tempDir(t);
+  const edge = await edgeFor(t, relay.url, await registry.publicKey(), dir);
   await edge.start();
   const detector = () => edge.status().detector as { model: string; inputSize: number; framesRun: number };
   await waitFor(() => detector().model === 'default@2', 60_000, 'the detector runs the published model');
@@ -50,6 +51,12 @@ t.test('a model published at the relay is verified and hot-swapped by a running 
   const frames = edge.status().cameras[0]!.frames;
   await waitFor(() => edge.status().cameras[0]!.frames > frames + 10 && detector().framesRun > 0, 30_000, 'the camera streams on');
   t.equal(edge.status().cameras[0]!.online, true, 'the camera never went offline');
+  await edge.close();
+
+  // after a restart the installed model runs from the start, whether or not the registry answers
+  const again = await edgeFor(t, 'http://127.0.0.1:9', await registry.publicKey(), dir);
+  await again.start();
+  t.equal((again.status().detector as { model: string }).model, 'default@2', 'the registry model is back before any poll');
 });
 
 t.test('a model signed by another key is refused; the running model is kept', async (t) => {
