@@ -5,14 +5,13 @@
 import {
   EVIDENCE_ENDPOINTS,
   RECORD_ENDPOINTS,
+  formatCount,
   formatEvidenceFileName,
   formatJsonTime,
   type EvidenceEndpoint,
   type RecordEndpoint,
 } from '../../src/contract/index.ts';
 import { AI_TYPE_OF, type AnalysisEvent, type AnalysisKind } from '../types.ts';
-
-export type MineState = 'producing' | 'shutdown';
 
 export interface RecordReport {
   endpoint: RecordEndpoint;
@@ -42,17 +41,12 @@ const EVIDENCE_OF: Record<AnalysisKind, EvidenceEndpoint> = {
   moved: EVIDENCE_ENDPOINTS.cameraCoverVideo,
 };
 
-/** 4 digits, zero-padded; a count above 9999 in one event is capped (the field has 4 digits). */
-function count4(n: number | undefined): string {
-  return String(Math.max(0, Math.min(9999, Math.round(n ?? 1)))).padStart(4, '0');
-}
-
 /** The infoReport record a producing mine sends for the event. */
 export function recordReport(event: AnalysisEvent, mineId: string, cameraId: string): RecordReport {
   const endpoint = RECORD_OF[event.kind];
   const body: Record<string, string | number> = { mineId, cameraId, aiTypeCode: AI_TYPE_OF[event.kind] };
-  if (event.kind === 'person') body['inWellNumber'] = count4(event.count);
-  if (event.kind === 'truck') body['outMineNumber'] = count4(event.count);
+  if (event.kind === 'person') body['inWellNumber'] = formatCount(event.count ?? 1);
+  if (event.kind === 'truck') body['outMineNumber'] = formatCount(event.count ?? 1);
   if (event.kind === 'belt') body['beltStatus'] = event.beltStatus ?? '0001';
   body['time'] = formatJsonTime(event.at);
   return { endpoint, body };
@@ -64,7 +58,7 @@ export function evidenceReport(event: AnalysisEvent, mineId: string, cameraId: s
   const parts = { mineId, cameraId, aiTypeCode: AI_TYPE_OF[event.kind], time: event.at };
   const fileName = formatEvidenceFileName(endpoint.fileForm, {
     ...parts,
-    ...(endpoint.fileForm === 'count' ? { count: count4(event.count) } : {}),
+    ...(endpoint.fileForm === 'count' ? { count: formatCount(event.count ?? 1) } : {}),
     ...(endpoint.fileForm === 'belt' ? { beltStatus: event.beltStatus ?? '0001' } : {}),
   });
   return { endpoint, fileName };

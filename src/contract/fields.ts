@@ -135,6 +135,11 @@ export function checkBeltStatus(v: unknown, flags: Flag[], field = 'beltStatus')
   return s;
 }
 
+/** A count as the guide writes it: 4 digits, zero-padded; capped at 9999 (the field has 4 digits). */
+export function formatCount(n: number): string {
+  return String(Math.max(0, Math.min(10 ** LENGTHS.count - 1, Math.round(n)))).padStart(LENGTHS.count, '0');
+}
+
 export function checkCount(v: unknown, flags: Flag[], field: string): string {
   return digits(field, v, LENGTHS.count, '0001', flags);
 }

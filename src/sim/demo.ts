@@ -22,6 +22,7 @@ import {
   EVIDENCE_ENDPOINTS,
   LANES,
   RECORD_ENDPOINTS,
+  formatCount,
   formatEvidenceFileName,
   formatJsonTime,
   type EvidenceEndpoint,
@@ -121,10 +122,6 @@ function sleep(ms: number): Promise<void> {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
-}
-
-function count4(n: number): string {
-  return String(n).padStart(4, '0');
 }
 
 function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
@@ -324,8 +321,8 @@ function roundCalls(round: number, at: number, clips: Record<EvidenceKind, Video
   const time = formatJsonTime(at);
   const base = { mineId: MINE };
   const shaft = round % 2 ? '20' : '10';
-  const persons = count4(3 + (round % 7));
-  const trucks = count4(1 + (round % 3));
+  const persons = formatCount(3 + (round % 7));
+  const trucks = formatCount(1 + (round % 3));
   const belt = BELT_STATUS_CODES[round % BELT_STATUS_CODES.length]!;
   const cover = round % 2 ? '05' : '04';
   const R = RECORD_ENDPOINTS;

@@ -26,6 +26,7 @@ t.test('records pass the contract without flags', async (t) => {
     t.equal(body['time'], '2026-11-24 10:03:04', `${event.kind}: Beijing time`);
   }
   t.equal(recordReport(events[0]![0], MINE_ID, '20').body['inWellNumber'], '0003');
+  t.equal(recordReport({ ...events[0]![0], count: 12_000 }, MINE_ID, '20').body['inWellNumber'], '9999', 'capped at 4 digits');
   t.equal(recordReport(events[1]![0], MINE_ID, '30').endpoint.id, 'infoReport/truck');
   t.equal(recordReport(events[2]![0], MINE_ID, '10').body['beltStatus'], '0002');
   t.equal(recordReport(events[4]![0], MINE_ID, '40').body['aiTypeCode'], '04');
