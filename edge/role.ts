@@ -1,7 +1,6 @@
 // The edge as a role of `eseal start`.
 import type { RoleService } from '../src/roles.ts';
 import { parseCameras } from './config.ts';
-import { EdgeService } from './EdgeService.ts';
 
 export const service: RoleService = {
   async checkConfig(config) {
@@ -14,6 +13,8 @@ export const service: RoleService = {
   async start(config, log) {
     const { cameras, problems } = parseCameras(config.edge);
     if (problems.length) throw new Error(problems.join('; '));
+    // the pipeline (onnxruntime, ffmpeg, the stores) loads only when the edge runs, not for config checks
+    const { EdgeService } = await import('./EdgeService.ts');
     const edge = new EdgeService(config, cameras, log);
     try {
       await edge.start();
