@@ -11,7 +11,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { EdgeConfig, EsealConfig } from '../src/config/schema.ts';
+import type { EdgeConfig, EdgeRoleConfig } from './config.ts';
 import { safeUrl } from '../src/log.ts';
 import { ANALYSES } from './analyses/registry.ts';
 import { FfmpegCapture } from './capture/FfmpegCapture.ts';
@@ -99,7 +99,7 @@ class LiveCamera {
   /** evidence clips are made only for a shut-down mine: the ring costs memory only then */
   recording = false;
 
-  constructor(config: CameraConfig, cfg: EsealConfig, edgeDir: string, detector: Detector | undefined, readonly log: Logger) {
+  constructor(config: CameraConfig, cfg: EdgeRoleConfig, edgeDir: string, detector: Detector | undefined, readonly log: Logger) {
     this.config = config;
     const { width, height, fps } = cfg.edge.analysis;
     const analyses = Object.entries(config.analyses).map(([kind, options]) => ANALYSES[kind as keyof typeof ANALYSES].create(config.name, options));
@@ -156,7 +156,7 @@ class LiveCamera {
 }
 
 export class EdgeService {
-  readonly #cfg: EsealConfig;
+  readonly #cfg: EdgeRoleConfig;
   readonly #log: Logger;
   readonly #cameras: CameraConfig[];
   readonly #edgeDir: string;
@@ -176,7 +176,7 @@ export class EdgeService {
   /** events being turned into records or clips (waited for at close) */
   readonly #reporting = new Set<Promise<void>>();
 
-  constructor(cfg: EsealConfig, cameras: CameraConfig[], log: Logger) {
+  constructor(cfg: EdgeRoleConfig, cameras: CameraConfig[], log: Logger) {
     this.#cfg = cfg;
     this.#cameras = cameras;
     this.#log = log;

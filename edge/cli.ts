@@ -1,12 +1,12 @@
 // The edge role's commands: evaluation of the analyses against ground truth, and the default model.
 import { join, resolve } from 'node:path';
-import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli.ts';
-import type { EsealConfig } from '../src/config/schema.ts';
+import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli/command.ts';
+import type { EdgeRoleConfig } from './config.ts';
 import { EdgeUsage } from './errors.ts';
 
 const DEFAULT_SET_DIR = 'var/eval-set';
 
-async function withDetector<T>(cfg: EsealConfig, needed: boolean, fn: (detector: import('./detect/detector.ts').Detector | undefined) => Promise<T>): Promise<T> {
+async function withDetector<T>(cfg: EdgeRoleConfig, needed: boolean, fn: (detector: import('./detect/detector.ts').Detector | undefined) => Promise<T>): Promise<T> {
   if (!needed) return fn(undefined);
   const { resolveModel } = await import('./EdgeService.ts');
   const { createDetector } = await import('./detect/detector.ts');
@@ -25,9 +25,9 @@ function printEvents(io: CommandIO, events: { kind: string; atSeconds: number; c
   }
 }
 
-export const commands: Command[] = [
+export const commands: Command<EdgeRoleConfig>[] = [
   {
-    name: 'edge eval',
+    name: 'eval',
     summary: 'run the analyses over a clip (or the evaluation set) and print precision and recall against ground truth',
     usage: '<clip.mp4> [--truth FILE] | --set [--dir DIR] [--quick] [--target PERCENT]',
     options: {
@@ -96,7 +96,7 @@ export const commands: Command[] = [
     },
   },
   {
-    name: 'edge model',
+    name: 'model',
     summary: 'convert the default detector (CenterNet from @vladmandic/human) to ONNX, if it is not there yet',
     usage: '[--input-size N] [--dir DIR]',
     options: { ...CONFIG_OPTION, 'input-size': { type: 'string' }, dir: { type: 'string' } },
@@ -109,7 +109,7 @@ export const commands: Command[] = [
     },
   },
   {
-    name: 'edge status',
+    name: 'status',
     summary: "the edge role's cameras (online, frames, events, live URL), its outbox and uploads, and its detector",
     usage: '[--config FILE] [--json]',
     options: { ...CONFIG_OPTION, json: { type: 'boolean' } },

@@ -17,10 +17,114 @@
 // Default analyses by place: 1x belt, 2x person, 3x truck, 4x dispatchRoom; occlusion and moved on
 // every camera. `analyses: { moved: false }` turns one off.
 import { cameraPlace } from '../src/contract/codes.ts';
-import type { EdgeConfig } from '../src/config/schema.ts';
+import type { ConfigSection } from '../src/config/load.ts';
+import type { KernelConfig } from '../src/config/kernel.ts';
+import { OneOf, Pattern, Type, check, type Static } from '../src/config/rules.ts';
 import { ANALYSES, linkAnalyses } from './analyses/registry.ts';
 import { parseSourceUrl, type CaptureSource } from './capture/sourceUrl.ts';
 import type { AnalysisKind } from './types.ts';
+
+
+const int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
+
+const edgeSchema = Type.Object({
+  /** the edge analysis role: watches a mine's cameras and reports as a mine device would */
+  edge: Type.Object({
+    /** the mine the cameras belong to (12 characters) */
+    mineId: Pattern(/^(|\S{12})$/, 'the 12-character national mine code'),
+    /** where the edge reports: a relay (or the national platform) */
+    report: Type.Object({
+      url: Pattern(/^https?:\/\/\S+$/, 'an http:// or https:// URL of the relay (or the national platform)'),
+      username: Type.String(),
+      password: Type.String({ secret: true }),
+      client: Type.Object({ id: Pattern(/^[^:\s]+$/, 'no colon or white space'), secret: Pattern(/^\S+$/, 'no white space', { secret: true }) }),
+      loginMethod: OneOf(['GET', 'POST']),
+      cipherMode: OneOf(['C1C3C2', 'C1C2C3', 'DER']),
+      tls: Type.Object({ ca: Type.String(), insecure: OneOf(['no', 'yes']) }),
+    }),
+    /** what the mine's state is: auto asks camera/mineStatus; producing sends records, shutdown sends evidence videos */
+    mineStatus: OneOf(['auto', 'producing', 'shutdown']),
+    /** the frames the analyses see */
+    analysis: Type.Object({ width: int(64, 3840), height: int(64, 2160), fps: int(1, 30) }),
+    detector: Type.Object({
+      /** '' = the default CenterNet converted from @vladmandic/human; or a path to an .onnx with its .json contract beside it */
+      model: Type.String(),
+      /** input size of the default model (a multiple of 32) */
+      inputSize: int(128, 1024),
+      /** minimum score of a detection, in percent */
+      minScorePercent: int(1, 99),
+      /** onnxruntime intra-op threads of the detector worker */
+      threads: int(1, 64),
+    }),
+    /** the relay's model registry: the edge polls it and hot-swaps the model */
+    models: Type.Object({
+      publicKey: Pattern(/^(|04[0-9a-fA-F]{128})$/, "the province's model-signing public key (eseal models key), 04 and 128 hex digits"),
+      name: Pattern(/^[A-Za-z0-9._-]{1,64}$/, 'a model name of letters, digits, . _ -'),
+      pollSeconds: int(10, 86400),
+    }),
+    live: Type.Object({
+      /** address the MJPEG servers bind */
+      host: Pattern(/^\S+$/, 'an address to bind, e.g. 0.0.0.0'),
+      /** the first camera's port; the next cameras count up unless they set livePort */
+      basePort: int(1, 65535),
+      /** host name or address put in the liveUrl sent to the platform ('' = the first non-internal IPv4) */
+      publicHost: Type.String(),
+    }),
+    evidence: Type.Object({ preSeconds: int(1, 30), postSeconds: int(1, 30), maxBytes: int(64 * 1024, 10 * 1024 * 1024) }),
+    /** the edge's own store of reports not yet taken by the relay; past a bound the oldest clips go first, records never */
+    outbox: Type.Object({ maxItems: int(100, 100_000_000), maxMegabytes: int(64, 16 * 1024 * 1024) }),
+    /** camera/online-offine is sent this often */
+    statusSeconds: int(10, 3600),
+    /** each a mapping read by parseCameras below: name, cameraId, url, loop, livePort, model, analyses */
+    cameras: Type.Array(Type.Record(Type.String(), Type.Unknown(), { hint: 'a mapping (name, cameraId, url, …)' }), { maxItems: 64 }),
+  }),
+});
+
+export type EdgeConfig = Static<typeof edgeSchema>['edge'];
+/** What the edge's code reads: the kernel's keys and its own. */
+export type EdgeRoleConfig = KernelConfig & { edge: EdgeConfig };
+
+export const EDGE_DEFAULTS: Static<typeof edgeSchema> = {
+  edge: {
+    mineId: '',
+    report: {
+      url: 'https://127.0.0.1:8443',
+      username: '',
+      password: '',
+      client: { id: 'pcfront', secret: 'pcfront' },
+      loginMethod: 'GET',
+      cipherMode: 'C1C3C2',
+      tls: { ca: '', insecure: 'no' },
+    },
+    mineStatus: 'auto',
+    analysis: { width: 704, height: 576, fps: 5 },
+    detector: { model: '', inputSize: 512, minScorePercent: 15, threads: 1 },
+    models: { publicKey: '', name: 'default', pollSeconds: 300 },
+    live: { host: '0.0.0.0', basePort: 8090, publicHost: '' },
+    evidence: { preSeconds: 5, postSeconds: 5, maxBytes: 10 * 1024 * 1024 - 64 * 1024 },
+    outbox: { maxItems: 200_000, maxMegabytes: 8192 },
+    statusSeconds: 300,
+    cameras: [],
+  },
+};
+
+export const edgeConfigSection: ConfigSection<EdgeRoleConfig> = {
+  schema: edgeSchema,
+  defaults: EDGE_DEFAULTS,
+  env: { ESEAL_EDGE_REPORT_URL: 'edge.report.url', ESEAL_EDGE_PASSWORD: 'edge.report.password' },
+};
+
+/** One entry of edge.cameras, as written in the YAML. */
+const CameraEntry = Type.Object({
+  name: Pattern(/^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, - or _'),
+  cameraId: Pattern(/^\d{2}$/, "the guide's 2-digit camera code (10 main shaft, 20 auxiliary shaft, 30 truck gate, 40 dispatch room)"),
+  url: Type.String({ minLength: 1, hint: 'rtsp://…, file:///….mp4 or http(s)://…' }),
+  /** file:// only: replay forever */
+  loop: Type.Boolean({ default: false }),
+  livePort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, hint: 'a port 1–65535 (0: any free port)' })),
+  model: Pattern(/^(|.*\.[oO][nN][nN][xX])$/, 'the path of an .onnx file (with its .json detector contract beside it)', { default: '' }),
+  analyses: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { hint: 'a mapping of analysis name to its options ({} for the defaults, false to turn one off)' })),
+});
 
 export interface CameraConfig {
   name: string;
@@ -43,7 +147,6 @@ const DEFAULT_BY_PLACE: Record<string, AnalysisKind[]> = {
   dispatchRoom: ['dispatchRoom'],
 };
 const ON_EVERY_CAMERA: AnalysisKind[] = ['occlusion', 'moved'];
-const CAMERA_KEYS = ['name', 'cameraId', 'url', 'loop', 'livePort', 'model', 'analyses'];
 
 function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -65,22 +168,18 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
       problems.push(`${at}: must be a mapping with name, cameraId, url`);
       return;
     }
-    for (const k of Object.keys(raw)) if (!CAMERA_KEYS.includes(k)) problems.push(`${at}.${k}: unknown key (one of ${CAMERA_KEYS.join(', ')})`);
     const before = problems.length;
-
-    const name = raw['name'];
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(name)) problems.push(`${at}.name: must be 1–32 letters, digits, - or _, got ${JSON.stringify(name)}`);
-    else if (names.has(name)) problems.push(`${at}.name: ${name} is used by another camera`);
-    else names.add(name);
-
-    const cameraId = typeof raw['cameraId'] === 'number' ? String(raw['cameraId']) : raw['cameraId'];
+    const { value: entry, problems: fieldProblems } = check(CameraEntry, raw, at);
+    problems.push(...fieldProblems);
+    const { name, cameraId, url, loop, model } = entry;
+    if (typeof name === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(name)) {
+      if (names.has(name)) problems.push(`${at}.name: ${name} is used by another camera`);
+      names.add(name);
+    }
     const place = typeof cameraId === 'string' && /^\d{2}$/.test(cameraId) ? cameraPlace(cameraId) : undefined;
-    if (typeof cameraId !== 'string' || !/^\d{2}$/.test(cameraId)) problems.push(`${at}.cameraId: must be the guide's 2-digit camera code (10 main shaft, 20 auxiliary shaft, 30 truck gate, 40 dispatch room), got ${JSON.stringify(raw['cameraId'])}`);
 
     let source: CaptureSource | undefined;
-    const url = raw['url'];
-    if (typeof url !== 'string' || url === '') problems.push(`${at}.url: required: rtsp://…, file:///….mp4 or http(s)://…`);
-    else {
+    if (typeof url === 'string' && url !== '') {
       try {
         source = parseSourceUrl(url);
       } catch (err) {
@@ -88,22 +187,14 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
       }
     }
 
-    const loop = raw['loop'] ?? false;
-    if (typeof loop !== 'boolean') problems.push(`${at}.loop: must be true or false`);
-
-    const livePort = raw['livePort'] ?? edge.live.basePort + i;
-    if (typeof livePort !== 'number' || !Number.isInteger(livePort) || livePort < 0 || livePort > 65535) problems.push(`${at}.livePort: must be a port 1–65535 (0: any free port), got ${JSON.stringify(livePort)}`);
-    else if (livePort !== 0 && ports.has(livePort)) problems.push(`${at}.livePort: ${livePort} is used by another camera`);
-    else ports.add(livePort);
-
-    const model = raw['model'] ?? '';
-    if (typeof model !== 'string' || (model !== '' && !/\.onnx$/i.test(model))) {
-      problems.push(`${at}.model: must be the path of an .onnx file (with its .json detector contract beside it), got ${JSON.stringify(model)}`);
+    const livePort = entry.livePort ?? edge.live.basePort + i;
+    if (Number.isInteger(livePort) && livePort !== 0) {
+      if (ports.has(livePort)) problems.push(`${at}.livePort: ${livePort} is used by another camera`);
+      ports.add(livePort);
     }
 
     const analyses: Partial<Record<AnalysisKind, unknown>> = {};
-    const given = raw['analyses'];
-    if (given !== undefined && !isMapping(given)) problems.push(`${at}.analyses: must be a mapping of analysis name to its options ({} for the defaults, false to turn one off)`);
+    const given = entry.analyses;
     const wanted = new Map<AnalysisKind, unknown>();
     for (const kind of [...(place ? (DEFAULT_BY_PLACE[place] ?? []) : []), ...ON_EVERY_CAMERA]) wanted.set(kind, {});
     if (isMapping(given)) {
@@ -124,8 +215,8 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
       }
     }
 
-    if (problems.length === before && source && typeof name === 'string' && typeof cameraId === 'string' && typeof livePort === 'number') {
-      cameras.push({ name, cameraId, url: url as string, source, loop: loop === true, livePort, model: model as string, analyses: linkAnalyses(analyses) });
+    if (problems.length === before && source) {
+      cameras.push({ name, cameraId, url, source, loop, livePort, model, analyses: linkAnalyses(analyses) });
     }
   });
   if (edge.cameras.length && !/^\S{12}$/.test(edge.mineId)) problems.push('edge.mineId: required with cameras: the 12-character national mine code');

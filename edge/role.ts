@@ -1,8 +1,11 @@
-// The edge as a role of `eseal start`.
-import type { RoleService } from '../src/roles.ts';
-import { parseCameras } from './config.ts';
+// The edge's manifest: watches a mine's cameras and reports through the API as a mine device would.
+import type { RoleManifest } from '../src/role.ts';
+import { edgeConfigSection, parseCameras, type EdgeRoleConfig } from './config.ts';
 
-export const service: RoleService = {
+export const role: RoleManifest<EdgeRoleConfig> = {
+  name: 'edge',
+  summary: "the analysis module for a mine without its own device: cameras in, the guide's reports out",
+  config: edgeConfigSection,
   async checkConfig(config) {
     const { problems } = parseCameras(config.edge);
     if (config.roles.includes('edge') || config.edge.cameras.length) {
@@ -10,21 +13,24 @@ export const service: RoleService = {
     }
     return problems;
   },
-  async start(config, log) {
-    const { cameras, problems } = parseCameras(config.edge);
-    if (problems.length) throw new Error(problems.join('; '));
-    // the pipeline (onnxruntime, ffmpeg, the stores) loads only when the edge runs, not for config checks
-    const { EdgeService } = await import('./EdgeService.ts');
-    const edge = new EdgeService(config, cameras, log);
-    try {
-      await edge.start();
-    } catch (err) {
-      await edge.close().catch(() => {});
-      throw err;
-    }
-    return {
-      summary: { cameras: edge.status().cameras.map((c) => `${c.name} ${c.cameraId} ${c.liveUrl}`), report: config.edge.report.url },
-      close: () => edge.close(),
-    };
-  },
+  commands: async () => (await import('./cli.ts')).commands,
+  service: async () => ({
+    async start(config, log) {
+      const { cameras, problems } = parseCameras(config.edge);
+      if (problems.length) throw new Error(problems.join('; '));
+      // the pipeline (onnxruntime, ffmpeg, the stores) loads only when the edge runs, not for config checks
+      const { EdgeService } = await import('./EdgeService.ts');
+      const edge = new EdgeService(config, cameras, log);
+      try {
+        await edge.start();
+      } catch (err) {
+        await edge.close().catch(() => {});
+        throw err;
+      }
+      return {
+        summary: { cameras: edge.status().cameras.map((c) => `${c.name} ${c.cameraId} ${c.liveUrl}`), report: config.edge.report.url },
+        close: () => edge.close(),
+      };
+    },
+  }),
 };

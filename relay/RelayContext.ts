@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RootDatabase } from 'lmdb';
-import type { EsealConfig } from '../src/config/schema.ts';
+import type { RelayConfig } from './config.ts';
 import { loadOrCreateSecretKey } from '../src/crypto/keyFiles.ts';
 import type { Logger } from '../src/log.ts';
 import { FsBlobStore } from '../src/store/fs/FsBlobStore.ts';
@@ -31,7 +31,7 @@ import { NationalClient } from '../src/client/NationalClient.ts';
 import { UpstreamTokens } from './forward/UpstreamTokens.ts';
 
 export interface RelayContext {
-  config: EsealConfig;
+  config: RelayConfig;
   log: Logger;
   root: RootDatabase;
   queue: QueueStore<RelayItem>;
@@ -61,7 +61,7 @@ export interface RelayStores {
   close(): Promise<void>;
 }
 
-export async function openRelayStores(config: EsealConfig): Promise<RelayStores> {
+export async function openRelayStores(config: RelayConfig): Promise<RelayStores> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const root = openLmdb(join(config.dataDir, 'db'));
   const secret = await loadOrCreateSecretKey(config.dataDir);
@@ -87,7 +87,7 @@ async function loadOrCreateAdminToken(dataDir: string): Promise<string> {
   return token;
 }
 
-export async function openRelayContext(config: EsealConfig, log: Logger, metrics = new RelayMetrics()): Promise<RelayContext> {
+export async function openRelayContext(config: RelayConfig, log: Logger, metrics = new RelayMetrics()): Promise<RelayContext> {
   const stores = await openRelayStores(config);
   const opened: { close(): Promise<void> }[] = [stores];
   try {

@@ -1,13 +1,16 @@
-// The relay role's commands: start, accounts, mines.
-import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli.ts';
+// The relay role's commands: accounts, mines, its SM2 key pair, and (cliOps, cliModels) status,
+// queue and models.
+import { CONFIG_OPTION, formatTable, type Command, type CommandIO } from '../src/cli/command.ts';
 import { formatJsonTime } from '../src/contract/index.ts';
 import { AccountInvalid } from './errors.ts';
 import { openRelayStores, type RelayStores } from './RelayContext.ts';
 import { opsCommands } from './cliOps.ts';
+import { loadOrCreateSm2KeyPair, rotateSm2KeyPair } from '../src/crypto/keyFiles.ts';
+import { publicKeyToSpkiBase64 } from '../src/crypto/sm2.ts';
 import { modelCommands } from './cliModels.ts';
-import type { EsealConfig } from '../src/config/schema.ts';
+import type { RelayConfig } from './config.ts';
 
-async function withStores<T>(config: () => Promise<EsealConfig>, fn: (stores: RelayStores) => Promise<T>): Promise<T> {
+async function withStores<T>(config: () => Promise<RelayConfig>, fn: (stores: RelayStores) => Promise<T>): Promise<T> {
   const stores = await openRelayStores(await config());
   try {
     return await fn(stores);
@@ -17,13 +20,10 @@ async function withStores<T>(config: () => Promise<EsealConfig>, fn: (stores: Re
 }
 
 function table(io: CommandIO, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  io.out(line(header));
-  for (const r of rows) io.out(line(r));
+  for (const line of formatTable(header, rows)) io.out(line);
 }
 
-export const commands: Command[] = [
+export const commands: Command<RelayConfig>[] = [
   {
     name: 'accounts add',
     summary: 'create a mine account (local mode) that may log in and send data for the given mines',
@@ -130,6 +130,33 @@ export const commands: Command[] = [
           s.mines.list().map((m) => [m.mineId, m.status, m.source, formatJsonTime(m.updatedAt)]),
         );
       });
+    },
+  },
+  {
+    name: 'keys show',
+    summary: "print the relay's SM2 public key, in both formats mines may expect",
+    usage: '[--config FILE]',
+    options: CONFIG_OPTION,
+    help: ['GET /sm2 serves one of these (relay.publicKeyFormat): hex 04‖x‖y for sm-crypto, base64 SubjectPublicKeyInfo for hutool.'],
+    async run({ config, io }) {
+      const cfg = await config();
+      const ring = await loadOrCreateSm2KeyPair(cfg.dataDir);
+      io.out(`hex (sm-crypto):        ${ring.current.publicKeyHex}`);
+      io.out(`base64 SPKI (hutool):   ${publicKeyToSpkiBase64(ring.current.publicKeyHex)}`);
+      io.out(`created:                ${new Date(ring.current.createdAt).toISOString()}`);
+      if (ring.previous) io.out(`previous key still accepted for logins: ${ring.previous.publicKeyHex.slice(0, 18)}…`);
+    },
+  },
+  {
+    name: 'keys rotate',
+    summary: 'make a new SM2 key pair; the previous one keeps decrypting logins until the next rotation',
+    usage: '[--config FILE]',
+    options: CONFIG_OPTION,
+    async run({ config, io }) {
+      const cfg = await config();
+      const ring = await rotateSm2KeyPair(cfg.dataDir);
+      io.out(`new public key (hex): ${ring.current.publicKeyHex}`);
+      io.out('a running relay serves it within a second; devices that cached the old key can still log in');
     },
   },
   ...opsCommands,

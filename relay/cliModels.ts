@@ -1,7 +1,8 @@
 // `eseal models …`: the province's model registry (relay/models/). Works on the data dir directly;
 // a running relay serves the new manifest at once.
 import { readFile } from 'node:fs/promises';
-import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli.ts';
+import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli/command.ts';
+import type { RelayConfig } from './config.ts';
 import { ModelPublish } from '../src/models/errors.ts';
 import { MODEL_DECODERS, MODEL_LAYOUTS, MODEL_PATHS, type ModelEntry } from '../src/models/manifest.ts';
 import { ModelRegistry, type ModelMeta } from './models/ModelRegistry.ts';
@@ -79,7 +80,7 @@ async function registry(config: () => Promise<{ dataDir: string }>): Promise<Mod
   return new ModelRegistry((await config()).dataDir);
 }
 
-export const modelCommands: Command[] = [
+export const modelCommands: Command<RelayConfig>[] = [
   {
     name: 'models publish',
     summary: 'sign a new model manifest with this ONNX file added (or replacing the model of that name)',

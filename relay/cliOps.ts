@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli.ts';
+import { CONFIG_OPTION, formatTable, type Command, type CommandIO } from '../src/cli/command.ts';
 import { parseListen } from '../src/config/load.ts';
-import type { EsealConfig } from '../src/config/schema.ts';
+import type { RelayConfig } from './config.ts';
 import { formatJsonTime } from '../src/contract/index.ts';
 import { LmdbQueueStore } from '../src/store/lmdb/LmdbQueueStore.ts';
 import type { QueueItem, QueueItemState } from '../src/store/QueueStoreTypes.ts';
@@ -17,7 +17,7 @@ import { offlineStatus, type StatusReport } from './admin/statusReport.ts';
 import { AccountInvalid } from './errors.ts';
 import type { RelayItem } from './ingest/RelayItem.ts';
 
-async function withQueue<T>(config: () => Promise<EsealConfig>, fn: (queue: LmdbQueueStore<RelayItem>, cfg: EsealConfig) => Promise<T>): Promise<T> {
+async function withQueue<T>(config: () => Promise<RelayConfig>, fn: (queue: LmdbQueueStore<RelayItem>, cfg: RelayConfig) => Promise<T>): Promise<T> {
   const cfg = await config();
   const stores = await openRelayStores(cfg);
   const queue = new LmdbQueueStore<RelayItem>(stores.root, { name: 'queue' });
@@ -30,7 +30,7 @@ async function withQueue<T>(config: () => Promise<EsealConfig>, fn: (queue: Lmdb
 }
 
 /** The running relay's /admin/status, or undefined when nothing answers. */
-async function fetchLiveStatus(cfg: EsealConfig): Promise<StatusReport | undefined> {
+async function fetchLiveStatus(cfg: RelayConfig): Promise<StatusReport | undefined> {
   const { host, port } = parseListen(cfg.relay.listen);
   const local = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const tls = cfg.relay.tls.mode !== 'off';
@@ -65,10 +65,7 @@ function age(seconds: number | undefined): string {
 }
 
 function table(io: CommandIO, header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  io.out(line(header));
-  for (const r of rows) io.out(line(r));
+  for (const line of formatTable(header, rows)) io.out(line);
 }
 
 function printStatus(io: CommandIO, s: StatusReport): void {
@@ -177,7 +174,7 @@ const FILTERS = {
   lane: { type: 'string' },
 } as const;
 
-export const opsCommands: Command[] = [
+export const opsCommands: Command<RelayConfig>[] = [
   {
     name: 'status',
     summary: 'upstream health, queue depth and age per lane, budget breaches, mines last seen',

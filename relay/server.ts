@@ -3,7 +3,7 @@
 // then close the stores).
 import type { FastifyInstance } from 'fastify';
 import { API_PREFIX } from '../src/contract/index.ts';
-import type { EsealConfig } from '../src/config/schema.ts';
+import type { RelayConfig } from './config.ts';
 import { parseListen } from '../src/config/load.ts';
 import type { Logger } from '../src/log.ts';
 import { openRelayContext, type RelayContext } from './RelayContext.ts';
@@ -24,7 +24,7 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-export async function startRelay(config: EsealConfig, log: Logger): Promise<RunningRelay> {
+export async function startRelay(config: RelayConfig, log: Logger): Promise<RunningRelay> {
   const ctx = await openRelayContext(config, log);
   let app: FastifyInstance | undefined;
   let sweeper: NodeJS.Timeout | undefined;

@@ -6,7 +6,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import type { EsealConfig } from '../src/config/schema.ts';
+import type { RelayConfig } from './config.ts';
 import { parseListen } from '../src/config/load.ts';
 import { createSelfSignedCertificate } from '../src/crypto/selfSigned.ts';
 import { writeFileDurable } from '../src/store/fsync.ts';
@@ -23,7 +23,7 @@ export interface TlsMaterial {
   certPath: string;
 }
 
-export async function resolveTls(config: EsealConfig): Promise<TlsMaterial | undefined> {
+export async function resolveTls(config: RelayConfig): Promise<TlsMaterial | undefined> {
   const tls = config.relay.tls;
   if (tls.mode === 'off') return undefined;
   if (tls.mode === 'files') {

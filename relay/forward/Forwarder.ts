@@ -14,7 +14,7 @@
 //   redeliveries are counted (they stay within the calls that were in flight at the crash).
 import type { Database } from 'lmdb';
 import { LANES, endpointById, type EvidenceEndpoint, type Lane, type RecordEndpoint } from '../../src/contract/index.ts';
-import type { EsealConfig } from '../../src/config/schema.ts';
+import type { RelayConfig } from '../config.ts';
 import type { Logger } from '../../src/log.ts';
 import type { QueueItem } from '../../src/store/QueueStoreTypes.ts';
 import type { RelayContext } from '../RelayContext.ts';
@@ -65,7 +65,7 @@ export class Forwarder {
   readonly #ctx: RelayContext;
   readonly #client: NationalClient;
   readonly #tokens: UpstreamTokens;
-  readonly #cfg: EsealConfig['forward'];
+  readonly #cfg: RelayConfig['forward'];
   readonly #log: Logger;
   readonly #breaker: CircuitBreaker;
   readonly #rate: ByteRate | undefined;

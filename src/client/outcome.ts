@@ -21,6 +21,27 @@ export interface RetryLists {
   errors: readonly string[];
 }
 
+/** What is worth a retry unless configured otherwise (the relay's forward.retry, the edge's uploader). */
+export const DEFAULT_RETRY_LISTS: RetryLists = {
+  statuses: [408, 425, 429, 500, 502, 503, 504],
+  errors: [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_ABORTED',
+  ],
+};
+
 const AUTH_STATUSES = new Set([401, 424]);
 
 function shown(a: ApiAnswer): string {

@@ -1,16 +1,36 @@
+// The appliance's configuration: embedded defaults ← a YAML file (`--config`) ← ESEAL_* environment
+// variables ← overrides by dotted key (tests, subcommands). The kernel owns the mechanism and its
+// own keys (kernel.ts); each role brings its part as a ConfigSection from its manifest, so the
+// kernel never names a role's keys. Every mistake is reported at once, with its key's full path.
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
+import type { TObject } from '@sinclair/typebox';
 import { defineError } from '../errors.ts';
-import { CONFIG_RULES, DEFAULT_CONFIG, ENV_KEYS, type EsealConfig } from './schema.ts';
+import { Type, check, ruleAt } from './rules.ts';
 
 export const InvalidConfig = defineError('ESEAL_ERR_CONFIG_INVALID', 500, 'the configuration file or an ESEAL_* variable is wrong');
+
+/** One part of the configuration: the top-level keys it owns, their rules and defaults. */
+export interface ConfigSection<C = unknown> {
+  /** an object schema whose properties are the top-level keys this part owns */
+  schema: TObject;
+  /** a value for every key of `schema` */
+  defaults: object;
+  /** environment variables and the dotted key each sets */
+  env?: Record<string, string>;
+  /**
+   * Rules across keys, once every key passed its own; may also settle values that follow from
+   * others. `given` holds the dotted keys set by the file, the environment or an override.
+   */
+  finish?(config: C, given: ReadonlySet<string>): string[];
+}
 
 export interface LoadConfigOptions {
   /** YAML file path */
   file?: string;
   env?: NodeJS.ProcessEnv;
   /** overrides applied last, by dotted key (used by tests and subcommands) */
-  set?: Record<string, string | number>;
+  set?: Record<string, string | number | boolean>;
 }
 
 type Tree = { [k: string]: unknown };
@@ -19,31 +39,16 @@ function isTree(v: unknown): v is Tree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function closest(key: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(key.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
+/** Mappings merge key by key; anything else (lists included) replaces. */
+function merge(into: Tree, from: Tree, path: string, given: Set<string>): void {
+  for (const [k, v] of Object.entries(from)) {
+    const p = path ? `${path}.${k}` : k;
+    if (isTree(v) && isTree(into[k])) merge(into[k] as Tree, v, p, given);
+    else {
+      into[k] = v;
+      given.add(p);
     }
   }
-  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
 
 function setPath(tree: Tree, path: string, value: unknown): void {
@@ -53,101 +58,28 @@ function setPath(tree: Tree, path: string, value: unknown): void {
   node[parts[parts.length - 1]!] = value;
 }
 
-/** Walks a user tree against the defaults' shape, collecting leaf values by dotted path. */
-function flatten(user: Tree, shape: Tree, prefix: string, out: Map<string, unknown>, errors: string[]): void {
-  for (const [k, v] of Object.entries(user)) {
-    const path = prefix ? `${prefix}.${k}` : k;
-    if (!Object.hasOwn(shape, k)) {
-      const hint = closest(k, Object.keys(shape));
-      errors.push(`${path}: unknown key${hint ? ` (did you mean ${prefix ? prefix + '.' : ''}${hint}?)` : ''}`);
-      continue;
+/** The sections as one: their schema, their defaults, their environment variables. */
+export function combineSections(sections: readonly ConfigSection<never>[]): { schema: TObject; defaults: Tree; env: Record<string, string> } {
+  const properties: Record<string, TObject['properties'][string]> = {};
+  const defaults: Tree = {};
+  const env: Record<string, string> = {};
+  for (const s of sections) {
+    for (const [k, rule] of Object.entries(s.schema.properties)) {
+      if (Object.hasOwn(properties, k)) throw new Error(`configuration key ${k} is claimed by two sections`);
+      properties[k] = rule;
+      defaults[k] = structuredClone((s.defaults as Tree)[k]);
     }
-    const s = shape[k];
-    if (isTree(s)) {
-      if (!isTree(v)) errors.push(`${path}: must be a mapping with keys ${Object.keys(s).join(', ')}`);
-      else flatten(v, s, path, out, errors);
-    } else {
-      out.set(path, v);
-    }
+    Object.assign(env, s.env ?? {});
   }
-}
-
-function coerce(path: string, raw: unknown, errors: string[]): unknown {
-  const rule = CONFIG_RULES[path];
-  if (!rule) {
-    errors.push(`${path}: unknown key`);
-    return undefined;
-  }
-  if (rule.type === 'mappingList') {
-    if (!Array.isArray(raw) || raw.some((item) => !isTree(item))) {
-      errors.push(`${path}: must be a list of mappings (one per entry, each with its keys), got ${JSON.stringify(raw)?.slice(0, 80)}`);
-      return undefined;
-    }
-    if (raw.length > rule.max) {
-      errors.push(`${path}: at most ${rule.max} entries, got ${raw.length}`);
-      return undefined;
-    }
-    return raw;
-  }
-  if (rule.type === 'intList' || rule.type === 'stringList') {
-    const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
-    if (!items) {
-      errors.push(`${path}: must be a list (or a comma-separated string), got ${JSON.stringify(raw)}`);
-      return undefined;
-    }
-    const out: (number | string)[] = [];
-    for (const item of items) {
-      if (rule.type === 'intList') {
-        const n = typeof item === 'string' && /^\d+$/.test(item) ? Number(item) : item;
-        if (typeof n !== 'number' || !Number.isInteger(n) || n < rule.min || n > rule.max) {
-          errors.push(`${path}: each must be a whole number between ${rule.min} and ${rule.max}, got ${JSON.stringify(item)}`);
-          return undefined;
-        }
-        out.push(n);
-      } else {
-        if (typeof item !== 'string' || !rule.pattern.test(item) || (rule.oneOf && !rule.oneOf.includes(item))) {
-          errors.push(`${path}: each must be ${rule.hint}, got ${JSON.stringify(item)}`);
-          return undefined;
-        }
-        out.push(item);
-      }
-    }
-    return out;
-  }
-  if (rule.type === 'int') {
-    const n = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
-    if (typeof n !== 'number' || !Number.isInteger(n)) {
-      errors.push(`${path}: must be a whole number, got ${JSON.stringify(raw)}`);
-      return undefined;
-    }
-    if (n < rule.min || n > rule.max) {
-      errors.push(`${path}: must be between ${rule.min} and ${rule.max}, got ${n}`);
-      return undefined;
-    }
-    return n;
-  }
-  const s = typeof raw === 'number' ? String(raw) : raw;
-  if (typeof s !== 'string') {
-    errors.push(`${path}: must be a string, got ${JSON.stringify(raw)}`);
-    return undefined;
-  }
-  const shown = rule.secret ? '(hidden)' : JSON.stringify(s);
-  if (rule.oneOf && !rule.oneOf.includes(s)) {
-    errors.push(`${path}: must be one of ${rule.oneOf.join(', ')}, got ${shown}`);
-    return undefined;
-  }
-  if (rule.pattern && !rule.pattern.test(s)) {
-    errors.push(`${path}: must be ${rule.hint ?? `like ${rule.pattern}`}, got ${shown}`);
-    return undefined;
-  }
-  return s;
+  return { schema: Type.Object(properties), defaults, env };
 }
 
 /** Defaults ← YAML file ← ESEAL_* environment ← `set`. Throws ESEAL_ERR_CONFIG_INVALID listing every mistake. */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<EsealConfig> {
+export async function loadConfig<C>(sections: readonly ConfigSection<never>[], options: LoadConfigOptions = {}): Promise<C> {
+  const { schema, defaults, env: envKeys } = combineSections(sections);
   const errors: string[] = [];
-  const values = new Map<string, unknown>();
-  const where = new Map<string, string>();
+  const config = defaults;
+  const given = new Set<string>();
 
   if (options.file) {
     let text: string;
@@ -163,60 +95,45 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Eseal
     const user = doc.toJS() as unknown;
     if (user !== null && user !== undefined) {
       if (!isTree(user)) throw InvalidConfig(`${options.file}: must be a YAML mapping at the top level`);
-      const fileValues = new Map<string, unknown>();
-      flatten(user, DEFAULT_CONFIG as unknown as Tree, '', fileValues, errors);
-      for (const [k, v] of fileValues) {
-        values.set(k, v);
-        where.set(k, options.file);
-      }
+      const read = check(schema, user, '', { partial: true });
+      errors.push(...read.problems);
+      merge(config, read.value as Tree, '', given);
     }
   }
 
+  const overrides: [key: string, value: unknown, from: string][] = [];
   const env = options.env ?? process.env;
-  for (const [name, key] of Object.entries(ENV_KEYS)) {
+  for (const [name, key] of Object.entries(envKeys)) {
     const v = env[name];
-    if (v !== undefined && v !== '') {
-      values.set(key, v);
-      where.set(key, name);
+    if (v !== undefined && v !== '') overrides.push([key, v, name]);
+  }
+  for (const [k, v] of Object.entries(options.set ?? {})) overrides.push([k, v, 'override']);
+  for (const [key, raw, from] of overrides) {
+    const rule = ruleAt(schema, key);
+    if (!rule) {
+      errors.push(`${key}: unknown key (from ${from})`);
+      continue;
+    }
+    const read = check(rule, raw, key, { coerce: true });
+    errors.push(...read.problems.map((p) => `${p} (from ${from})`));
+    if (!read.problems.length) {
+      setPath(config, key, read.value);
+      given.add(key);
     }
   }
-  // Certificate files given alone mean "use these files".
-  if ((values.has('relay.tls.cert') || values.has('relay.tls.key')) && !values.has('relay.tls.mode')) values.set('relay.tls.mode', 'files');
 
-  for (const [k, v] of Object.entries(options.set ?? {})) {
-    values.set(k, v);
-    where.set(k, 'override');
-  }
-
-  const config = structuredClone(DEFAULT_CONFIG) as unknown as Tree;
-  for (const [k, raw] of values) {
-    const errs: string[] = [];
-    const v = coerce(k, raw, errs);
-    const src = where.get(k);
-    errors.push(...errs.map((e) => (src && src !== options.file ? `${e} (from ${src})` : e)));
-    if (errs.length === 0) setPath(config, k, v);
-  }
-
-  const c = config as unknown as EsealConfig;
-  if (c.disk.lowWatermarkPercent >= c.disk.highWatermarkPercent) {
-    errors.push(`disk.lowWatermarkPercent: must be below disk.highWatermarkPercent (${c.disk.highWatermarkPercent}), got ${c.disk.lowWatermarkPercent}`);
-  }
-  if (c.forward.retry.baseSeconds > c.forward.retry.maxSeconds) {
-    errors.push(`forward.retry.baseSeconds: must not exceed forward.retry.maxSeconds (${c.forward.retry.maxSeconds})`);
-  }
-  if (c.relay.tls.mode === 'files' && (!c.relay.tls.cert || !c.relay.tls.key)) {
-    errors.push('relay.tls: mode files needs both relay.tls.cert and relay.tls.key (ESEAL_RELAY_TLS_CERT, ESEAL_RELAY_TLS_KEY)');
-  }
+  if (!errors.length) for (const s of sections) errors.push(...(s.finish?.(config as never, given) ?? []));
   if (errors.length) {
     throw InvalidConfig(`configuration${options.file ? ` (${options.file})` : ''} has ${errors.length} problem(s):\n  ${errors.join('\n  ')}`);
   }
-  return c;
+  return config as C;
 }
 
-export function parseListen(listen: string): { host: string; port: number } {
+/** `host:port` or `[v6]:port` of a listen key; `key` names it in the error. */
+export function parseListen(listen: string, key = 'relay.listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
-  if (!m) throw InvalidConfig(`relay.listen: must be host:port, got ${JSON.stringify(listen)}`);
+  if (!m) throw InvalidConfig(`${key}: must be host:port, got ${JSON.stringify(listen)}`);
   const port = Number(m[3]);
-  if (port > 65535) throw InvalidConfig(`relay.listen: port must be at most 65535, got ${port}`);
+  if (port > 65535) throw InvalidConfig(`${key}: port must be at most 65535, got ${port}`);
   return { host: (m[1] ?? m[2])!, port };
 }

@@ -50,7 +50,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadAppConfig as loadConfig } from '../../app/config.ts';
 import { RECORD_ENDPOINTS, parseJsonTime } from '../../src/contract/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
@@ -67,7 +67,7 @@ import { ClipRecorder } from '../../edge/evidence/ClipRecorder.ts';
 import { ensureDefaultModel } from '../../edge/models/buildDefault.ts';
 import { CameraPipeline } from '../../edge/pipeline/CameraPipeline.ts';
 import { NewestFrameSlot } from '../../edge/pipeline/NewestFrameSlot.ts';
-import { service } from '../../edge/role.ts';
+import { role } from '../../edge/role.ts';
 import type { Analysis, AnalysisKind, Frame } from '../../edge/types.ts';
 import {
   ROOT,
@@ -426,10 +426,10 @@ async function eventToRecord(clip: EvalClip, spec: DetectorModelSpec, work: stri
     cfg.edge.detector.model = spec.path;
     cfg.edge.detector.inputSize = spec.inputSize;
     cfg.edge.cameras = [{ name: 'aux', cameraId: '20', url: pathToFileURL(clip.path).href, loop: true, livePort: 0, analyses: analysisOptions(clip.truth) }];
-    const problems = await service.checkConfig(cfg);
+    const problems = await role.checkConfig!(cfg);
     if (problems.length) throw new Error(`edge config: ${problems.join('; ')}`);
     const t0 = nowMs();
-    const running = await service.start(cfg, createLogger({ level: 'info', destination: log }));
+    const running = await (await role.service!()).start(cfg, createLogger({ level: 'info', destination: log }));
     try {
       await sleep(seconds * 1000);
       // let the records of the last events reach the relay before the uploader is closed

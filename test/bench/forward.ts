@@ -1,5 +1,5 @@
 // Forwarding to the national platform through the real relay (a child process started as an
-// operator starts it, `node --import tsx src/bin.ts start --config …` with ESEAL_UPSTREAM_URL set,
+// operator starts it, `node --import tsx app/main.ts start --config …` with ESEAL_UPSTREAM_URL set,
 // plain HTTP on 127.0.0.1) into a real NationalSimulator (src/sim/national). Two measurements,
 // each beside a baseline measured in the same run:
 //
@@ -64,8 +64,8 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { NationalClient, type ApiAnswer } from '../../src/client/NationalClient.ts';
 import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatEvidenceFileName, formatJsonTime } from '../../src/contract/index.ts';
-import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
-import { NationalSimulator, type ReceivedItem, type SimLogger } from '../../src/sim/national/index.ts';
+import { DEFAULT_CONFIG } from '../../app/config.ts';
+import { NationalSimulator, type ReceivedItem, type SimLogger } from '../../sim/national/index.ts';
 import { makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import {

@@ -279,7 +279,7 @@ export interface RelayChildOptions {
 }
 
 /**
- * Starts the relay as an operator does (`node --import tsx src/bin.ts start`) on plain HTTP on a
+ * Starts the relay as an operator does (`node --import tsx app/main.ts start`) on plain HTTP on a
  * loopback port picked here, and waits until /healthz answers. The log level is warn by default:
  * at info the relay writes one JSON line per request, which is a cost of its own (measured apart
  * with ESEAL_BENCH_LOG_LEVEL=info), so the URL is not read from the "relay listening" line.
@@ -291,7 +291,7 @@ export async function startRelayChild(dataDir: string, options: RelayChildOption
   const url = `http://127.0.0.1:${port}`;
   const nodeArgs = ['--import', 'tsx'];
   if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`);
-  const child = spawn(process.execPath, [...nodeArgs, 'src/bin.ts', 'start', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...nodeArgs, 'app/main.ts', 'start', ...(options.args ?? [])], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadAppConfig as loadConfig } from '../../app/config.ts';
 import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
 import { openLmdb } from '../../src/store/lmdb/open.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadAppConfig as loadConfig } from '../../app/config.ts';
 import { EVIDENCE_ENDPOINTS, formatEvidenceFileName } from '../../src/contract/index.ts';
 import { openRelayStores } from '../../relay/RelayContext.ts';
 import { makeVideo, padMp4ToSize } from '../helpers/media.ts';

@@ -2,9 +2,9 @@
 import t, { type Test } from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadAppConfig as loadConfig } from '../../app/config.ts';
 import { parseCameras } from '../../edge/config.ts';
-import { checkRoles, selectRoles } from '../../src/cliStart.ts';
+import { checkRoles, selectRoles } from '../../app/start.ts';
 import { tempDir } from '../helpers/relay.ts';
 
 async function load(t: Test, yaml: string) {
@@ -75,6 +75,6 @@ edge:
 });
 
 t.test('the loader refuses a camera list that is not a list of mappings', async (t) => {
-  await t.rejects(load(t, 'edge:\n  cameras: [file.mp4]\n'), /edge\.cameras: must be a list of mappings/);
-  await t.rejects(load(t, 'roles: [relay, nvr]\n'), /roles: each must be role names/);
+  await t.rejects(load(t, 'edge:\n  cameras: [file.mp4]\n'), /edge\.cameras\[0\]: must be a mapping \(name, cameraId, url, …\), got "file\.mp4"/);
+  await t.rejects(load(t, 'roles: [relay, nvr]\n'), /roles\[1\]: must be a role name \(relay, edge\), got "nvr"/);
 });

@@ -5,10 +5,10 @@ import t from 'tap';
 import { request } from 'node:http';
 import jpeg from 'jpeg-js';
 import { join } from 'node:path';
-import { main } from '../../src/cli.ts';
+import { main } from '../../app/main.ts';
 import { openOutbox } from '../../edge/upload/Outbox.ts';
 import { createLogger } from '../../src/log.ts';
-import { service } from '../../edge/role.ts';
+import { role } from '../../edge/role.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import { edgeTestConfig, quickClip } from '../helpers/edge.ts';
 import { waitFor } from '../helpers/forwarding.ts';
@@ -45,9 +45,9 @@ t.test('four file:// cameras report to the relay and stream marked live video', 
     { name: 'room', cameraId: '40', url: `file://${clip}`, loop: true, livePort: 0 },
   ]);
   cfg.edge.live.publicHost = '127.0.0.1';
-  t.same(await service.checkConfig(cfg), []);
+  t.same(await role.checkConfig!(cfg), []);
 
-  const running = await service.start(cfg, createLogger({ level: 'silent' }));
+  const running = await (await role.service!()).start(cfg, createLogger({ level: 'silent' }));
   t.teardown(() => running.close());
   const liveUrls = running.summary['cameras'] as string[];
   t.equal(liveUrls.length, 4);
@@ -103,7 +103,7 @@ for (const state of ['shutdown', 'producing'] as const) {
     const belt = await quickClip('belt-empty-start');
     const cfg = await edgeTestConfig(dir, relay.url, [{ name: 'main', cameraId: '10', url: belt.url, livePort: 0, analyses: { belt: belt.truth.camera.analyses.belt, moved: false } }]);
     cfg.edge.mineStatus = state;
-    const running = await service.start(cfg, createLogger({ level: 'silent' }));
+    const running = await (await role.service!()).start(cfg, createLogger({ level: 'silent' }));
     t.teardown(() => running.close());
 
     const items = () => relay.ctx.queue.range().map((i) => i.payload as RelayItem);
@@ -135,7 +135,7 @@ t.test('at shutdown the crossings an analysis still holds are reported into the 
   const cfg = await edgeTestConfig(dir, 'http://127.0.0.1:9', [
     { name: 'aux', cameraId: '20', url: persons.url, livePort: 0, analyses: { person: { ...persons.truth.camera.analyses.person, groupSeconds: 600 }, occlusion: false, moved: false } },
   ]);
-  const running = await service.start(cfg, createLogger({ level: 'silent' }));
+  const running = await (await role.service!()).start(cfg, createLogger({ level: 'silent' }));
   // the first crossing of the clip is at 4.5 s (real time)
   await new Promise((r) => setTimeout(r, 8000));
   await running.close();

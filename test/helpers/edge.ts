@@ -1,8 +1,8 @@
 // The edge role as the tests run it: reporting as relayWithMine's account, everything on loopback,
 // logs silent. Tests set the cameras and whatever else they check.
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.ts';
-import type { EsealConfig } from '../../src/config/schema.ts';
+import { loadAppConfig as loadConfig } from '../../app/config.ts';
+import type { AppConfig as EsealConfig } from '../../app/config.ts';
 import { buildEvalSet } from '../../edge/eval/buildEvalSet.ts';
 import { defaultCacheDir } from '../../edge/eval/darknetPhotos.ts';
 import { readTruthFile, type TruthFile } from '../../edge/eval/truth.ts';

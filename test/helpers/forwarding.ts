@@ -1,6 +1,6 @@
 // A relay forwarding to a simulated national platform, both real servers on 127.0.0.1.
 import type { Test } from 'tap';
-import { NationalSimulator, type SimOptions } from '../../src/sim/national/index.ts';
+import { NationalSimulator, type SimOptions } from '../../sim/national/index.ts';
 import { GuideMine } from './mineClient.ts';
 import { MINE, startTestRelay, type TestRelay } from './relay.ts';
 

@@ -17,7 +17,7 @@ export function startRelayChild(
   t: Test,
   options: { dataDir: string; env?: Record<string, string>; args?: string[]; stderr?: 'inherit' | 'pipe' },
 ): Promise<RelayChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'start', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts', 'start', ...(options.args ?? [])], {
     env: {
       ...process.env,
       ESEAL_DATA_DIR: options.dataDir,

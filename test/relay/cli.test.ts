@@ -1,5 +1,6 @@
 import t from 'tap';
-import { main, type CommandIO } from '../../src/cli.ts';
+import { main } from '../../app/main.ts';
+import type { CommandIO } from '../../src/cli/command.ts';
 import { tempDir } from '../helpers/relay.ts';
 
 function io(stdin = ''): CommandIO & { text: () => string; errText: () => string } {

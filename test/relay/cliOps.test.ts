@@ -1,6 +1,7 @@
 import t from 'tap';
 import { request } from 'undici';
-import { main, type CommandIO } from '../../src/cli.ts';
+import { main } from '../../app/main.ts';
+import type { CommandIO } from '../../src/cli/command.ts';
 import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
 import { forwardingSetup, waitFor } from '../helpers/forwarding.ts';
 import { MINE } from '../helpers/relay.ts';

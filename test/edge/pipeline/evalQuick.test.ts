@@ -5,7 +5,7 @@
 // figures: `npm run eval`.
 import t from 'tap';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG } from '../../../src/config/schema.ts';
+import { DEFAULT_CONFIG } from '../../../app/config.ts';
 import { ANALYSES } from '../../../edge/analyses/registry.ts';
 import { createDetector } from '../../../edge/detect/detector.ts';
 import { buildEvalSet } from '../../../edge/eval/buildEvalSet.ts';

@@ -2,7 +2,7 @@
 // imperfect detector (box noise, missed frames, low scores). Seeded, so every run is the same.
 import { ByteTracker } from '../../../edge/track/ByteTracker.ts';
 import type { Analysis, AnalysisEvent, Box, Detection, Frame, FrameContext, ObjectClass, Track } from '../../../edge/types.ts';
-import { seededRandom as prng } from '../../../src/sim/national/faults.ts';
+import { seededRandom as prng } from '../../../sim/national/faults.ts';
 
 export { prng };
 

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig, parseListen } from '../../../src/config/load.ts';
-import { DEFAULT_CONFIG } from '../../../src/config/schema.ts';
+import { parseListen } from '../../../src/config/load.ts';
+import { DEFAULT_CONFIG, loadAppConfig as loadConfig } from '../../../app/config.ts';
 import { refusal } from '../../helpers/refusal.ts';
 import { tempDir } from '../../helpers/relay.ts';
 
@@ -40,7 +40,7 @@ t.test('every mistake is reported with its key', async (t) => {
   t.equal(err.code, 'ESEAL_ERR_CONFIG_INVALID');
   t.match(err.message, /has 6 problem\(s\)/);
   t.match(err.message, /relay\.limts: unknown key \(did you mean relay\.limits\?\)/);
-  t.match(err.message, /relay\.tokenTtlSeconds: must be a whole number, got "ten"/);
+  t.match(err.message, /relay\.tokenTtlSeconds: must be a whole number between 60 and 2592000, got "ten"/);
   t.match(err.message, /relay\.login\.maxFailures: must be between 1 and 100, got 0/);
   t.match(err.message, /relay\.publicKeyFormat: must be one of hex, spki, got "pem"/);
   t.match(err.message, /log: must be a mapping with keys level/);

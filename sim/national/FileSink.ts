@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hash } from 'node:crypto';
-import { createSm3 } from '../../crypto/sm3.ts';
+import { createSm3 } from '../../src/crypto/sm3.ts';
 import type { PartSink } from './multipart.ts';
 
 const BATCH_BYTES = 1024 * 1024;

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { Test } from 'tap';
-import { AUTH_PATHS, EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatEvidenceFileName, formatJsonTime } from '../../../src/contract/index.ts';
-import { NationalSimulator, type SimOptions } from '../../../src/sim/national/index.ts';
-import { TokenBucket } from '../../../src/sim/national/TokenBucket.ts';
-import { makeMp4Fixture, padMp4ToSize } from '../../helpers/media.ts';
-import { GuideMine } from '../../helpers/mineClient.ts';
+import { AUTH_PATHS, EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatEvidenceFileName, formatJsonTime } from '../../src/contract/index.ts';
+import { NationalSimulator, type SimOptions } from '../../sim/national/index.ts';
+import { TokenBucket } from '../../sim/national/TokenBucket.ts';
+import { makeMp4Fixture, padMp4ToSize } from '../helpers/media.ts';
+import { GuideMine } from '../helpers/mineClient.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';

@@ -1,5 +1,5 @@
 // Types of the national-platform simulator: its options, its fault knobs, what it records.
-import type { Flag } from '../../contract/index.ts';
+import type { Flag } from '../../src/contract/index.ts';
 
 /** The subset of a pino logger the simulator writes to. */
 export interface SimLogger {

@@ -12,12 +12,12 @@ import {
   EVIDENCE_ENDPOINTS,
   RECORD_ENDPOINTS,
   formatJsonTime,
-  type RecordEndpoint } from '../../../src/contract/index.ts';
-import { sm3Hex } from '../../../src/crypto/sm3.ts';
-import { NationalSimulator, type SimOptions } from '../../../src/sim/national/index.ts';
-import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../../helpers/media.ts';
-import { GuideMine, encryptPassword } from '../../helpers/mineClient.ts';
-import { evidenceName } from '../../helpers/evidence.ts';
+  type RecordEndpoint } from '../../src/contract/index.ts';
+import { sm3Hex } from '../../src/crypto/sm3.ts';
+import { NationalSimulator, type SimOptions } from '../../sim/national/index.ts';
+import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
+import { GuideMine, encryptPassword } from '../helpers/mineClient.ts';
+import { evidenceName } from '../helpers/evidence.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';

@@ -1,4 +1,4 @@
-// `eseal sim demo`: the relay's promise shown end to end in under a minute. A simulated national
+// `npm run demo`: the relay's promise shown end to end in under a minute. A simulated national
 // platform runs in this process; the relay runs as a child process (`eseal start`, as it is
 // deployed: the kernel never imports the relay role); a scripted mine sends every kind of call
 // through it over HTTPS while the platform goes down and comes back; then every item the mine
@@ -13,9 +13,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { Agent, request } from 'undici';
-import type { Command, CommandIO } from '../cli.ts';
-import { NationalClient, type ApiAnswer } from '../client/NationalClient.ts';
-import { ffmpegPath } from '../media/ffmpeg.ts';
+import { formatTable, type Command, type CommandIO } from '../../src/cli/command.ts';
+import { NationalClient, type ApiAnswer } from '../../src/client/NationalClient.ts';
+import { ffmpegPath } from '../../src/media/ffmpeg.ts';
 import {
   BELT_STATUS_CODES,
   CAMERA_ALARM,
@@ -28,10 +28,10 @@ import {
   type EvidenceEndpoint,
   type Lane,
   type RecordEndpoint,
-} from '../contract/index.ts';
-import { createSm3 } from '../crypto/sm3.ts';
-import { SimOptionsInvalid } from './errors.ts';
-import { NationalSimulator, type ReceivedItem } from './national/index.ts';
+} from '../../src/contract/index.ts';
+import { createSm3 } from '../../src/crypto/sm3.ts';
+import { SimOptionsInvalid } from '../../sim/errors.ts';
+import { NationalSimulator, type ReceivedItem } from '../../sim/national/index.ts';
 
 const MINE = '140421007866';
 const MINE_STATUS = '生产矿井';
@@ -124,16 +124,6 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-function table(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
-}
-
 // ---- videos ------------------------------------------------------------------------------
 
 function runFfmpeg(args: string[]): Promise<void> {
@@ -193,13 +183,9 @@ interface RelayChild {
   kill(): void;
 }
 
-/** `eseal start`: the compiled CLI when this file is compiled, else the sources through tsx. */
+/** `eseal start` from the sources, through tsx (the demo is a tool of the source tree, not built). */
 function esealCommand(): { args: string[]; cwd: string } {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    return { args: ['--import', 'tsx', fileURLToPath(new URL('../bin.ts', here))], cwd: fileURLToPath(new URL('../../', here)) };
-  }
-  return { args: [fileURLToPath(new URL('../bin.js', here))], cwd: fileURLToPath(new URL('../../../', here)) };
+  return { args: ['--import', 'tsx', fileURLToPath(new URL('../../app/main.ts', import.meta.url))], cwd: fileURLToPath(new URL('../../', import.meta.url)) };
 }
 
 /** The environment of the child: ours without any ESEAL_* setting, plus the demo's. */
@@ -602,7 +588,7 @@ export async function runDemo(options: DemoOptions, io: CommandIO): Promise<numb
     });
     const total = (i: number) => String(rows.reduce((n, r) => n + Number(r[i]), 0));
     rows.push(['total', '', total(2), total(3), total(4), total(5), '']);
-    for (const line of table(['ENDPOINT', 'LANE', 'SENT', 'RECEIVED', 'IDENTICAL', 'DUPLICATES', 'SLOWEST'], rows, new Set([2, 3, 4, 5, 6]))) io.out(`  ${line}`);
+    for (const line of formatTable(['ENDPOINT', 'LANE', 'SENT', 'RECEIVED', 'IDENTICAL', 'DUPLICATES', 'SLOWEST'], rows, new Set([2, 3, 4, 5, 6]))) io.out(`  ${line}`);
     io.out('  identical: records field for field; videos by SM3 of the bytes, size, file name and part name');
 
     io.out('');
@@ -633,7 +619,7 @@ export async function runDemo(options: DemoOptions, io: CommandIO): Promise<numb
       `${l.budgetSeconds}s`,
       l.atRisk ? 'AT RISK' : '',
     ]);
-    for (const line of table(['LANE', 'PENDING', 'IN FLIGHT', 'DELIVERED', 'LATE', 'BUDGET', ''], laneRows, new Set([1, 2, 3, 4, 5]))) io.out(`  ${line}`);
+    for (const line of formatTable(['LANE', 'PENDING', 'IN FLIGHT', 'DELIVERED', 'LATE', 'BUDGET', ''], laneRows, new Set([1, 2, 3, 4, 5]))) io.out(`  ${line}`);
     io.out(`  queue: ${final.queue.ready + final.queue.leased} pending, ${final.queue.dead} dead, ${final.queue.done} delivered and kept; ${final.redelivered ?? 0} redelivered`);
     io.out('');
 
@@ -684,7 +670,7 @@ export async function runDemo(options: DemoOptions, io: CommandIO): Promise<numb
 }
 
 export const demoCommand: Command = {
-  name: 'sim demo',
+  name: 'demo',
   summary: 'a mine sends through the relay while the simulated national platform goes down and back; proves nothing was lost or changed',
   usage: '[--quick] [--keep DIR]',
   options: {

@@ -1,7 +1,7 @@
 // Error kinds of the national-platform simulator (`eseal sim national`). Answers on its data port
 // follow the national API (NATIONAL-API.md); these codes name what the simulator itself refuses:
 // its own options, its control API, a multipart body it cannot read, a data port it cannot reopen.
-import { defineError } from '../errors.ts';
+import { defineError } from '../src/errors.ts';
 
 export const SimOptionsInvalid = defineError(
   'ESEAL_ERR_SIM_OPTIONS',

@@ -1,35 +1,35 @@
 // `eseal start`: runs the configured roles in this process until SIGTERM or SIGINT.
-import { CONFIG_OPTION, type Command } from './cli.ts';
-import { InvalidConfig } from './config/load.ts';
-import { ROLE_NAMES, type EsealConfig, type RoleName } from './config/schema.ts';
-import { createLogger } from './log.ts';
-import { ROLE_SERVICES, type RunningRole } from './roles.ts';
+import { CONFIG_OPTION, type Command } from '../src/cli/command.ts';
+import { InvalidConfig } from '../src/config/load.ts';
+import { createLogger } from '../src/log.ts';
+import type { RunningRole } from '../src/role.ts';
+import { MANIFESTS, SERVICE_ROLES, type AppConfig } from './roles.ts';
 
 /** `--roles relay,edge` over the configuration's `roles`; checks each name. */
-export function selectRoles(config: EsealConfig, flag: string | undefined): RoleName[] {
+export function selectRoles(config: AppConfig, flag: string | undefined): string[] {
   const names = flag === undefined ? config.roles : flag.split(',').map((r) => r.trim()).filter(Boolean);
-  const bad = names.filter((r) => !(ROLE_NAMES as readonly string[]).includes(r));
+  const bad = names.filter((r) => !SERVICE_ROLES.includes(r));
   if (bad.length || names.length === 0) {
-    throw InvalidConfig(`--roles: must be a comma-separated list of ${ROLE_NAMES.join(', ')}, got ${JSON.stringify(flag ?? config.roles.join(','))}`);
+    throw InvalidConfig(`--roles: must be a comma-separated list of ${SERVICE_ROLES.join(', ')}, got ${JSON.stringify(flag ?? config.roles.join(','))}`);
   }
-  // The order of ROLE_NAMES is the start order.
-  return ROLE_NAMES.filter((r) => names.includes(r));
+  // the order of the roles list is the start order
+  return SERVICE_ROLES.filter((r) => names.includes(r));
 }
 
-/** Every role's own checks of its part of the configuration. */
-export async function checkRoles(config: EsealConfig, roles: readonly RoleName[]): Promise<string[]> {
+/** Every named role's own checks of its part of the configuration. */
+export async function checkRoles(config: AppConfig, roles: readonly string[]): Promise<string[]> {
   const problems: string[] = [];
-  for (const role of roles) problems.push(...(await (await ROLE_SERVICES[role]()).service.checkConfig(config)));
+  for (const m of MANIFESTS) if (roles.includes(m.name) && m.checkConfig) problems.push(...(await m.checkConfig(config)));
   return problems;
 }
 
-export const startCommand: Command = {
+export const startCommand: Command<AppConfig> = {
   name: 'start',
-  summary: 'run the appliance (its roles: relay by default, edge) until SIGTERM or SIGINT',
-  usage: '[--config FILE] [--roles relay,edge]',
+  summary: `run the appliance (its roles: relay by default, ${SERVICE_ROLES.filter((r) => r !== 'relay').join(', ')}) until SIGTERM or SIGINT`,
+  usage: `[--config FILE] [--roles ${SERVICE_ROLES.join(',')}]`,
   options: { ...CONFIG_OPTION, roles: { type: 'string' } },
   help: [
-    '  --roles LIST    the services to run here (default: the configuration\'s roles, relay): relay, edge',
+    `  --roles LIST    the services to run here (default: the configuration's roles, relay): ${SERVICE_ROLES.join(', ')}`,
     '',
     'Environment overrides: ESEAL_DATA_DIR (./var), ESEAL_ROLES, ESEAL_RELAY_LISTEN (0.0.0.0:8443),',
     '  ESEAL_RELAY_TLS (auto | off | files), ESEAL_RELAY_TLS_CERT, ESEAL_RELAY_TLS_KEY,',
@@ -42,12 +42,13 @@ export const startCommand: Command = {
     const problems = await checkRoles(cfg, roles);
     if (problems.length) throw InvalidConfig(`configuration has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
     const log = createLogger({ level: cfg.log.level });
-    const running: { role: RoleName; it: RunningRole }[] = [];
+    const running: { role: string; it: RunningRole }[] = [];
     try {
-      for (const role of roles) {
-        const it = await (await ROLE_SERVICES[role]()).service.start(cfg, log.child({ role }));
-        running.push({ role, it });
-        log.info({ role, ...it.summary }, `${role} role running`);
+      for (const m of MANIFESTS) {
+        if (!roles.includes(m.name)) continue;
+        const it = await (await m.service!()).start(cfg, log.child({ role: m.name }));
+        running.push({ role: m.name, it });
+        log.info({ role: m.name, ...it.summary }, `${m.name} role running`);
       }
     } catch (err) {
       for (const { it } of running.reverse()) await it.close().catch(() => {});

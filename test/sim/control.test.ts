@@ -5,10 +5,10 @@ import { spawn } from 'node:child_process';
 import { connect as tlsConnect } from 'node:tls';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
-import { AUTH_PATHS, RECORD_ENDPOINTS, formatJsonTime } from '../../../src/contract/index.ts';
-import { NationalSimulator } from '../../../src/sim/national/index.ts';
-import { parseAccount, parseHostPort } from '../../../src/sim/cli.ts';
-import { GuideMine } from '../../helpers/mineClient.ts';
+import { AUTH_PATHS, RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
+import { NationalSimulator } from '../../sim/national/index.ts';
+import { parseAccount, parseHostPort } from '../../sim/cli.ts';
+import { GuideMine } from '../helpers/mineClient.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';
@@ -115,7 +115,7 @@ interface Running {
 }
 
 async function runCli(t: Test, args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'sim', 'national', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts', 'sim', 'national', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
@@ -198,7 +198,7 @@ t.test('eseal sim national --tls --public-key-format spki: HTTPS with the printe
 });
 
 t.test('eseal sim national: a bad option is named', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', 'sim', 'national', '--faults', '{"error5xxRate":3}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts', 'sim', 'national', '--faults', '{"error5xxRate":3}'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((r) => child.on('exit', r));

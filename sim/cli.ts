@@ -1,9 +1,8 @@
-// The simulator role's command: `eseal sim national`, a simulated national platform for the
+// The simulator's command: `eseal sim national`, a simulated national platform for the
 // relay's tests, the demo, the benchmarks and mine integrators.
-import type { Command } from '../cli.ts';
-import { createSelfSignedCertificate } from '../crypto/selfSigned.ts';
-import { createLogger } from '../log.ts';
-import { demoCommand } from './demo.ts';
+import type { Command } from '../src/cli/command.ts';
+import { createSelfSignedCertificate } from '../src/crypto/selfSigned.ts';
+import { createLogger } from '../src/log.ts';
 import { SimOptionsInvalid } from './errors.ts';
 import { checkFaults } from './national/faults.ts';
 import { NationalSimulator } from './national/NationalSimulator.ts';
@@ -42,7 +41,7 @@ function parseInteger(option: string, text: string | undefined, min: number): nu
 
 export const commands: Command[] = [
   {
-    name: 'sim national',
+    name: 'national',
     summary: 'run a simulated national platform (the guide\'s API, with fault knobs) until SIGINT or SIGTERM',
     usage:
       '[--listen HOST:PORT] [--control HOST:PORT] [--account user:password[:org]]… [--mine-status mineId:status]… [--faults JSON] [--tls] [--public-key-format hex|spki] [--keep-files DIR] [--seed N]',
@@ -161,5 +160,4 @@ export const commands: Command[] = [
       return 0;
     },
   },
-  demoCommand,
 ];

@@ -9,7 +9,7 @@
 //   POST /_sim/accounts        {username, password, org?, mines?}
 //   PUT  /_sim/mine-status     {mineId, status}   (status '' forgets the mine)
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { EsealError } from '../../errors.ts';
+import { EsealError } from '../../src/errors.ts';
 import { SimOptionsInvalid } from '../errors.ts';
 import { checkAccount } from './Authority.ts';
 import { json, send, type Answer } from './http.ts';

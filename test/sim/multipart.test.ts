@@ -2,7 +2,7 @@
 // went in, including bytes that look like the start of a boundary; broken bodies are named.
 import t from 'tap';
 import fc from 'fast-check';
-import { headerParams, multipartBoundary, readMultipart, type PartHead } from '../../../src/sim/national/multipart.ts';
+import { headerParams, multipartBoundary, readMultipart, type PartHead } from '../../sim/national/multipart.ts';
 
 interface Part {
   name: string;

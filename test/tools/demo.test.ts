@@ -1,4 +1,4 @@
-// `eseal sim demo --quick` end to end, as a user runs it: the CLI in a process of its own, which
+// `npm run demo -- --quick` end to end, as a user runs it: the CLI in a process of its own, which
 // starts the relay as its child. It must end with the PROOF line and exit code 0; with --keep, the
 // videos the platform received are checked here once more, byte for byte, against those sent.
 import t from 'tap';
@@ -6,13 +6,13 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS } from '../../../src/contract/index.ts';
-import { sm3Hex } from '../../../src/crypto/sm3.ts';
+import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS } from '../../src/contract/index.ts';
+import { sm3Hex } from '../../src/crypto/sm3.ts';
 
 const LIMIT_MS = 60_000;
 
-function runCli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function runDemo(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'tools/demo/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -31,11 +31,11 @@ async function sm3s(dir: string): Promise<string[]> {
   return (await Promise.all(names.map(async (n) => sm3Hex(await readFile(join(dir, n)))))).sort();
 }
 
-t.test('eseal sim demo --quick proves every item arrived exactly as sent', async (t) => {
+t.test('npm run demo -- --quick proves every item arrived exactly as sent', async (t) => {
   const keep = join(await mkdtemp(join(tmpdir(), 'eseal-demo-test-')), 'kept');
   t.teardown(() => rm(join(keep, '..'), { recursive: true, force: true }));
   const started = Date.now();
-  const { code, out, err } = await runCli(['sim', 'demo', '--quick', '--keep', keep]);
+  const { code, out, err } = await runDemo(['--quick', '--keep', keep]);
   const lines = out.trimEnd().split('\n');
   t.equal(code, 0, `exit code 0 (stderr: ${err.slice(-500)})`);
   t.match(lines.at(-1), /^PROOF: all 84 items arrived exactly as sent \(49 records, 35 videos\), \d+ duplicates$/, 'the last line is the proof');

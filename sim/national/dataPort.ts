@@ -29,10 +29,10 @@ import {
   type EvidenceEndpoint,
   type RecordEndpoint,
   type TokenAnswer,
-} from '../../contract/index.ts';
-import { sm2DecryptAny } from '../../crypto/sm2.ts';
-import { EsealError } from '../../errors.ts';
-import { probeMp4File } from '../../media/mp4.ts';
+} from '../../src/contract/index.ts';
+import { sm2DecryptAny } from '../../src/crypto/sm2.ts';
+import { EsealError } from '../../src/errors.ts';
+import { probeMp4File } from '../../src/media/mp4.ts';
 import { SimMultipart } from '../errors.ts';
 import type { Authority } from './Authority.ts';
 import { FileSink } from './FileSink.ts';

@@ -1,7 +1,7 @@
 // What the simulated platform has received, in arrival order, with the counters behind stats().
 // A call identical to an earlier one (same endpoint and same record; same endpoint, file name and
 // bytes) is recorded again and marked duplicate: the tests of the relay's delivery count on it.
-import { endpointById } from '../../contract/index.ts';
+import { endpointById } from '../../src/contract/index.ts';
 import type { ReceivedFilter, ReceivedItem, SimStats } from './SimTypes.ts';
 
 function emptyStats(): SimStats {

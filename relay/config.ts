@@ -1,0 +1,183 @@
+// The relay role's part of the configuration: its listener, the upstream it forwards to, how it
+// forwards, how long it keeps what it delivered, and when the disk is too full to take more.
+import type { ConfigSection } from '../src/config/load.ts';
+import type { KernelConfig } from '../src/config/kernel.ts';
+import { OneOf, Pattern, Type, type Static } from '../src/config/rules.ts';
+import { DEFAULT_RETRY_LISTS } from '../src/client/outcome.ts';
+
+const int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
+const clientId = () => Pattern(/^[^:\s]+$/, 'no colon or white space');
+const clientSecret = () => Pattern(/^\S+$/, 'no white space', { secret: true });
+
+const relaySchema = Type.Object({
+  relay: Type.Object({
+    /** host:port; IPv6 as [::]:8443 */
+    listen: Pattern(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'host:port, e.g. 0.0.0.0:8443 or [::]:8443'),
+    tls: Type.Object({ mode: OneOf(['auto', 'off', 'files']), cert: Type.String(), key: Type.String() }),
+    /** what GET /sm2 answers: uncompressed hex 04‖x‖y (sm-crypto) or base64 SubjectPublicKeyInfo (hutool) */
+    publicKeyFormat: OneOf(['hex', 'spki']),
+    /** the OAuth2 client every mine sends as Basic auth (the guide's pcfront:pcfront) */
+    client: Type.Object({ id: clientId(), secret: clientSecret() }),
+    tokenTtlSeconds: int(60, 30 * 86400),
+    login: Type.Object({
+      /** consecutive failures that lock an account */
+      maxFailures: int(1, 100),
+      lockSeconds: int(0, 7 * 86400),
+      /** login attempts per source address per minute */
+      perAddressPerMinute: int(1, 100000),
+    }),
+    /** what camera/mineStatus answers for a mine whose status the operator has not set ('' = unknown) */
+    mineStatusDefault: Type.String(),
+    /** records and file names whose time is further than this from the relay's clock are flagged */
+    clockSkewSeconds: int(1, 86400),
+    limits: Type.Object({
+      videoMaxBytes: int(1024, 1024 * 1024 * 1024),
+      jsonMaxBytes: int(256, 16 * 1024 * 1024),
+      jsonMaxDepth: int(1, 64),
+      /** time allowed to receive the request headers */
+      headersTimeoutSeconds: int(1, 3600),
+      /** time allowed to receive a whole request (a 10 MiB video on a slow mine link) */
+      requestTimeoutSeconds: int(1, 86400),
+      keepAliveSeconds: int(1, 3600),
+      /** evidence uploads received at once; more get 503 with Retry-After */
+      maxConcurrentUploads: int(1, 100000),
+      /** connections at once */
+      maxConnections: int(1, 1000000),
+    }),
+  }),
+  upstream: Type.Object({
+    /** the national platform (or the next relay); '' holds everything */
+    url: Pattern(/^(|https?:\/\/\S+)$/, 'an http:// or https:// URL, or empty to hold everything'),
+    /**
+     * passthrough: mines log in with their national credentials, checked upstream and kept
+     * (SM4-sealed) to forward their data; local: only accounts made with `eseal accounts add`
+     */
+    mode: OneOf(['passthrough', 'local']),
+    /** national: the guide's API only; eseal: another eseal relay (resumable uploads); auto: ask it */
+    kind: OneOf(['auto', 'national', 'eseal']),
+    /** the Basic client the relay sends upstream */
+    client: Type.Object({ id: clientId(), secret: clientSecret() }),
+    /** how the relay logs in upstream: the guide's example is a GET with a query string */
+    loginMethod: OneOf(['GET', 'POST']),
+    /** SM2 ciphertext layout for the upstream password (the format of its key decides hex or base64) */
+    cipherMode: OneOf(['C1C3C2', 'C1C2C3', 'DER']),
+    tls: Type.Object({
+      /** PEM file of the CA (or the self-signed certificate) to trust; '' = the system's */
+      ca: Type.String(),
+      /** skip certificate checks (test setups only) */
+      insecure: OneOf(['no', 'yes']),
+    }),
+    connectTimeoutSeconds: int(1, 600),
+    /** time allowed for one call (a 10 MiB video on the 200 Mbit/s provincial link takes under a second) */
+    requestTimeoutSeconds: int(1, 3600),
+    /** how long a camera/mineStatus answer from upstream is reused */
+    mineStatusCacheSeconds: int(0, 86400),
+  }),
+  forward: Type.Object({
+    /** calls in flight at once, per lane */
+    concurrency: Type.Object({ status: int(1, 256), record: int(1, 256), evidence: int(1, 64) }),
+    /** cap on the video bytes sent upstream per second (0 = none) */
+    bandwidthBytesPerSecond: int(0, 10 * 1024 * 1024 * 1024),
+    retry: Type.Object({
+      /** first back-off; doubles per attempt, with jitter, up to maxSeconds */
+      baseSeconds: int(1, 3600),
+      maxSeconds: int(1, 86400),
+      /** HTTP statuses worth a retry (others with a refusal are definite: dead letter) */
+      statuses: Type.Array(int(100, 599), { maxItems: 100 }),
+      /** network error codes worth a retry */
+      errors: Type.Array(Pattern(/^[A-Z][A-Z0-9_]*$/, 'an error code such as ECONNRESET or UND_ERR_SOCKET'), { maxItems: 100 }),
+    }),
+    breaker: Type.Object({
+      /** consecutive failures that open the circuit (stop sending, probe instead) */
+      failures: int(1, 1000),
+      /** seconds between health probes while open */
+      probeSeconds: int(1, 3600),
+    }),
+  }),
+  retention: Type.Object({
+    /** delivered items (and their videos) are kept this long, then purged oldest first */
+    deliveredDays: int(0, 3650),
+  }),
+  disk: Type.Object({
+    /** above this share of the data dir's file system in use, new videos are refused (507) */
+    highWatermarkPercent: int(1, 99),
+    /** pressure purges of delivered videos stop below this */
+    lowWatermarkPercent: int(0, 98),
+  }),
+});
+
+export type RelaySettings = Static<typeof relaySchema>;
+/** What the relay's code reads: the kernel's keys and its own. */
+export type RelayConfig = KernelConfig & RelaySettings;
+export type TlsMode = RelaySettings['relay']['tls']['mode'];
+
+export const RELAY_DEFAULTS: RelaySettings = {
+  relay: {
+    listen: '0.0.0.0:8443',
+    tls: { mode: 'auto', cert: '', key: '' },
+    publicKeyFormat: 'hex',
+    client: { id: 'pcfront', secret: 'pcfront' },
+    tokenTtlSeconds: 43200,
+    login: { maxFailures: 5, lockSeconds: 900, perAddressPerMinute: 30 },
+    mineStatusDefault: '',
+    clockSkewSeconds: 300,
+    limits: {
+      videoMaxBytes: 10 * 1024 * 1024,
+      jsonMaxBytes: 64 * 1024,
+      jsonMaxDepth: 8,
+      headersTimeoutSeconds: 30,
+      requestTimeoutSeconds: 600,
+      keepAliveSeconds: 75,
+      maxConcurrentUploads: 64,
+      maxConnections: 4096,
+    },
+  },
+  upstream: {
+    url: '',
+    mode: 'passthrough',
+    kind: 'auto',
+    client: { id: 'pcfront', secret: 'pcfront' },
+    loginMethod: 'GET',
+    cipherMode: 'C1C3C2',
+    tls: { ca: '', insecure: 'no' },
+    connectTimeoutSeconds: 10,
+    requestTimeoutSeconds: 120,
+    mineStatusCacheSeconds: 600,
+  },
+  forward: {
+    concurrency: { status: 8, record: 32, evidence: 4 },
+    bandwidthBytesPerSecond: 0,
+    retry: { baseSeconds: 1, maxSeconds: 300, statuses: [...DEFAULT_RETRY_LISTS.statuses], errors: [...DEFAULT_RETRY_LISTS.errors] },
+    breaker: { failures: 5, probeSeconds: 5 },
+  },
+  retention: { deliveredDays: 30 },
+  disk: { highWatermarkPercent: 90, lowWatermarkPercent: 80 },
+};
+
+export const relayConfigSection: ConfigSection<RelayConfig> = {
+  schema: relaySchema,
+  defaults: RELAY_DEFAULTS,
+  env: {
+    ESEAL_RELAY_LISTEN: 'relay.listen',
+    ESEAL_RELAY_TLS: 'relay.tls.mode',
+    ESEAL_RELAY_TLS_CERT: 'relay.tls.cert',
+    ESEAL_RELAY_TLS_KEY: 'relay.tls.key',
+    ESEAL_UPSTREAM_URL: 'upstream.url',
+    ESEAL_UPSTREAM_MODE: 'upstream.mode',
+  },
+  finish(c, given) {
+    // certificate files given alone mean "use these files"
+    if ((given.has('relay.tls.cert') || given.has('relay.tls.key')) && !given.has('relay.tls.mode')) c.relay.tls.mode = 'files';
+    const problems: string[] = [];
+    if (c.disk.lowWatermarkPercent >= c.disk.highWatermarkPercent) {
+      problems.push(`disk.lowWatermarkPercent: must be below disk.highWatermarkPercent (${c.disk.highWatermarkPercent}), got ${c.disk.lowWatermarkPercent}`);
+    }
+    if (c.forward.retry.baseSeconds > c.forward.retry.maxSeconds) {
+      problems.push(`forward.retry.baseSeconds: must not exceed forward.retry.maxSeconds (${c.forward.retry.maxSeconds})`);
+    }
+    if (c.relay.tls.mode === 'files' && (!c.relay.tls.cert || !c.relay.tls.key)) {
+      problems.push('relay.tls: mode files needs both relay.tls.cert and relay.tls.key (ESEAL_RELAY_TLS_CERT, ESEAL_RELAY_TLS_KEY)');
+    }
+    return problems;
+  },
+};
