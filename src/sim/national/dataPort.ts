@@ -30,7 +30,7 @@ import {
   type RecordEndpoint,
   type TokenAnswer,
 } from '../../contract/index.ts';
-import { sm2DecryptAny } from '../../crypto/sm2.ts';
+import { sm2DecryptAny } from '../../crypto/sm2ClientVariants.ts';
 import { EsealError } from '../../errors.ts';
 import { probeMp4File } from '../../media/mp4.ts';
 import { SimMultipart } from '../errors.ts';
