@@ -4,7 +4,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadOrCreateSm2KeyPair, type Sm2KeyRing } from '../../src/crypto/keyFiles.ts';
-import { publicKeyToSpkiBase64, sm2DecryptAny } from '../../src/crypto/sm2.ts';
+import { publicKeyToSpkiBase64 } from '../../src/crypto/sm2.ts';
+import { sm2DecryptAny } from '../../src/crypto/sm2ClientVariants.ts';
 
 export class KeyHolder {
   #ring: Sm2KeyRing;

@@ -30,7 +30,7 @@ import {
   type RecordEndpoint,
   type TokenAnswer,
 } from '../../src/contract/index.ts';
-import { sm2DecryptAny } from '../../src/crypto/sm2.ts';
+import { sm2DecryptAny } from '../../src/crypto/sm2ClientVariants.ts';
 import { EsealError } from '../../src/errors.ts';
 import { probeMp4File } from '../../src/media/mp4.ts';
 import { SimMultipart } from '../errors.ts';

@@ -1,10 +1,11 @@
-// SM2 public-key encryption (GM/T 0003.4) and the key encodings integrators use.
+// SM2 public-key encryption (GM/T 0003.4) and the key encodings integrators use. Reading the
+// ciphertext variants clients send (encodings, layouts, mangling in transit) is sm2ClientVariants.ts.
 //
 // Curve arithmetic: Node's OpenSSL knows the SM2 curve (`crypto.getCurves()` lists "SM2"), and its
 // ECDH gives x([k]P) natively, about twenty times faster than sm-crypto's jsbn arithmetic. SM2 also
 // needs y([k]P); we get it from a second native product, x([k+1]P) = x([k]P + P), which fixes y by the
 // chord rule with one modular inverse (see `recoverY`). The KDF and the C3 check are ours (SM3 over
-// Node's OpenSSL), so a failed check is an error and never an empty string.
+// Node's OpenSSL), so a failed check is told apart from an empty plaintext.
 
 import { createECDH, randomBytes, timingSafeEqual, type ECDH } from 'node:crypto';
 import {
@@ -27,7 +28,7 @@ import {
   readSequence,
   type Asn1Node,
 } from './asn1.ts';
-import { ESEAL_ERR_CRYPTO_ASN1, ESEAL_ERR_CRYPTO_DECRYPT, ESEAL_ERR_CRYPTO_KEY_FORMAT } from './errors.ts';
+import { ESEAL_ERR_CRYPTO_ASN1, ESEAL_ERR_CRYPTO_KEY_FORMAT } from './errors.ts';
 import type { EsealErrorOptions } from '../errors.ts';
 import { createSm3, sm3 } from './sm3.ts';
 
@@ -41,9 +42,8 @@ export const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 export const OID_SM2_CURVE = '1.2.156.10197.1.301';
 
 const FIELD_BYTES = 32;
-const C3_BYTES = 32;
-/** Longest ciphertext text sm2DecryptAny looks at; a password is a few hundred characters. */
-export const SM2_MAX_CIPHERTEXT_TEXT = 8192;
+/** length of C3, the SM3 hash that vouches for the plaintext */
+export const SM2_C3_BYTES = 32;
 
 export interface Sm2KeyPair {
   privateKeyHex: string;
@@ -61,22 +61,8 @@ export interface Sm2EncryptOptions {
   with04: boolean;
 }
 
-export interface Sm2CipherVariant extends Sm2EncryptOptions {
-  /** which of the private keys passed decrypted it (0 = the first, the current key) */
-  keyIndex: number;
-}
-
-export interface Sm2DecryptResult {
-  plaintext: Buffer;
-  variant: Sm2CipherVariant;
-}
-
-export interface Sm2DecryptOptions {
-  /** the request field the ciphertext came in, for the error (e.g. "password") */
-  field?: string;
-}
-
-interface Point {
+/** An affine point; the ones this module hands out are on the SM2 curve. */
+export interface Sm2Point {
   readonly x: bigint;
   readonly y: bigint;
 }
@@ -107,7 +93,7 @@ function curveRhs(x: bigint): bigint {
   return mod(x * x * x + A * x + B);
 }
 
-function isOnCurve(pt: Point): boolean {
+function isOnCurve(pt: Sm2Point): boolean {
   return pt.x >= 0n && pt.x < P && pt.y >= 0n && pt.y < P && mod(pt.y * pt.y) === curveRhs(pt.x);
 }
 
@@ -119,16 +105,16 @@ function toBigint(bytes: Buffer): bigint {
   return bytes.length === 0 ? 0n : BigInt(`0x${bytes.toString('hex')}`);
 }
 
-function encodePoint(pt: Point): Buffer {
+function encodePoint(pt: Sm2Point): Buffer {
   return Buffer.concat([Buffer.from([4]), toBytes32(pt.x), toBytes32(pt.y)]);
 }
 
-function pointHex(pt: Point): string {
+function pointHex(pt: Sm2Point): string {
   return encodePoint(pt).toString('hex');
 }
 
 /** y for x on the curve, with the parity asked for; null when x is not on the curve. */
-function liftX(x: bigint, odd: boolean): Point | null {
+function liftX(x: bigint, odd: boolean): Sm2Point | null {
   if (x < 0n || x >= P) return null;
   const rhs = curveRhs(x);
   const y = modPow(rhs, (P + 1n) / 4n); // P ≡ 3 (mod 4)
@@ -141,7 +127,7 @@ function liftX(x: bigint, odd: boolean): Point | null {
  * λ² = x(R+Q) + xR + xQ, and squaring λ(xR − xQ) = yR − yQ with yR² = xR³ + a·xR + b leaves
  * yR = (xR³ + a·xR + b + yQ² − λ²(xR − xQ)²) / (2·yQ). No square root, one inverse.
  */
-function recoverY(xR: bigint, xRplusQ: bigint, q: Point): Point {
+function recoverY(xR: bigint, xRplusQ: bigint, q: Sm2Point): Sm2Point {
   const dx = mod(xR - q.x);
   if (dx === 0n || q.y === 0n) throw new Error('SM2: degenerate scalar product');
   const lambda2 = mod(xRplusQ + xR + q.x);
@@ -155,7 +141,7 @@ function recoverY(xR: bigint, xRplusQ: bigint, q: Point): Point {
 interface Scalar {
   /** [k]G, uncompressed */
   readonly publicKey: Buffer;
-  times(q: Point): Point;
+  times(q: Sm2Point): Sm2Point;
 }
 
 function prepareScalar(k: bigint): Scalar {
@@ -166,7 +152,7 @@ function prepareScalar(k: bigint): Scalar {
   ecdhK1.setPrivateKey(toBytes32(k + 1n));
   return {
     publicKey: ecdhK.getPublicKey(),
-    times(q: Point): Point {
+    times(q: Sm2Point): Sm2Point {
       if (k === 1n) return q;
       const encoded = encodePoint(q);
       const x = toBigint(ecdhK.computeSecret(encoded));
@@ -227,8 +213,8 @@ export function publicKeyFromPrivateKey(privateKeyHex: string): string {
   return ecdh.getPublicKey('hex', 'uncompressed');
 }
 
-function pointFromRaw(bytes: Buffer, what: string): Point {
-  let pt: Point | null = null;
+function pointFromRaw(bytes: Buffer, what: string): Sm2Point {
+  let pt: Sm2Point | null = null;
   if (bytes.length === 65 && bytes[0] === 0x04) {
     pt = { x: toBigint(bytes.subarray(1, 33)), y: toBigint(bytes.subarray(33)) };
   } else if (bytes.length === 64) {
@@ -243,7 +229,7 @@ function pointFromRaw(bytes: Buffer, what: string): Point {
   return pt;
 }
 
-function pointFromSpki(der: Buffer): Point {
+function pointFromSpki(der: Buffer): Sm2Point {
   let root: Asn1Node;
   try {
     root = decodeDer(der);
@@ -286,7 +272,7 @@ export function parsePublicKey(text: string): string {
   return pointHex(parsePublicPoint(text));
 }
 
-function parsePublicPoint(text: string): Point {
+function parsePublicPoint(text: string): Sm2Point {
   if (typeof text !== 'string') keyError('SM2 public key must be text');
   return withKeyErrors('SM2 public key', () => {
     const trimmed = text.trim();
@@ -460,193 +446,51 @@ export function impliedEncryptOptions(publicKeyText: string): Sm2EncryptOptions 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Decryption of whatever a client sent
-
-function percentDecodeAscii(text: string): string {
-  return text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
+// Decryption of one ciphertext already split into C1, C3 and C2
 
 /**
- * The ciphertext text as a client may have meant it. The framework has already URL-decoded once;
- * a '+' that travelled unescaped in a query string arrives as a space; a client that encoded twice
- * leaves %XX escapes; some wrap base64 in lines or PEM-like armour. The first candidate turns spaces
- * back into '+'; if there were spaces, the second drops them (whitespace used as line wrapping).
+ * C1 from its coordinates x‖y (64 bytes); null for a point off the curve, or for (0, 0), which is
+ * how some encoders write the point at infinity (it has no affine form).
  */
-export function normaliseCiphertextText(text: string): string[] {
-  // Spaces at the ends are kept for the first candidate: base64 may end (or, after a prefix,
-  // start) with a '+' that the query string turned into a space.
-  const ends = (x: string) => x.replace(/^[\r\n\t]+|[\r\n\t]+$/g, '');
-  let s = ends(text);
-  for (let i = 0; i < 3 && /%[0-9A-Fa-f]{2}/.test(s); i++) s = ends(percentDecodeAscii(s));
-  s = s.replace(/-----(?:BEGIN|END)[^\r\n]*?-----/g, '');
-  const unquoted = s.trim().replace(/^["']|["']$/g, '');
-  if (unquoted !== s.trim()) s = unquoted;
-  const unwrapped = s.replace(/[\r\n\t]+/g, '');
-  const candidates = [unwrapped.replace(/ /g, '+'), unwrapped.trim().replace(/ /g, '+')];
-  if (unwrapped.includes(' ')) candidates.push(unwrapped.replace(/ /g, ''));
-  return [...new Set(candidates)].filter((c) => c.length > 0);
-}
-
-interface EncodedBytes {
-  encoding: Sm2CipherEncoding;
-  bytes: Buffer;
-}
-
-function decodeText(candidates: string[]): EncodedBytes[] {
-  const seen = new Set<string>();
-  const out: EncodedBytes[] = [];
-  const add = (encoding: Sm2CipherEncoding, bytes: Buffer) => {
-    const id = bytes.toString('hex');
-    if (bytes.length > 0 && !seen.has(id)) {
-      seen.add(id);
-      out.push({ encoding, bytes });
-    }
-  };
-  for (const s of candidates) {
-    if (/^[0-9a-fA-F]+$/.test(s) && s.length % 2 === 0) add('hex', Buffer.from(s, 'hex'));
-    // Standard or URL-safe alphabet; a hex string is also valid base64, and both are tried.
-    if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(s) && s.replace(/=+$/, '').length % 4 !== 1) {
-      add('base64', Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
-    }
-  }
-  return out;
-}
-
-interface Candidate {
-  c1: Point;
-  c3: Buffer;
-  c2: Buffer;
-  mode: Sm2CipherMode;
-  encoding: Sm2CipherEncoding;
-  with04: boolean;
-}
-
-function rawPoint(bytes: Buffer): Point | null {
-  const pt = { x: toBigint(bytes.subarray(0, 32)), y: toBigint(bytes.subarray(32, 64)) };
-  // The point at infinity has no affine form; (0, 0) is how some encoders write it.
+export function sm2PointFromXY(xy: Buffer): Sm2Point | null {
+  if (xy.length !== 2 * FIELD_BYTES) return null;
+  const pt = { x: toBigint(xy.subarray(0, FIELD_BYTES)), y: toBigint(xy.subarray(FIELD_BYTES)) };
   if (pt.x === 0n && pt.y === 0n) return null;
   return isOnCurve(pt) ? pt : null;
 }
 
-/**
- * A C1 coordinate from a DER INTEGER, read as unsigned: some encoders write the 32 bytes without
- * the 00 sign byte (a "negative" INTEGER) or with redundant zeros; C3 vouches for the value.
- */
-function coordinate(node: Asn1Node): bigint {
-  const { content } = expectTag(node, 'universal', 2, false);
-  if (content.length === 0 || content.length > FIELD_BYTES + 1) throw new RangeError('bad C1 coordinate');
-  return toBigint(content);
+/** The three parts of one SM2 ciphertext, whatever layout they travelled in. */
+export interface Sm2CiphertextParts {
+  readonly c1: Sm2Point;
+  readonly c3: Buffer;
+  readonly c2: Buffer;
 }
 
-function derCandidate(bytes: Buffer, encoding: Sm2CipherEncoding): Candidate | null {
-  try {
-    const [xNode, yNode, hashNode, ctNode] = readSequence(decodeDer(bytes, { lenient: true }), 4, 4) as Asn1Node[];
-    const x = coordinate(xNode!);
-    const y = coordinate(yNode!);
-    const c3 = readOctetString(hashNode!);
-    const c2 = readOctetString(ctNode!);
-    if (c3.length !== C3_BYTES || x >= P || y >= P) return null;
-    const c1 = rawPoint(Buffer.concat([toBytes32(x), toBytes32(y)]));
-    return c1 === null ? null : { c1, c3, c2, mode: 'DER', encoding, with04: false };
-  } catch {
-    return null;
-  }
-}
-
-function candidatesOf({ bytes, encoding }: EncodedBytes): Candidate[] {
-  const out: Candidate[] = [];
-  if (bytes[0] === 0x30) {
-    const der = derCandidate(bytes, encoding);
-    if (der !== null) out.push(der);
-  }
-  for (const with04 of [false, true]) {
-    const c1Length = with04 ? 65 : 64;
-    if (bytes.length < c1Length + C3_BYTES || (with04 && bytes[0] !== 0x04)) continue;
-    const c1 = rawPoint(bytes.subarray(with04 ? 1 : 0, c1Length));
-    if (c1 === null) continue;
-    const rest = bytes.subarray(c1Length);
-    out.push({ c1, c3: rest.subarray(0, C3_BYTES), c2: rest.subarray(C3_BYTES), mode: 'C1C3C2', encoding, with04 });
-    out.push({
-      c1,
-      c3: rest.subarray(rest.length - C3_BYTES),
-      c2: rest.subarray(0, rest.length - C3_BYTES),
-      mode: 'C1C2C3',
-      encoding,
-      with04,
-    });
-  }
-  return out;
-}
-
-function tryDecrypt(candidate: Candidate, shared: Point): Buffer | null {
-  const x2 = toBytes32(shared.x);
-  const y2 = toBytes32(shared.y);
-  const t = kdf(x2, y2, candidate.c2.length);
-  if (candidate.c2.length > 0 && t.every((b) => b === 0)) return null;
-  const message = xorInto(Buffer.from(candidate.c2), t);
-  const u = sm3(Buffer.concat([x2, message, y2]));
-  return timingSafeEqual(u, candidate.c3) ? message : null;
-}
+/** C2 decrypted when C3 verifies; null when it does not (wrong key, wrong layout, tampering). */
+export type Sm2Decrypter = (parts: Sm2CiphertextParts) => Buffer | null;
 
 /**
- * Decrypts an SM2 ciphertext in whichever variant a client used: hex or base64, C1 with or
- * without 04, C1C3C2, C1C2C3 or GM/T 0009 DER; with the first of `privateKeyHex` that fits
- * (current key, then the previous one after a rotation). The variant whose C3 hash verifies wins.
- * An empty plaintext is returned only when its C3 verifies; every failure throws
- * ESEAL_ERR_CRYPTO_DECRYPT.
+ * A decrypter for one private key (checked now). [d]C1 is the costly step and is remembered per C1,
+ * because readings of one ciphertext in several layouts share their C1; the products are secrets,
+ * so make a decrypter per ciphertext, not one per process.
  */
-export function sm2DecryptAny(
-  text: string,
-  privateKeyHex: string | string[],
-  options: Sm2DecryptOptions = {},
-): Sm2DecryptResult {
-  const keyList = Array.isArray(privateKeyHex) ? privateKeyHex : [privateKeyHex];
-  if (keyList.length === 0) keyError('sm2DecryptAny needs at least one private key');
-  const keys = keyList.map(preparedPrivateKey);
-  const what = options.field ?? 'ciphertext';
-  const fail = (message: string, detail: Record<string, unknown>): never => {
-    throw ESEAL_ERR_CRYPTO_DECRYPT(`${what}: ${message}`, { field: options.field, detail });
-  };
-
-  if (typeof text !== 'string' || text.trim().length === 0) fail('is empty; send the SM2 ciphertext of the value', {});
-  if (text.length > SM2_MAX_CIPHERTEXT_TEXT) {
-    fail(`is ${text.length} characters, more than the ${SM2_MAX_CIPHERTEXT_TEXT} an SM2-encrypted value can need`, {
-      length: text.length,
-    });
-  }
-  const decoded = decodeText(normaliseCiphertextText(text));
-  if (decoded.length === 0) {
-    fail('is neither hex nor base64 (after URL-decoding); send the SM2 ciphertext as hex or base64', {
-      length: text.length,
-    });
-  }
-  const candidates = decoded.flatMap(candidatesOf);
-  if (candidates.length === 0) {
-    fail(
-      'is not SM2 ciphertext: expected C1 (64 bytes, or 65 with a leading 04, a point on the SM2 curve) ' +
-        'followed by C3 (32 bytes) and C2, in either order, or GM/T 0009 DER',
-      { decodedLengths: decoded.map((d) => `${d.encoding}:${d.bytes.length}`) },
-    );
-  }
-  for (const [keyIndex, key] of keys.entries()) {
-    const products = new Map<string, Point>();
-    for (const candidate of candidates) {
-      const id = `${candidate.c1.x.toString(16)}:${candidate.c1.y.toString(16)}`;
-      let shared = products.get(id);
-      if (shared === undefined) {
-        shared = key.times(candidate.c1);
-        products.set(id, shared);
-      }
-      const plaintext = tryDecrypt(candidate, shared);
-      if (plaintext !== null) {
-        const { mode, encoding, with04 } = candidate;
-        return { plaintext, variant: { mode, encoding, with04, keyIndex } };
-      }
+export function sm2Decrypter(privateKeyHex: string): Sm2Decrypter {
+  const key = preparedPrivateKey(privateKeyHex);
+  const products = new Map<string, Sm2Point>();
+  return (parts) => {
+    if (!isOnCurve(parts.c1) || parts.c3.length !== SM2_C3_BYTES) return null;
+    const id = `${parts.c1.x.toString(16)}:${parts.c1.y.toString(16)}`;
+    let shared = products.get(id);
+    if (shared === undefined) {
+      shared = key.times(parts.c1);
+      products.set(id, shared);
     }
-  }
-  return fail(
-    `did not decrypt: no variant's C3 hash verified with the relay's ${keys.length > 1 ? 'current or previous ' : ''}` +
-      'SM2 key; encrypt it with the public key from GET /sm2 (it changes when the relay rotates its key)',
-    { variantsTried: candidates.length, keysTried: keys.length },
-  );
+    const x2 = toBytes32(shared.x);
+    const y2 = toBytes32(shared.y);
+    const t = kdf(x2, y2, parts.c2.length);
+    if (parts.c2.length > 0 && t.every((b) => b === 0)) return null;
+    const message = xorInto(Buffer.from(parts.c2), t);
+    const u = sm3(Buffer.concat([x2, message, y2]));
+    return timingSafeEqual(u, parts.c3) ? message : null;
+  };
 }

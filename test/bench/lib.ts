@@ -359,6 +359,69 @@ export async function startRelayChild(dataDir: string, options: RelayChildOption
   };
 }
 
+export interface ServerChild {
+  url: string;
+  pid: number;
+  /** the last lines of stdout and stderr, for error messages */
+  tail(): string;
+  /** CPU seconds of the process so far, split by thread and into user and system time */
+  cpuSplit(): CpuSplit;
+  /** SIGTERM, then SIGKILL after 15 s */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node --import tsx <script> ...args <port>` from the repository root, as startRelayChild
+ * starts the relay (same loader, loopback, a port picked here), and waits until GET /healthz
+ * answers 200: for a baseline server that must sit across the same process boundary as the relay.
+ */
+export async function startServerChild(what: string, script: string, args: string[] = []): Promise<ServerChild> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args, String(port)], {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  guardChild(child);
+  const last: string[] = [];
+  const keep = (line: string) => {
+    last.push(line.length > 400 ? line.slice(0, 400) + '…' : line);
+    if (last.length > 20) last.shift();
+  };
+  createInterface({ input: child.stdout! }).on('line', keep);
+  createInterface({ input: child.stderr! }).on('line', keep);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (!running()) throw new Error(`${what} exited during start (${child.exitCode ?? child.signalCode}):\n${last.join('\n')}`);
+    const status = await fetch(url + '/healthz', { signal: AbortSignal.timeout(1000) }).then(
+      async (res) => (await res.arrayBuffer(), res.status),
+      () => 0, // not listening yet
+    );
+    if (status === 200) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${what} did not answer /healthz within 30 s:\n${last.join('\n')}`);
+    }
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: child.pid!,
+    tail: () => last.join('\n'),
+    cpuSplit: () => processCpuSplit(child.pid!),
+    async stop() {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /**
  * Runs `node --import tsx <script> ...args` from the repository root and resolves to the JSON
  * value of its last stdout line (how a baseline measured in its own process reports).

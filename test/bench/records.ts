@@ -1,18 +1,26 @@
 // Durable JSON-record ingest through the real relay (a child process, plain HTTP on 127.0.0.1),
-// with 1, 16 and 64 concurrent clients: records/s and p50/p99 latency, against LMDB's batched
-// durable-put ceiling measured in the same run in its own process (the same number of puts of a
-// value as large as the relay's stored queue item, 64 outstanding at once, into an environment
-// opened with openLmdb, whose commits are durable).
+// with 1, 16 and 64 concurrent clients: records/s and p50/p99 latency, against two baselines
+// measured in the same run:
+//  - LMDB's batched durable-put ceiling, in its own process (the same number of puts of a value as
+//    large as the relay's stored queue item, 64 outstanding at once, into an environment opened
+//    with openLmdb, whose commits are durable);
+//  - the machine's HTTP ceiling: a bare Fastify server in a child process of its own, as the relay
+//    is, that parses the same JSON body and answers the same success envelope (no auth, no
+//    validation, no store), driven by the same client at the same levels. Figures from two machines
+//    differ by their HTTP ceilings before they differ by anything in the relay.
 //
 //   node --import tsx test/bench/records.ts            the benchmark (see lib.ts for the knobs)
 //   node --import tsx test/bench/records.ts --lmdb-baseline <dir> <count> <valueBytes> <outstanding>
 //                                                      the baseline alone (prints one JSON line)
+//   node --import tsx test/bench/records.ts --http-ceiling <port>
+//                                                      the bare server alone (until SIGTERM)
 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { Pool } from 'undici';
 import { loadAppConfig as loadConfig } from '../../app/config.ts';
-import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
+import { RECORD_ENDPOINTS, SUCCESS, formatJsonTime } from '../../src/contract/index.ts';
 import { openLmdb } from '../../src/store/lmdb/open.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
 import { openRelayStores } from '../../relay/RelayContext.ts';
@@ -36,6 +44,7 @@ import {
   runBenchmark,
   runNodeScript,
   startRelayChild,
+  startServerChild,
   summarize,
   cpuDelta,
   type CpuSplit,
@@ -136,6 +145,21 @@ async function ingestBaseline(dir: string, count: number, outstanding: number): 
   }
 }
 
+/**
+ * The HTTP ceiling's server: Fastify with its defaults (its own JSON parser), the record path,
+ * and the relay's success envelope; nothing is authenticated, checked or stored.
+ */
+async function httpCeilingServer(port: number): Promise<void> {
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async () => 'ok');
+  app.post(RECORD_ENDPOINTS.person.path, async (request, reply) => {
+    if (typeof request.body !== 'object' || request.body === null) return reply.code(400).send({ code: 400, msg: 'body: not a JSON object' });
+    return SUCCESS;
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
 // ---- the relay ----
 
 interface Level {
@@ -146,9 +170,10 @@ interface Level {
   latency: LatencySummary;
   /** non-200 (or code ≠ 0) answers and errors, by status */
   failures: Map<string, number>;
-  relayCpu: CpuSplit;
+  /** the server child's CPU (the relay, or the HTTP ceiling's bare server) */
+  serverCpu: CpuSplit;
   clientCpuSeconds: number;
-  /** CPU used meanwhile by processes other than the relay and this load generator, in cores */
+  /** CPU used meanwhile by processes other than the server child and this load generator, in cores */
   foreignCores: number;
 }
 
@@ -168,17 +193,17 @@ function nextRecord(): string {
   });
 }
 
-async function drive(pool: Pool, token: string, clients: number, seconds: number, record: boolean, relayCpu: () => CpuSplit): Promise<Level> {
+async function drive(pool: Pool, token: string, clients: number, seconds: number, record: boolean, serverCpu: () => CpuSplit): Promise<Level> {
   const path = RECORD_ENDPOINTS.person.path;
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const latencies: number[] = [];
   const failures = new Map<string, number>();
   let ok = 0;
   const fail = (why: string) => failures.set(why, (failures.get(why) ?? 0) + 1);
-  const cpu0 = relayCpu();
+  const cpu0 = serverCpu();
   const client0 = process.cpuUsage();
   const ours = () => {
-    const c = relayCpu();
+    const c = serverCpu();
     return ownCpuSeconds() + c.main + c.others;
   };
   const foreign = foreignLoad(ours());
@@ -214,10 +239,56 @@ async function drive(pool: Pool, token: string, clients: number, seconds: number
     recordsPerSecond: ok / elapsed,
     latency: summarize(latencies),
     failures,
-    relayCpu: cpuDelta(relayCpu(), cpu0),
+    serverCpu: cpuDelta(serverCpu(), cpu0),
     clientCpuSeconds: (client.user + client.system) / 1e6,
     foreignCores,
   };
+}
+
+/**
+ * Every level in turn, each with a pool of its own (one keep-alive connection per client): a
+ * warm-up, then the measured run, printed as it ends. `noun` names what one answer is.
+ */
+async function driveLevels(url: string, token: string, levels: number[], warmup: number, seconds: number, serverCpu: () => CpuSplit, noun: string): Promise<Level[]> {
+  const results: Level[] = [];
+  for (const clients of levels) {
+    const pool = new Pool(url, { connections: clients, pipelining: 1, keepAliveTimeout: 60_000 });
+    try {
+      await drive(pool, token, clients, warmup, false, serverCpu);
+      const level = await drive(pool, token, clients, seconds, true, serverCpu);
+      results.push(level);
+      const failed = [...level.failures.values()].reduce((a, b) => a + b, 0);
+      console.log(
+        `  ${String(clients).padStart(3)} clients: ${fmt(level.ok)} ${noun} in ${fmt(level.seconds, 2)} s = ${fmt(level.recordsPerSecond)}/s, ` +
+          `p50 ${fmt(level.latency.p50, 2)} ms, p99 ${fmt(level.latency.p99, 2)} ms${failed ? `, ${failed} FAILED` : ''}`,
+      );
+      for (const [why, n] of level.failures) console.log(`      ${n} × ${why}`);
+    } finally {
+      await pool.close();
+    }
+  }
+  return results;
+}
+
+/** The columns of loadCells; `server` names the child measured, `per` what one answer is. */
+function loadHeader(server: string, per: string): string[] {
+  return ['p50 ms', 'p99 ms', 'max ms', `${server} CPU`, `µs/${per} main`, `µs/${per} other`, 'sys share', 'client CPU', 'other load', 'non-200'];
+}
+
+/** A level's latency, the server child's and the client's CPU, other load and failures. */
+function loadCells(r: Level): string[] {
+  return [
+    fmt(r.latency.p50, 2),
+    fmt(r.latency.p99, 2),
+    fmt(r.latency.max, 1),
+    `${fmt(((r.serverCpu.main + r.serverCpu.others) / r.seconds) * 100)}%`,
+    fmt((r.serverCpu.main / r.ok) * 1e6),
+    fmt((r.serverCpu.others / r.ok) * 1e6),
+    `${fmt((r.serverCpu.sys / (r.serverCpu.user + r.serverCpu.sys)) * 100)}%`,
+    `${fmt((r.clientCpuSeconds / r.seconds) * 100)}%`,
+    `${fmt(r.foreignCores * 100)}%`,
+    String([...r.failures.values()].reduce((a, b) => a + b, 0)),
+  ];
 }
 
 /** Mean size of the queue items the relay stored (msgpack bytes as LMDB holds them). */
@@ -259,28 +330,14 @@ async function main(): Promise<void> {
       `URL from a port picked here and /healthz polled, not from the "relay listening" line (info would log every request)`,
   );
   console.log(`load: undici Pool, one keep-alive connection per client, each client one request at a time; ${warmup} s warm-up then ${seconds} s measured per level; only 200 + code 0 counted`);
-  const results: Level[] = [];
+  let results: Level[];
+  let token = '';
   try {
     const mine = new GuideMine(relay.url, USER, PASSWORD);
     const login = await mine.login();
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
-
-    for (const clients of levels) {
-      const pool = new Pool(relay.url, { connections: clients, pipelining: 1, keepAliveTimeout: 60_000 });
-      try {
-        await drive(pool, mine.token, clients, warmup, false, relay.cpuSplit);
-        const level = await drive(pool, mine.token, clients, seconds, true, relay.cpuSplit);
-        results.push(level);
-        const failed = [...level.failures.values()].reduce((a, b) => a + b, 0);
-        console.log(
-          `  ${String(clients).padStart(3)} clients: ${fmt(level.ok)} records in ${fmt(level.seconds, 2)} s = ${fmt(level.recordsPerSecond)}/s, ` +
-            `p50 ${fmt(level.latency.p50, 2)} ms, p99 ${fmt(level.latency.p99, 2)} ms${failed ? `, ${failed} FAILED` : ''}`,
-        );
-        for (const [why, n] of level.failures) console.log(`      ${n} × ${why}`);
-      } finally {
-        await pool.close();
-      }
-    }
+    token = mine.token;
+    results = await driveLevels(relay.url, token, levels, warmup, seconds, relay.cpuSplit, 'records');
   } catch (err) {
     console.error(`relay output (last lines):\n${relay.tail()}`);
     throw err;
@@ -288,6 +345,21 @@ async function main(): Promise<void> {
     await relay.stop();
   }
   const logLines = relay.logLines();
+
+  // the HTTP ceiling: the same client, levels and bodies against a bare Fastify child
+  const ceilingServer = await startServerChild('the HTTP-ceiling server', 'test/bench/records.ts', ['--http-ceiling']);
+  console.log(`HTTP ceiling: bare Fastify child pid ${ceilingServer.pid} at ${ceilingServer.url}, same client, levels and bodies (no auth, validation or store)`);
+  let ceiling: Level[];
+  try {
+    // the relay's token goes along (the same request bytes) and is not looked at
+    ceiling = await driveLevels(ceilingServer.url, token, levels, warmup, seconds, ceilingServer.cpuSplit, 'requests');
+  } catch (err) {
+    console.error(`HTTP-ceiling server output (last lines):\n${ceilingServer.tail()}`);
+    throw err;
+  } finally {
+    await ceilingServer.stop();
+  }
+  const ceilingAt = (clients: number) => ceiling.find((c) => c.clients === clients)!;
 
   // the baseline: as many puts as the relay stored at 64 clients (at least 5,000), of a value as
   // large as the relay's queue item, 64 outstanding, in a process of its own
@@ -311,10 +383,14 @@ async function main(): Promise<void> {
     `baseline: LMDB (openLmdb, durable commits) ${fmt(base.puts)} puts of ${base.valueBytes} B, ${base.outstanding} outstanding, own process: ` +
       `${fmt(base.putsPerSecond)}/s, p50 ${fmt(base.latency.p50, 2)} ms, p99 ${fmt(base.latency.p99, 2)} ms`,
   );
+  console.log(
+    `baseline: HTTP ceiling (bare Fastify child, same client and bodies) ` +
+      ceiling.map((c) => `${c.clients} client${c.clients === 1 ? '' : 's'} ${fmt(c.recordsPerSecond)}/s`).join(', '),
+  );
 
   printTable(
-    'records: relay vs LMDB durable-put ceiling',
-    ['clients', 'records', 'records/s', 'LMDB puts/s', 'ratio', 'ingest/s', 'of ingest', 'p50 ms', 'p99 ms', 'max ms', 'relay CPU', 'µs/rec main', 'µs/rec other', 'sys share', 'client CPU', 'other load', 'non-200'],
+    'records: relay vs LMDB durable-put ceiling and the HTTP ceiling',
+    ['clients', 'records', 'records/s', 'LMDB puts/s', 'ratio', 'ingest/s', 'of ingest', 'HTTP ceiling/s', 'of HTTP', ...loadHeader('relay', 'rec')],
     results.map((r) => [
       String(r.clients),
       fmt(r.ok),
@@ -323,16 +399,9 @@ async function main(): Promise<void> {
       `${fmt(r.recordsPerSecond / base.putsPerSecond, 2)}×`,
       fmt(ingestRef.putsPerSecond),
       `${fmt(r.recordsPerSecond / ingestRef.putsPerSecond, 2)}×`,
-      fmt(r.latency.p50, 2),
-      fmt(r.latency.p99, 2),
-      fmt(r.latency.max, 1),
-      `${fmt(((r.relayCpu.main + r.relayCpu.others) / r.seconds) * 100)}%`,
-      fmt((r.relayCpu.main / r.ok) * 1e6),
-      fmt((r.relayCpu.others / r.ok) * 1e6),
-      `${fmt((r.relayCpu.sys / (r.relayCpu.user + r.relayCpu.sys)) * 100)}%`,
-      `${fmt((r.clientCpuSeconds / r.seconds) * 100)}%`,
-      `${fmt(r.foreignCores * 100)}%`,
-      String([...r.failures.values()].reduce((a, b) => a + b, 0)),
+      fmt(ceilingAt(r.clients).recordsPerSecond),
+      `${fmt(r.recordsPerSecond / ceilingAt(r.clients).recordsPerSecond, 2)}×`,
+      ...loadCells(r),
     ]),
   );
   console.log(
@@ -345,9 +414,19 @@ async function main(): Promise<void> {
       `${ingestRef.outstanding} outstanding, own process: ${fmt(ingestRef.putsPerSecond)}/s, p50 ${fmt(ingestRef.latency.p50, 2)} ms, p99 ${fmt(ingestRef.latency.p99, 2)} ms ` +
       `(column "ingest/s"; LMDB puts/s ÷ ingest/s = ${fmt(base.putsPerSecond / ingestRef.putsPerSecond, 1)}× is what the queue store's bookkeeping costs over a bare put)`,
   );
+  printTable(
+    'HTTP ceiling: bare Fastify child (JSON body parsed, success envelope; no auth, validation or store), same client',
+    ['clients', 'requests', 'requests/s', ...loadHeader('server', 'req')],
+    ceiling.map((r) => [String(r.clients), fmt(r.ok), fmt(r.recordsPerSecond), ...loadCells(r)]),
+  );
+  console.log(
+    `(the most this client gets through HTTP and Fastify on this machine at each level; "of HTTP" above = relay ÷ this. ` +
+      `A machine whose ceiling is lower gets fewer records/s for reasons outside the relay; the relay's share of its ceiling is what compares across machines.)`,
+  );
   await printProfile(profDir, 'records');
 
   const figures: Figure[] = [];
+  const ceilingFigures: Figure[] = [];
   for (const r of results) {
     const at64 = r.clients === 64;
     figures.push(
@@ -359,6 +438,16 @@ async function main(): Promise<void> {
         baselineName: 'LMDB durable puts, 64 outstanding',
         target: at64 ? `≥ ${fmt(TARGET_RPS)}/s` : '',
         ...(at64 ? { pass: r.recordsPerSecond >= TARGET_RPS } : {}),
+      }),
+    );
+    ceilingFigures.push(
+      figure({
+        figure: `records/s of the HTTP ceiling, ${r.clients} client${r.clients === 1 ? '' : 's'}`,
+        value: r.recordsPerSecond,
+        unit: '/s',
+        baseline: ceilingAt(r.clients).recordsPerSecond,
+        baselineName: `bare Fastify, same client, ${r.clients} client${r.clients === 1 ? '' : 's'}`,
+        target: '',
       }),
     );
   }
@@ -386,6 +475,7 @@ async function main(): Promise<void> {
       }),
     );
   }
+  figures.push(...ceilingFigures);
   emitFigures('records', figures);
 }
 
@@ -402,6 +492,11 @@ function report(result: Promise<LmdbBaseline>): void {
 if (args[0] === '--lmdb-baseline') {
   const [dir, count, valueBytes, outstanding] = args.slice(1);
   report(lmdbBaseline(dir!, Number(count), Number(valueBytes), Number(outstanding)));
+} else if (args[0] === '--http-ceiling') {
+  httpCeilingServer(Number(args[1])).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
 } else if (args[0] === '--ingest-baseline') {
   const [dir, count, outstanding] = args.slice(1);
   report(ingestBaseline(dir!, Number(count), Number(outstanding)));

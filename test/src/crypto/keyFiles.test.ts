@@ -8,7 +8,8 @@ import {
   ringPrivateKeys,
   rotateSm2KeyPair,
 } from '../../../src/crypto/keyFiles.ts';
-import { parsePrivateKey, sm2DecryptAny, sm2Encrypt } from '../../../src/crypto/sm2.ts';
+import { parsePrivateKey, sm2Encrypt } from '../../../src/crypto/sm2.ts';
+import { sm2DecryptAny } from '../../../src/crypto/sm2ClientVariants.ts';
 import { openSecret, sealSecret } from '../../../src/crypto/sm4.ts';
 import { ESEAL_ERR_CRYPTO_KEY_FILE } from '../../../src/crypto/errors.ts';
 

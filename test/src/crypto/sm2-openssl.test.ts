@@ -11,9 +11,9 @@ import {
   privateKeyToPkcs8Pem,
   publicKeyToPem,
   publicKeyToSpkiDer,
-  sm2DecryptAny,
   sm2Encrypt,
 } from '../../../src/crypto/sm2.ts';
+import { sm2DecryptAny } from '../../../src/crypto/sm2ClientVariants.ts';
 
 function openssl(args: string[], input?: Buffer | string): { ok: boolean; stdout: Buffer; stderr: string } {
   const r = spawnSync('openssl', args, { input, maxBuffer: 1 << 20 });
