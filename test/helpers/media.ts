@@ -105,6 +105,16 @@ function videoCodecArgs(codec: VideoCodec): string[] {
   }
 }
 
+/** true when no process `pid` exists any more: the ffmpeg child was killed and reaped */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await access(path);

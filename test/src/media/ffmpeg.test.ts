@@ -3,21 +3,13 @@
 import t from 'tap';
 import { MediaFfmpegFailed, MediaUnreadable } from '../../../src/media/errors.ts';
 import { runFfmpeg, spawnFfmpeg } from '../../../src/media/ffmpeg.ts';
+import { processGone as gone } from '../../helpers/media.ts';
 
 const QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
 /** A source that never ends, paced at its frame rate, so only a kill stops it. */
 const ENDLESS = [...QUIET, '-re', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-f', 'null', '-'];
 const GRAY_IN = (w: number, h: number): string[] => ['-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${w}x${h}`, '-i', 'pipe:0'];
 const GRAY_OUT = ['-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'];
-
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
 
 t.test('exit 0: stdout collected, the end of stderr kept', async (t) => {
   const { stdout, stderr } = await runFfmpeg(['-nostdin', '-hide_banner', '-f', 'lavfi', '-i', 'color=c=0x808080:s=4x2', '-frames:v', '1', ...GRAY_OUT]);
