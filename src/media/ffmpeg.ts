@@ -155,8 +155,8 @@ export interface FfmpegRunOptions {
   path?: string;
   /**
    * written to ffmpeg's stdin (pipe:0) with backpressure, then closed; a stream is an async
-   * iterable. Writing stops when ffmpeg exits; an error thrown by the source kills ffmpeg and is
-   * what the run rejects with.
+   * iterable. Writing stops when ffmpeg exits (seen between chunks: a source that never yields
+   * again holds the run); an error thrown by the source kills ffmpeg and is what the run rejects with.
    */
   input?: FfmpegInput;
   /** 'buffer' (default) collects stdout into the result; 'ignore' when the output goes to a file */
@@ -199,24 +199,23 @@ const MESSAGE_TAIL_CHARS = 4000;
 export async function runFfmpeg(args: readonly string[], options: FfmpegRunOptions = {}): Promise<FfmpegOutput> {
   const what = options.what ?? `ffmpeg ${args.join(' ')}`;
   const kind = options.error ?? MediaFfmpegFailed;
+  const path = options.path ?? ffmpegPath();
   const fail = (reason: FfmpegFailure, problem: string, extra: { exit?: FfmpegExit; tail?: string; cause?: unknown } = {}): Error => {
     const tail = (extra.tail ?? '').trim();
     const shown = tail.length > MESSAGE_TAIL_CHARS ? `…${tail.slice(-MESSAGE_TAIL_CHARS)}` : tail;
     return kind(`${what}: ${problem}${shown ? `: ${shown}` : ''}`, {
       cause: extra.cause ?? extra.exit?.spawnError,
-      detail: { reason, exitCode: extra.exit?.code ?? null, signal: extra.exit?.signal ?? null, stderr: tail, path: ff?.path ?? options.path },
+      detail: { reason, exitCode: extra.exit?.code ?? null, signal: extra.exit?.signal ?? null, stderr: tail, path },
     });
   };
-  let ff: FfmpegChild | undefined;
   if (options.signal?.aborted) throw fail('abort', 'aborted before ffmpeg started', { cause: options.signal.reason });
 
-  ff = spawnFfmpeg(args, {
-    ...(options.path === undefined ? {} : { path: options.path }),
+  const child = spawnFfmpeg(args, {
+    path,
     stdin: options.input === undefined ? 'ignore' : 'pipe',
     stdout: options.stdout === 'ignore' ? 'ignore' : 'pipe',
     ...(options.stderrTailBytes === undefined ? {} : { stderrTailBytes: options.stderrTailBytes }),
   });
-  const child = ff;
   const grace = options.killGraceMs ?? 0;
 
   // The first reason to stop wins; the child is then killed and its exit awaited before settling.
@@ -256,7 +255,7 @@ export async function runFfmpeg(args: readonly string[], options: FfmpegRunOptio
     if (stopped && 'sourceError' in stopped) throw stopped.sourceError;
     if (stopped) throw fail(stopped.reason, stopped.problem, { exit, tail: child.stderrTail(), cause: stopped.cause });
     if (exit.spawnError) {
-      throw fail('spawn', `cannot run ffmpeg at ${child.path} (${exit.spawnError.message}); set FFMPEG_PATH to an ffmpeg binary`, { exit });
+      throw fail('spawn', `cannot run ffmpeg at ${path} (${exit.spawnError.message}); set FFMPEG_PATH to an ffmpeg binary`, { exit });
     }
     if (exit.code !== 0) throw fail('exit', describeExit(exit), { exit, tail: child.stderrTail() });
     return { stdout: Buffer.concat(chunks), stderr: child.stderrTail() };
