@@ -3,13 +3,12 @@
 // (stall timer, exit), and restarts it with backoff. The child's death is an event, not an error:
 // cameras drop off the network all the time.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { rgbToGray } from '../frame/image.ts';
 import type { Frame } from '../types.ts';
 import type { CaptureEvents, CaptureLogger, CaptureMode, FfmpegCaptureOptions } from './CaptureTypes.ts';
 import { CaptureBadOptions, CaptureFailed } from './errors.ts';
-import { ffmpegFeatures, type FfmpegFeatures } from '../../src/media/ffmpeg.ts';
+import { describeExit, ffmpegFeatures, spawnFfmpeg, type FfmpegChild, type FfmpegExit, type FfmpegFeatures } from '../../src/media/ffmpeg.ts';
 import { parseSourceUrl, redactSecrets, type CaptureSource } from './sourceUrl.ts';
 
 const STDERR_LINES = 20;
@@ -39,14 +38,14 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
   #stopped = false;
   #state: Reachability = 'unknown';
   #offlineReason: string | undefined;
-  #child: ChildProcess | undefined;
+  #child: FfmpegChild | undefined;
+  /** the child whose stderr `stderrTail` shows: the running one, else the last */
+  #lastChild: FfmpegChild | undefined;
   #paused = false;
   #seq = 0;
   /** the frame being filled from stdout, and how many of its bytes are there */
   #partial: Buffer | undefined;
   #filled = 0;
-  #stderrTail: string[] = [];
-  #stderrRest = '';
   /** set when we kill the child ourselves, so the exit is reported with our reason */
   #killReason: string | undefined;
   /** when the current child last showed life (spawn, frame, resume) */
@@ -122,14 +121,14 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
    */
   pause(): void {
     this.#paused = true;
-    this.#child?.stdout?.pause();
+    this.#child?.process.stdout?.pause();
   }
 
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
     this.#lastActivity = Date.now();
-    this.#child?.stdout?.resume();
+    this.#child?.process.stdout?.resume();
   }
 
   /** Kills the child (SIGTERM, then SIGKILL after the grace time) and resolves once it is reaped. No events follow. */
@@ -140,16 +139,8 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     this.#stopStallTimer();
     const child = this.#child;
     if (!child) return;
-    await this.#kill(child);
-  }
-
-  #kill(child: ChildProcess): Promise<void> {
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    // Closing our end of the pipe also unblocks an ffmpeg stuck writing to a paused stdout.
-    child.stdout?.destroy();
-    child.kill('SIGTERM');
-    const hard = setTimeout(() => child.kill('SIGKILL'), this.#killGraceMs);
-    return closed.finally(() => clearTimeout(hard));
+    // Closing the pipes (kill does) also unblocks an ffmpeg stuck writing to a paused stdout.
+    await child.kill(this.#killGraceMs);
   }
 
   async #launch(): Promise<void> {
@@ -166,26 +157,18 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     if (this.#stopped) return;
     const args = this.#args(features);
     this.#log?.debug({ camera: this.camera, args: redactSecrets(args.join(' '), this.source.secrets) }, 'capture: starting ffmpeg');
-    this.#stderrTail = [];
-    this.#stderrRest = '';
     this.#killReason = undefined;
     this.#sessionOnlineAt = undefined;
     this.#partial = undefined;
     this.#filled = 0;
-    const child = spawn(features.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnFfmpeg(args, { path: features.path, stdout: 'pipe', stderrTailBytes: STDERR_LINES * STDERR_LINE_CHARS });
     this.#child = child;
+    this.#lastChild = child;
     this.#lastActivity = Date.now();
-    let spawnError: Error | undefined;
-    child.on('error', (err) => {
-      spawnError = err;
-      // A child that never started has no 'close' to wait for.
-      if (child.pid === undefined) this.#onClose(child, null, null, err);
-    });
-    child.stdout.on('data', (chunk: Buffer) => this.#onData(chunk));
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => this.#onStderr(text));
-    child.once('close', (code, signal) => this.#onClose(child, code, signal, spawnError));
-    if (this.#paused) child.stdout.pause();
+    const stdout = child.process.stdout!;
+    stdout.on('data', (chunk: Buffer) => this.#onData(chunk));
+    void child.exited.then((exit) => this.#onClose(child, exit));
+    if (this.#paused) stdout.pause();
     this.#startStallTimer();
   }
 
@@ -253,49 +236,39 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     this.emit('frame', frame);
   }
 
-  #onStderr(text: string): void {
-    const lines = (this.#stderrRest + text).split(/\r?\n/);
-    this.#stderrRest = (lines.pop() ?? '').slice(-STDERR_LINE_CHARS);
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      this.#stderrTail.push(redactSecrets(line.slice(0, STDERR_LINE_CHARS), this.source.secrets));
-      if (this.#stderrTail.length > STDERR_LINES) this.#stderrTail.shift();
-    }
-  }
-
   /** The last lines ffmpeg wrote, redacted. */
   get stderrTail(): readonly string[] {
-    return this.#stderrTail;
+    const lines = (this.#lastChild?.stderrTail() ?? '').split(/\r?\n/).filter((line) => line.trim());
+    return lines.slice(-STDERR_LINES).map((line) => redactSecrets(line.slice(0, STDERR_LINE_CHARS), this.source.secrets));
   }
 
-  #onClose(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined): void {
+  #onClose(child: FfmpegChild, exit: FfmpegExit): void {
     if (child !== this.#child) return;
     this.#child = undefined;
     this.#stopStallTimer();
     if (this.#stopped) return;
-    if (this.#stderrRest.trim()) this.#onStderr('\n');
     if (this.#filled > 0) {
       this.#log?.debug({ camera: this.camera, bytes: this.#filled }, 'capture: partial frame at exit dropped');
     }
     this.#partial = undefined;
     this.#filled = 0;
-    const clean = code === 0 && !this.#killReason && !spawnError;
+    const clean = exit.code === 0 && !this.#killReason && !exit.spawnError;
     if (this.mode === 'replay' && clean) {
       this.#state = 'offline';
       this.#log?.info({ camera: this.camera, frames: this.#seq }, 'capture: replay finished');
       this.emit('end');
       return;
     }
-    this.#sessionFailed(this.#exitReason(code, signal, spawnError));
+    this.#sessionFailed(this.#exitReason(exit));
   }
 
-  #exitReason(code: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined): string {
-    let reason: string;
-    if (spawnError) reason = `cannot start ffmpeg: ${spawnError.message}`;
-    else if (this.#killReason) reason = this.#killReason;
-    else if (code === 0) reason = this.source.kind === 'file' ? `end of file ${this.source.path}` : 'end of stream';
-    else reason = `ffmpeg exited with ${code !== null ? `code ${code}` : `signal ${signal}`}`;
-    const tail = this.#stderrTail.slice(-REASON_LINES).join('; ');
+  #exitReason(exit: FfmpegExit): string {
+    let reason = describeExit(exit);
+    if (exit.spawnError) {
+      // the start failure is the reason, whatever else happened
+    } else if (this.#killReason) reason = this.#killReason;
+    else if (exit.code === 0) reason = this.source.kind === 'file' ? `end of file ${this.source.path}` : 'end of stream';
+    const tail = this.stderrTail.slice(-REASON_LINES).join('; ');
     return redactSecrets(tail ? `${reason}: ${tail}` : reason, this.source.secrets);
   }
 
@@ -339,7 +312,7 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
       if (Date.now() - this.#lastActivity < this.#stallMs) return;
       this.#killReason = `no frame for ${this.#stallMs / 1000} s`;
       this.#log?.warn({ camera: this.camera, reason: this.#killReason }, 'capture: stalled, killing ffmpeg');
-      void this.#kill(child);
+      void child.kill(this.#killGraceMs);
     }, every);
   }
 

@@ -3,9 +3,8 @@
 // name and renamed when complete, so an interrupted build never leaves a short clip that a later
 // build would take for a finished one.
 import { randomBytes } from 'node:crypto';
-import { execFile, spawn } from 'node:child_process';
 import { rename, rm, stat } from 'node:fs/promises';
-import { ffmpegPath } from '../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../src/media/ffmpeg.ts';
 import type { RgbImage } from './compose.ts';
 import { EvalEncodeFailed } from './errors.ts';
 
@@ -42,68 +41,22 @@ export async function encodeClip(
     '-pix_fmt', 'yuv420p', '-g', String(opts.gop ?? Math.max(1, Math.round(fps * 2))),
     '-movflags', '+faststart', '-f', 'mp4', partial,
   ];
-  const child = spawn(ffmpegPath(), args, { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
-    if (stderr.length < 8000) stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code));
-  });
-  // A broken pipe shows up as the exit status below; swallow it here so it is reported once.
-  child.stdin.on('error', () => {});
   let count = 0;
-  try {
+  async function* checked(): AsyncGenerator<Uint8Array> {
     for await (const frame of frames) {
       if (frame.length !== frameBytes) throw new RangeError(`frame ${count} holds ${frame.length} bytes, ${width}x${height} RGB needs ${frameBytes}`);
       count++;
-      if (!child.stdin.write(frame)) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            child.stdin.off('drain', done);
-            child.off('close', done);
-            resolve();
-          };
-          child.stdin.once('drain', done);
-          child.once('close', done);
-        });
-      }
-      if (child.exitCode !== null) break;
+      yield frame;
     }
+  }
+  try {
+    await runFfmpeg(args, { input: checked(), stdout: 'ignore', error: EvalEncodeFailed, what: `cannot encode ${path}` });
   } catch (err) {
-    child.kill('SIGKILL');
-    await exited.catch(() => undefined);
     await rm(partial, { force: true });
     throw err;
   }
-  child.stdin.end();
-  let code: number | null;
-  try {
-    code = await exited;
-  } catch (err) {
-    throw EvalEncodeFailed(`cannot run ffmpeg (${ffmpegPath()}): ${(err as Error).message}`, { cause: err });
-  }
-  if (code !== 0) {
-    await rm(partial, { force: true });
-    throw EvalEncodeFailed(`ffmpeg exited with ${code} while encoding ${path} after ${count} frames: ${stderr.trim().slice(0, 2000)}`);
-  }
   await rename(partial, path);
   return { frames: count, bytes: (await stat(path)).size };
-}
-
-function runFfmpeg(args: string[], binary: boolean): Promise<{ stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegPath(), args, { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const text = stderr.toString();
-      if (err) {
-        reject(EvalEncodeFailed(`ffmpeg ${args.join(' ')} failed: ${text.trim().slice(-2000) || err.message}`, { cause: err }));
-        return;
-      }
-      resolve({ stdout: binary ? stdout : Buffer.alloc(0), stderr: text });
-    });
-  });
 }
 
 export interface ClipInfo {
@@ -116,7 +69,13 @@ export interface ClipInfo {
 
 /** Counts the video frames of a clip by demuxing it (no decoding), and reads its size and duration. */
 export async function probeClip(path: string): Promise<ClipInfo> {
-  const { stderr } = await runFfmpeg(['-nostdin', '-hide_banner', '-i', `file:${path}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'], false);
+  // Without -loglevel error: the stream description and the progress lines are what is read.
+  const { stderr } = await runFfmpeg(['-nostdin', '-hide_banner', '-i', `file:${path}`, '-map', '0:v:0', '-c', 'copy', '-f', 'null', '-'], {
+    stdout: 'ignore',
+    stderrTailBytes: 1024 * 1024,
+    error: EvalEncodeFailed,
+    what: `cannot read ${path}`,
+  });
   const frames = [...stderr.matchAll(/frame=\s*(\d+)/g)].pop();
   const duration = /Duration: (\d+):(\d+):(\d+(?:\.\d+)?)/.exec(stderr);
   const size = /Video: [^\n]*?, (\d{2,5})x(\d{2,5})/.exec(stderr);
@@ -137,7 +96,7 @@ export async function decodeClipFrame(path: string, index: number, size: { width
       '-vf', `select=eq(n\\,${Math.max(0, Math.floor(index))}),scale=${size.width}:${size.height}`,
       '-vsync', '0', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
     ],
-    true,
+    { error: EvalEncodeFailed, what: `cannot decode frame ${index} of ${path}` },
   );
   const bytes = size.width * size.height * 3;
   if (stdout.length < bytes) throw EvalEncodeFailed(`${path} has no frame ${index} (ffmpeg gave ${stdout.length} bytes)`);

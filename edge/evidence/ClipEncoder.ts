@@ -5,10 +5,9 @@
 // cap if the muxed file still comes out too big, then a refusal rather than a file the platform
 // would reject. The file is written beside its final path, fsynced and renamed, so a crash never
 // leaves a half clip under the real name.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ffmpegPath } from '../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../src/media/ffmpeg.ts';
 import { drawMarks } from '../marks/draw.ts';
 import type { Frame, Marks } from '../types.ts';
 import { EvidenceAborted, EvidenceEncode, EvidenceFrameSize, EvidenceNoFrames, EvidenceTooBig } from './errors.ts';
@@ -174,61 +173,27 @@ function ffmpegArgs(run: EncoderRun, outPath: string): string[] {
 /** Runs one ffmpeg over the picked frames; resolves with the size of the file written. */
 async function runEncoder(frames: readonly ClipFrame[], picks: readonly number[], outPath: string, run: EncoderRun): Promise<number> {
   if (run.signal?.aborted) throw EvidenceAborted(`the clip for camera ${run.camera} was aborted before encoding`, { cause: run.signal.reason });
-  const bin = run.ffmpegPath ?? ffmpegPath();
-  const child = spawn(bin, ffmpegArgs(run, outPath), { stdio: ['pipe', 'ignore', 'pipe'] });
-  // A dying ffmpeg shows as EPIPE on the write callbacks and its exit status; the stream's own
-  // 'error' event must not go unheard and bring the process down.
-  child.stdin!.on('error', () => undefined);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => {
-    stderr = (stderr + s).slice(-4000);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  // Attach now so a spawn failure is not an unhandled rejection while frames are being written.
-  exited.catch(() => undefined);
-  const onAbort = (): void => {
-    child.kill('SIGKILL');
-  };
-  run.signal?.addEventListener('abort', onAbort, { once: true });
-
   try {
-    let writeError: unknown;
-    try {
-      await writeFrames(child, frames, picks, run);
-    } catch (err) {
-      writeError = err;
-      child.kill('SIGKILL');
-    }
-    let result;
-    try {
-      result = await exited;
-    } catch (err) {
-      throw EvidenceEncode(`ffmpeg could not be started (${bin}): ${(err as Error).message}; set FFMPEG_PATH`, { cause: err });
-    }
+    await runFfmpeg(ffmpegArgs(run, outPath), {
+      ...(run.ffmpegPath === undefined ? {} : { path: run.ffmpegPath }),
+      input: drawnFrames(frames, picks, run),
+      stdout: 'ignore',
+      ...(run.signal === undefined ? {} : { signal: run.signal }),
+      error: EvidenceEncode,
+      what: `cannot encode the clip for camera ${run.camera}`,
+    });
+  } catch (err) {
     if (run.signal?.aborted) throw EvidenceAborted(`the clip for camera ${run.camera} was aborted while encoding`, { cause: run.signal.reason });
-    if (result.code !== 0 || writeError) {
-      throw EvidenceEncode(
-        `ffmpeg failed on the clip for camera ${run.camera} (exit ${result.code ?? result.signal}): ${stderr.trim() || (writeError as Error | undefined)?.message || 'no message'}`,
-        { cause: writeError, detail: { exitCode: result.code, signal: result.signal } },
-      );
-    }
-    return (await stat(outPath)).size;
-  } finally {
-    run.signal?.removeEventListener('abort', onAbort);
+    throw err;
   }
+  return (await stat(outPath)).size;
 }
 
-/** Draws each picked frame on a fresh copy and writes it, waiting for the pipe to take it before the next. */
-async function writeFrames(child: ChildProcess, frames: readonly ClipFrame[], picks: readonly number[], run: EncoderRun): Promise<void> {
-  const stdin = child.stdin!;
+/** Each picked frame drawn on a fresh copy, one at a time, as the pipe takes them. */
+function* drawnFrames(frames: readonly ClipFrame[], picks: readonly number[], run: EncoderRun): Generator<Uint8Array> {
   const size = run.width * run.height * 3;
   let drawn: { index: number; rgb: Uint8Array } | undefined;
   for (const index of picks) {
-    if (run.signal?.aborted) throw EvidenceAborted('aborted');
     if (drawn?.index !== index) {
       const { frame, marks } = frames[index]!;
       const rgb = new Uint8Array(size);
@@ -236,11 +201,8 @@ async function writeFrames(child: ChildProcess, frames: readonly ClipFrame[], pi
       drawMarks(rgb, run.width, run.height, marks, { time: frame.at, camera: run.camera, ...(run.state === undefined ? {} : { state: run.state }) });
       drawn = { index, rgb };
     }
-    await new Promise<void>((resolve, reject) => {
-      stdin.write(drawn!.rgb, (err) => (err ? reject(err) : resolve()));
-    });
+    yield drawn.rgb;
   }
-  await new Promise<void>((resolve) => stdin.end(resolve));
 }
 
 async function syncFile(path: string): Promise<void> {

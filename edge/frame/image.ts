@@ -3,8 +3,7 @@
 // Plain loops over typed arrays: at analysis sizes (≤ 704×576) they cost well under a millisecond
 // or two, and they keep the edge free of native image libraries.
 
-import { execFile } from 'node:child_process';
-import { ffmpegPath } from '../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../src/media/ffmpeg.ts';
 import { CaptureFailed } from '../capture/errors.ts';
 import type { Box } from '../types.ts';
 
@@ -179,25 +178,18 @@ export interface DecodedImage {
  * `width`×`height` when given (one of them alone keeps the aspect ratio). ffmpeg writes a PPM,
  * whose header gives the size it chose. Throws CaptureFailed when ffmpeg cannot read the file.
  */
-export function decodeImageFile(path: string, size: { width?: number; height?: number } = {}): Promise<DecodedImage> {
+export async function decodeImageFile(path: string, size: { width?: number; height?: number } = {}): Promise<DecodedImage> {
   const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', `file:${path}`, '-frames:v', '1'];
   if (size.width !== undefined || size.height !== undefined) {
     args.push('-vf', `scale=${size.width ?? -1}:${size.height ?? -1}`);
   }
   args.push('-f', 'image2pipe', '-c:v', 'ppm', '-pix_fmt', 'rgb24', 'pipe:1');
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegPath(), args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(CaptureFailed(`cannot decode image ${path}: ${stderr.toString().trim() || err.message}`, { cause: err }));
-        return;
-      }
-      try {
-        resolve(parsePpm(stdout));
-      } catch (parseErr) {
-        reject(CaptureFailed(`cannot decode image ${path}: ${(parseErr as Error).message}`, { cause: parseErr }));
-      }
-    });
-  });
+  const { stdout } = await runFfmpeg(args, { error: CaptureFailed, what: `cannot decode image ${path}` });
+  try {
+    return parsePpm(stdout);
+  } catch (parseErr) {
+    throw CaptureFailed(`cannot decode image ${path}: ${(parseErr as Error).message}`, { cause: parseErr });
+  }
 }
 
 /** Binary PPM (P6, maxval 255): "P6 <w> <h> 255" separated by white space, then one byte, then pixels. */

@@ -40,3 +40,10 @@ export const MediaUnreadable = defineError(
   500,
   'the relay could not read the staged media file',
 );
+
+/** A run of ffmpeg failed; callers that own a code of their own (evidence, eval, capture) pass it instead. */
+export const MediaFfmpegFailed = defineError(
+  'ESEAL_ERR_MEDIA_FFMPEG',
+  500,
+  'ffmpeg could not be started, exited with an error, ran past its time or was aborted (the message ends with what it wrote last)',
+);

@@ -5,11 +5,10 @@
 // Files are cached only inside the directory the caller passes, by a name derived from the
 // options, so tests of one process can share them and nothing leaks between processes.
 
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ffmpegPath } from '../../src/media/ffmpeg.ts';
+import { ffmpegPath, runFfmpeg } from '../../src/media/ffmpeg.ts';
 
 export { refusal } from './refusal.ts';
 
@@ -86,7 +85,7 @@ async function encode(path: string, o: VideoOptions): Promise<string> {
   const temp = `${path}.${randomBytes(4).toString('hex')}.part`;
   args.push('-f', container, temp);
   try {
-    await runFfmpeg(args);
+    await runFfmpeg(args, { stdout: 'ignore' });
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });
@@ -106,13 +105,14 @@ function videoCodecArgs(codec: VideoCodec): string[] {
   }
 }
 
-function runFfmpeg(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegPath(), args, { maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
-      if (err) reject(new Error(`ffmpeg ${args.join(' ')} failed: ${stderr || err.message}`, { cause: err }));
-      else resolve();
-    });
-  });
+/** true when no process `pid` exists any more: the ffmpeg child was killed and reaped */
+export function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -170,11 +170,14 @@ export async function makeImage(dir: string, format: 'jpeg' | 'png'): Promise<st
   const temp = `${path}.${randomBytes(4).toString('hex')}.part`;
   const codec = format === 'jpeg' ? 'mjpeg' : 'png';
   const pixelFormat = format === 'jpeg' ? 'yuvj420p' : 'rgb24';
-  await runFfmpeg([
-    ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'],
-    ...['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=1', '-frames:v', '1'],
-    ...['-c:v', codec, '-pix_fmt', pixelFormat, '-f', 'image2', temp],
-  ]);
+  await runFfmpeg(
+    [
+      ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=1', '-frames:v', '1'],
+      ...['-c:v', codec, '-pix_fmt', pixelFormat, '-f', 'image2', temp],
+    ],
+    { stdout: 'ignore' },
+  );
   await rename(temp, path);
   return path;
 }

@@ -10,6 +10,7 @@ import { FfmpegCapture, readFrames } from '../../../edge/capture/FfmpegCapture.t
 import { CaptureBadOptions, CaptureBadUrl, CaptureFailed } from '../../../edge/capture/errors.ts';
 import { rgbToGray } from '../../../edge/frame/image.ts';
 import type { Frame } from '../../../edge/types.ts';
+import { processGone as gone } from '../../helpers/media.ts';
 import { CLIP_H, CLIP_W, testPatternClip } from './clips.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'eseal-capture-'));
@@ -32,15 +33,6 @@ async function restarts(capture: FfmpegCapture, count: number): Promise<[number,
   });
   await capture.stop();
   return seen;
-}
-
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
 }
 
 async function closedPort(): Promise<number> {

@@ -2,9 +2,8 @@
 // lavfi sources: a busy test pattern, a still scene, a box moving across a still scene, and a
 // still scene whose brightness jumps halfway (lights switched on).
 
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ffmpegPath } from '../../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../../src/media/ffmpeg.ts';
 
 export const CLIP_W = 704;
 export const CLIP_H = 576;
@@ -41,16 +40,12 @@ export function lightsOnClip(dir: string, seconds: number): Promise<string> {
   ]);
 }
 
-function encode(path: string, inputs: string[]): Promise<string> {
+async function encode(path: string, inputs: string[]): Promise<string> {
   const args = [
     ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-y'],
     ...inputs,
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(RATE), path],
   ];
-  return new Promise((resolve, reject) => {
-    execFile(ffmpegPath(), args, (err, _stdout, stderr) => {
-      if (err) reject(new Error(`ffmpeg ${args.join(' ')}: ${stderr || err.message}`));
-      else resolve(path);
-    });
-  });
+  await runFfmpeg(args, { stdout: 'ignore' });
+  return path;
 }

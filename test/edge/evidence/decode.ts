@@ -1,21 +1,14 @@
 // Reads frames back out of an encoded clip with the real ffmpeg, to check what was drawn.
-import { execFile } from 'node:child_process';
-import { ffmpegPath } from '../../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../../src/media/ffmpeg.ts';
 
 /** Frame `index` (0-based) of the clip as RGB24. */
-export function decodeFrame(path: string, index: number, width: number, height: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      ffmpegPath(),
-      ['-hide_banner', '-loglevel', 'error', '-i', path, '-vf', `select=eq(n\\,${index})`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
-      { encoding: 'buffer', maxBuffer: width * height * 3 + 1024 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`ffmpeg decode failed: ${stderr.toString()}`, { cause: err }));
-        if (stdout.length !== width * height * 3) return reject(new Error(`decoded ${stdout.length} bytes, expected ${width * height * 3}`));
-        resolve(new Uint8Array(stdout));
-      },
-    );
-  });
+export async function decodeFrame(path: string, index: number, width: number, height: number): Promise<Uint8Array> {
+  const { stdout } = await runFfmpeg(
+    ['-hide_banner', '-loglevel', 'error', '-i', path, '-vf', `select=eq(n\\,${index})`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    { maxStdoutBytes: width * height * 3 + 1024, what: `decoding frame ${index} of ${path}` },
+  );
+  if (stdout.length !== width * height * 3) throw new Error(`decoded ${stdout.length} bytes, expected ${width * height * 3}`);
+  return new Uint8Array(stdout);
 }
 
 export function pixel(rgb: Uint8Array, width: number, x: number, y: number): [number, number, number] {

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import fc from 'fast-check';
 import t from 'tap';
 import { CaptureFailed } from '../../../edge/capture/errors.ts';
-import { ffmpegPath } from '../../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../../src/media/ffmpeg.ts';
 import { blurGray, boxBlurGray, cropGray, decodeImageFile, resizeGray, rgbToGray, type GrayImage } from '../../../edge/frame/image.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'eseal-image-'));
@@ -75,10 +73,9 @@ t.test('box blur: flat stays flat, an impulse spreads over the window, total kep
 t.test('decodeImageFile decodes PNG and JPEG through ffmpeg, optionally scaled', async (t) => {
   const png = join(dir, 'solid.png');
   const jpg = join(dir, 'solid.jpg');
-  const run = promisify(execFile);
   const base = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=0x336699:s=40x30,format=rgb24', '-frames:v', '1'];
-  await run(ffmpegPath(), [...base, '-pix_fmt', 'rgb24', png]);
-  await run(ffmpegPath(), [...base, '-pix_fmt', 'yuvj420p', '-q:v', '2', jpg]);
+  await runFfmpeg([...base, '-pix_fmt', 'rgb24', png], { stdout: 'ignore' });
+  await runFfmpeg([...base, '-pix_fmt', 'yuvj420p', '-q:v', '2', jpg], { stdout: 'ignore' });
   const decoded = await decodeImageFile(png);
   t.equal(decoded.width, 40);
   t.equal(decoded.height, 30);

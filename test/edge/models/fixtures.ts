@@ -1,14 +1,11 @@
 // Shared by the model and detector tests: real photos decoded with ffmpeg, and the converted
 // default model kept in a cache folder so a test run converts it at most once.
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { runFfmpeg } from '../../../src/media/ffmpeg.ts';
 import { darknetPhoto, defaultCacheDir, type DarknetPhoto } from '../../../edge/eval/darknetPhotos.ts';
 import { ensureDefaultModel } from '../../../edge/models/buildDefault.ts';
 import type { DetectorModelSpec } from '../../../edge/detect/modelSpec.ts';
 import type { Frame } from '../../../edge/types.ts';
-
-const run = promisify(execFile);
 
 export interface Rgb {
   width: number;
@@ -16,18 +13,15 @@ export interface Rgb {
   rgb: Uint8Array;
 }
 
-async function ffmpegPath(): Promise<string> {
-  return (await import('../../../src/media/ffmpeg.ts')).ffmpegPath();
-}
-
 /** a darknet sample photo as RGB24 */
 export async function photo(name: DarknetPhoto): Promise<Rgb> {
   const file = await darknetPhoto(name);
-  const { stdout, stderr } = await run(await ffmpegPath(), ['-hide_banner', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-    encoding: 'buffer',
-    maxBuffer: 64 << 20,
+  // Without -loglevel error: the size is read from the stream description.
+  const { stdout, stderr } = await runFfmpeg(['-hide_banner', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    maxStdoutBytes: 64 << 20,
+    stderrTailBytes: 64 * 1024,
   });
-  const m = /Video: .*?(\d{2,5})x(\d{2,5})/.exec(stderr.toString());
+  const m = /Video: .*?(\d{2,5})x(\d{2,5})/.exec(stderr);
   if (!m) throw new Error(`no frame size in ffmpeg's output for ${file}`);
   const width = Number(m[1]);
   const height = Number(m[2]);

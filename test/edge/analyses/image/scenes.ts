@@ -1,14 +1,10 @@
 // Frames for the image-analysis tests, built in memory: a real photograph (darknet's horses.jpg,
 // decoded to gray by the real ffmpeg) cut at chosen offsets, covered, blurred or relit, and a
 // synthetic conveyor belt. Not a test file itself.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { ffmpegPath } from '../../../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../../../src/media/ffmpeg.ts';
 import { darknetPhoto, type DarknetPhoto } from '../../../../edge/eval/darknetPhotos.ts';
 import { rng } from '../../../../edge/eval/prng.ts';
 import type { Frame, FrameContext } from '../../../../edge/types.ts';
-
-const run = promisify(execFile);
 
 export interface Gray {
   width: number;
@@ -19,10 +15,8 @@ export interface Gray {
 /** A darknet photo decoded to 8-bit gray at width×height (aspect not kept). */
 export async function grayPhoto(name: DarknetPhoto, width: number, height: number): Promise<Gray> {
   const path = await darknetPhoto(name);
-  const ffmpeg = ffmpegPath();
-  const { stdout } = await run(ffmpeg, ['-nostdin', '-loglevel', 'error', '-i', path, '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], {
-    encoding: 'buffer',
-    maxBuffer: 64 * 1024 * 1024,
+  const { stdout } = await runFfmpeg(['-nostdin', '-loglevel', 'error', '-i', path, '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], {
+    maxStdoutBytes: 64 * 1024 * 1024,
   });
   if (stdout.length !== width * height) throw new Error(`ffmpeg gave ${stdout.length} bytes for ${width}x${height}`);
   return { width, height, data: new Uint8Array(stdout) };
