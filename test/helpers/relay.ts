@@ -1,8 +1,8 @@
 // A real relay for tests: its own temp data dir, a real LMDB, a real Fastify server on a
 // loopback port (plain HTTP unless asked), torn down with the test.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from './tempDir.ts';
+
+export { tempDir };
 import type { Test } from 'tap';
 import { loadAppConfig as loadConfig } from '../../app/config.ts';
 import type { AppConfig as EsealConfig } from '../../app/config.ts';
@@ -13,12 +13,6 @@ import { GuideMine } from './mineClient.ts';
 export interface TestRelay extends RunningRelay {
   config: EsealConfig;
   dataDir: string;
-}
-
-export async function tempDir(t: Test, prefix = 'eseal-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 export async function testConfig(dataDir: string, set: Record<string, string | number> = {}): Promise<EsealConfig> {

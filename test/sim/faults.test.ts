@@ -1,7 +1,5 @@
 // Each fault knob of the simulator does what it says, on the data port only.
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { Test } from 'tap';
@@ -10,16 +8,11 @@ import { NationalSimulator, type SimOptions } from '../../sim/national/index.ts'
 import { TokenBucket } from '../../sim/national/TokenBucket.ts';
 import { makeMp4Fixture, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
+import { tempDir } from '../helpers/tempDir.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';
 const PASSWORD = 'pw-for-faults';
-
-async function tempDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'eseal-sim-faults-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function loggedIn(t: Test, options: SimOptions = {}): Promise<{ sim: NationalSimulator; mine: GuideMine }> {
   const sim = await NationalSimulator.start({ accounts: [{ username: 'mine001', password: PASSWORD }], seed: 7, ...options });
@@ -119,7 +112,7 @@ t.test('code1Rate: HTTP 200 with code 1 token expire, nothing recorded', async (
 });
 
 t.test('resetMidUploadRate: the client sees a socket error and nothing is recorded', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-sim-faults-');
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const { sim, mine } = await loggedIn(t, { faults: { resetMidUploadRate: 1 } });
   const failure = await errorCode(mine.upload(EVIDENCE_ENDPOINTS.personVideo, video, { fileName: personVideoName() }));
@@ -133,7 +126,7 @@ t.test('resetMidUploadRate: the client sees a socket error and nothing is record
 });
 
 t.test('bandwidthBytesPerSec: a 2 MB upload at 1 MB/s takes about 2 s', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-sim-faults-');
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const big = join(dir, 'two-megabytes.mp4');
   await padMp4ToSize(video, big, 2_000_000);
@@ -181,7 +174,7 @@ t.test('the token bucket holds the rate for readers together', async (t) => {
 });
 
 t.test('reject rule: matching calls get its status and body; null fixes the cause', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-sim-faults-');
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const rule = { endpoint: 'infoReport/person', mineId: MINE, status: 400, code: 1, msg: 'mineId: 煤矿编码不存在' };
   const { sim, mine } = await loggedIn(t, { faults: { reject: rule } });

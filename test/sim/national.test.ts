@@ -2,8 +2,7 @@
 // one: pig's login (same token again, 401/426/424 bodies), the twelve data calls recorded field
 // for field, duplicates flagged, broken input refused with the field and the rule.
 import t from 'tap';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { Test } from 'tap';
@@ -18,17 +17,12 @@ import { NationalSimulator, type SimOptions } from '../../sim/national/index.ts'
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine, encryptPassword } from '../helpers/mineClient.ts';
 import { evidenceName } from '../helpers/evidence.ts';
+import { tempDir } from '../helpers/tempDir.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';
 const PASSWORD = 'S3cret+pass/word=';
 const BASIC = 'Basic ' + Buffer.from('pcfront:pcfront').toString('base64');
-
-async function tempDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'eseal-sim-test-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function startSim(t: Test, options: SimOptions = {}): Promise<NationalSimulator> {
   const sim = await NationalSimulator.start({
@@ -232,7 +226,7 @@ t.test('the seven records are accepted and recorded field for field; duplicates 
 });
 
 t.test('the five evidence uploads are accepted and recorded with name, size and SM3', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-sim-test-');
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const bytes = await readFile(video);
   const { sim, mine } = await loggedIn(t);
@@ -275,7 +269,7 @@ t.test('the five evidence uploads are accepted and recorded with name, size and 
 });
 
 t.test('broken input: 400 with the field and the rule, nothing recorded', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-sim-test-');
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const { sim, mine } = await loggedIn(t);
   const person = recordFor(RECORD_ENDPOINTS.person);
@@ -328,8 +322,8 @@ t.test('broken input: 400 with the field and the rule, nothing recorded', async 
 });
 
 t.test('mine status, mines of an account, the SPKI key and kept files', async (t) => {
-  const keep = await tempDir(t);
-  const dir = await tempDir(t);
+  const keep = await tempDir(t, 'eseal-sim-test-');
+  const dir = await tempDir(t, 'eseal-sim-test-');
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const sim = await startSim(t, {
     accounts: [{ username: 'city', password: PASSWORD, mines: [MINE] }],
