@@ -20,8 +20,15 @@ import type { Logger } from '../../src/log.ts';
 import type { ApiAnswer } from '../../src/client/NationalClient.ts';
 import { uploadWithTus } from '../../src/client/TusClient.ts';
 import { TusClientGaveUp } from '../../src/client/errors.ts';
-import { backoffMs, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError, type Outcome, type RetryLists } from '../../src/client/outcome.ts';
-import { DEFAULT_CONFIG } from '../../src/config/schema.ts';
+import {
+  backoffMs,
+  DEFAULT_RETRY_LISTS,
+  outcomeAfterRelogin,
+  outcomeOfAnswer,
+  outcomeOfError,
+  type Outcome,
+  type RetryLists,
+} from '../../src/client/outcome.ts';
 import { readEnvelope, type Lane } from '../../src/contract/index.ts';
 import { createTusUpload } from './createTusUpload.ts';
 import { EdgeLoginRefused } from './errors.ts';
@@ -37,9 +44,9 @@ export interface UploaderOptions extends ReportTarget {
     /** first backoff; doubles per failure, with jitter, up to maxSeconds */
     baseSeconds: number;
     maxSeconds: number;
-    /** HTTP statuses worth a retry (default: forward.retry.statuses of the config defaults) */
+    /** HTTP statuses worth a retry (default: DEFAULT_RETRY_LISTS.statuses, as the relay's forwarder) */
     statuses?: readonly number[];
-    /** network error codes worth a retry (default: forward.retry.errors) */
+    /** network error codes worth a retry (default: DEFAULT_RETRY_LISTS.errors) */
     errors?: readonly string[];
   };
   tus?: {
@@ -119,8 +126,8 @@ export class Uploader {
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
     this.#retry = { baseSeconds: options.retry.baseSeconds, maxSeconds: options.retry.maxSeconds };
     this.#lists = {
-      statuses: options.retry.statuses ?? DEFAULT_CONFIG.forward.retry.statuses,
-      errors: options.retry.errors ?? DEFAULT_CONFIG.forward.retry.errors,
+      statuses: options.retry.statuses ?? DEFAULT_RETRY_LISTS.statuses,
+      errors: options.retry.errors ?? DEFAULT_RETRY_LISTS.errors,
     };
     this.#tusMode = options.tus?.mode ?? 'auto';
     this.#chunkBytes = options.tus?.chunkBytes;

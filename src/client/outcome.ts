@@ -21,6 +21,30 @@ export interface RetryLists {
   errors: readonly string[];
 }
 
+/**
+ * What is worth a retry unless configured otherwise: timeouts, throttling and server faults, and
+ * the network's (and undici's) errors. The relay's forward.retry defaults and the edge uploader's.
+ */
+export const DEFAULT_RETRY_LISTS: RetryLists = Object.freeze({
+  statuses: Object.freeze([408, 425, 429, 500, 502, 503, 504]),
+  errors: Object.freeze([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CLOSED',
+    'UND_ERR_ABORTED',
+  ]),
+});
+
 const AUTH_STATUSES = new Set([401, 424]);
 
 function shown(a: ApiAnswer): string {

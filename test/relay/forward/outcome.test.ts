@@ -1,10 +1,9 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { backoffMs, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError } from '../../../relay/forward/outcome.ts';
+import { backoffMs, DEFAULT_RETRY_LISTS, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError } from '../../../relay/forward/outcome.ts';
 import { CircuitBreaker } from '../../../relay/forward/CircuitBreaker.ts';
-import { DEFAULT_CONFIG } from '../../../src/config/schema.ts';
 
-const lists = DEFAULT_CONFIG.forward.retry;
+const lists = DEFAULT_RETRY_LISTS;
 const answer = (status: number, body: unknown) => {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   let env;
