@@ -24,6 +24,8 @@ import { CircuitBreaker } from './CircuitBreaker.ts';
 import { backoffMs, errorCode, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError, type Outcome } from './outcome.ts';
 import type { ApiAnswer, NationalClient } from '../../src/client/NationalClient.ts';
 import { UpstreamLoginRefused, UpstreamNoCredentials, type UpstreamTokens } from './UpstreamTokens.ts';
+import { NotFound } from '../../src/store/errors.ts';
+import { ForwardBadItem } from './errors.ts';
 
 const LANE_ORDER = (Object.keys(LANES) as Lane[]).sort((a, b) => LANES[a].priority - LANES[b].priority);
 /** heads held per lane; more are leased as they are sent */
@@ -217,7 +219,7 @@ export class Forwarder {
 
   async #send(item: RelayItem, token: string): Promise<ApiAnswer> {
     const endpoint = endpointById(item.endpoint);
-    if (!endpoint || endpoint.kind === 'query') throw Object.assign(new Error(`unknown endpoint ${item.endpoint}`), { code: 'ESEAL_BAD_ITEM' });
+    if (!endpoint || endpoint.kind === 'query') throw ForwardBadItem(`unknown endpoint ${item.endpoint}`, { field: 'endpoint' });
     if (endpoint.kind === 'record') return this.#client.sendRecord(endpoint as RecordEndpoint, item.record, token);
     return this.#sendEvidence(endpoint, item, token);
   }
@@ -238,7 +240,8 @@ export class Forwarder {
     } catch (err) {
       // a refused or impossible login is the operator's to fix: the item waits, never dead-lettered
       if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) return { kind: 'retry', reason: (err as Error).message, transport: false };
-      if (errorCode(err) === 'ESEAL_ERR_STORE_NOT_FOUND' || errorCode(err) === 'ESEAL_BAD_ITEM') {
+      // its blob is gone, or it names no endpoint: sending it again would fail the same way
+      if (NotFound.is(err) || NotFound.is((err as Error)?.cause) || ForwardBadItem.is(err)) {
         return { kind: 'reject', reason: `the relay cannot send it: ${(err as Error).message}` };
       }
       return outcomeOfError(err, lists);
