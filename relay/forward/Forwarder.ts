@@ -23,7 +23,8 @@ import { ByteRate } from './ByteRate.ts';
 import { CircuitBreaker } from './CircuitBreaker.ts';
 import { backoffMs, errorCode, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError, type Outcome } from './outcome.ts';
 import type { ApiAnswer, NationalClient } from '../../src/client/NationalClient.ts';
-import { UpstreamLoginRefused, UpstreamNoCredentials, type UpstreamTokens } from './UpstreamTokens.ts';
+import { UpstreamLoginRefused, UpstreamNoCredentials } from '../../src/client/errors.ts';
+import type { UpstreamSession } from '../../src/client/UpstreamSession.ts';
 import { NotFound } from '../../src/store/errors.ts';
 import { ForwardBadItem } from './errors.ts';
 
@@ -66,7 +67,7 @@ export interface ForwarderStatus {
 export class Forwarder {
   readonly #ctx: RelayContext;
   readonly #client: NationalClient;
-  readonly #tokens: UpstreamTokens;
+  readonly #tokens: UpstreamSession;
   readonly #cfg: EsealConfig['forward'];
   readonly #log: Logger;
   readonly #breaker: CircuitBreaker;
@@ -85,7 +86,7 @@ export class Forwarder {
   #lastRiskLog = 0;
 
   /** `chooseSender` may put another way of sending videos in front of plain multipart (tus to a relay above) */
-  constructor(ctx: RelayContext, client: NationalClient, tokens: UpstreamTokens, chooseSender?: (multipart: EvidenceSender) => EvidenceSender) {
+  constructor(ctx: RelayContext, client: NationalClient, tokens: UpstreamSession, chooseSender?: (multipart: EvidenceSender) => EvidenceSender) {
     this.#ctx = ctx;
     this.#client = client;
     this.#tokens = tokens;
