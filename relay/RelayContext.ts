@@ -28,7 +28,8 @@ import { RelayMetrics } from './metrics.ts';
 import { MineStore } from './MineStore.ts';
 import type { Forwarder } from './forward/Forwarder.ts';
 import { NationalClient } from '../src/client/NationalClient.ts';
-import { UpstreamTokens } from './forward/UpstreamTokens.ts';
+import type { UpstreamSession } from '../src/client/UpstreamSession.ts';
+import { relayUpstreamSession } from './forward/upstreamSession.ts';
 
 export interface RelayContext {
   config: RelayConfig;
@@ -44,7 +45,7 @@ export interface RelayContext {
   metrics: RelayMetrics;
   adminToken: string;
   /** set when upstream.url is configured */
-  upstream?: { client: NationalClient; tokens: UpstreamTokens };
+  upstream?: { client: NationalClient; tokens: UpstreamSession };
   /** set once forwarding runs (relay/server.ts) */
   forwarder?: Forwarder;
   /** the data dir's file system is above its high-water mark: new videos are refused */
@@ -111,7 +112,7 @@ export async function openRelayContext(config: RelayConfig, log: Logger, metrics
         requestTimeoutSeconds: u.requestTimeoutSeconds,
       });
       opened.unshift(client);
-      upstream = { client, tokens: new UpstreamTokens(client, stores.accounts) };
+      upstream = { client, tokens: relayUpstreamSession(client, stores.accounts, log.child({ part: 'upstream' })) };
     }
     return {
       config,

@@ -19,11 +19,18 @@ import { createReadStream } from 'node:fs';
 import type { Logger } from '../../src/log.ts';
 import type { ApiAnswer } from '../../src/client/NationalClient.ts';
 import { uploadWithTus } from '../../src/client/TusClient.ts';
-import { TusClientGaveUp } from '../../src/client/errors.ts';
-import { DEFAULT_RETRY_LISTS, backoffMs, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError, type Outcome, type RetryLists } from '../../src/client/outcome.ts';
+import { TusClientGaveUp, UpstreamHttpError, UpstreamLoginRefused } from '../../src/client/errors.ts';
+import {
+  backoffMs,
+  DEFAULT_RETRY_LISTS,
+  outcomeAfterRelogin,
+  outcomeOfAnswer,
+  outcomeOfError,
+  type Outcome,
+  type RetryLists,
+} from '../../src/client/outcome.ts';
 import { readEnvelope, type Lane } from '../../src/contract/index.ts';
 import { createTusUpload } from './createTusUpload.ts';
-import { EdgeLoginRefused } from './errors.ts';
 import type { Outbox } from './Outbox.ts';
 import type { EvidenceEntry, OutboxEntry, OutboxStats } from './OutboxTypes.ts';
 import { ReportSession, type ReportTarget } from './ReportSession.ts';
@@ -36,9 +43,9 @@ export interface UploaderOptions extends ReportTarget {
     /** first backoff; doubles per failure, with jitter, up to maxSeconds */
     baseSeconds: number;
     maxSeconds: number;
-    /** HTTP statuses worth a retry (default: DEFAULT_RETRY_LISTS) */
+    /** HTTP statuses worth a retry (default: DEFAULT_RETRY_LISTS.statuses, as the relay's forwarder) */
     statuses?: readonly number[];
-    /** network error codes worth a retry (default: DEFAULT_RETRY_LISTS) */
+    /** network error codes worth a retry (default: DEFAULT_RETRY_LISTS.errors) */
     errors?: readonly string[];
   };
   tus?: {
@@ -244,9 +251,9 @@ export class Uploader {
 
   #outcomeOfError(err: unknown): Outcome {
     const reason = `${(err as { code?: string }).code ?? 'error'}: ${(err as Error)?.message ?? String(err)}`;
-    // a refused login, a login answered 5xx, a resumable upload whose retries ran out: the link or
-    // the server is at fault, not the entry
-    if (EdgeLoginRefused.is(err) || TusClientGaveUp.is(err) || (err as { code?: string }).code === 'UPSTREAM_HTTP') {
+    // a refused login, a login or GET /sm2 answered with another error status, a resumable upload
+    // whose retries ran out: the link, the server or the settings are at fault, not the entry
+    if (UpstreamLoginRefused.is(err) || UpstreamHttpError.is(err) || TusClientGaveUp.is(err)) {
       return { kind: 'retry', reason, transport: true };
     }
     return outcomeOfError(err, this.#lists);

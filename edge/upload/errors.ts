@@ -1,4 +1,5 @@
-// Errors of the edge module's upload side: the persistent outbox and the uploader's login.
+// Errors of the edge module's upload side: the persistent outbox. (A refused login is the shared
+// upstream session's ESEAL_ERR_UPSTREAM_LOGIN, src/client/errors.ts.)
 import { defineError } from '../../src/errors.ts';
 
 export const OutboxFull = defineError(
@@ -10,8 +11,3 @@ export const OutboxNotFound = defineError('ESEAL_ERR_OUTBOX_NOT_FOUND', 404, 'no
 export const OutboxClosed = defineError('ESEAL_ERR_OUTBOX_CLOSED', 503, 'the edge outbox is closed (the edge is shutting down)');
 export const OutboxInput = defineError('ESEAL_ERR_OUTBOX_INPUT', 400, 'what was handed to the edge outbox breaks its rule (endpoint, file name, clip file)');
 export const OutboxState = defineError('ESEAL_ERR_OUTBOX_STATE', 409, 'the outbox entry is not in a state that allows this operation');
-export const EdgeLoginRefused = defineError(
-  'ESEAL_ERR_EDGE_LOGIN',
-  502,
-  "the relay (or national platform) refused the edge's report credentials; check edge.report.username and password",
-);

@@ -23,7 +23,10 @@ import { ByteRate } from './ByteRate.ts';
 import { CircuitBreaker } from './CircuitBreaker.ts';
 import { backoffMs, errorCode, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError, type Outcome } from './outcome.ts';
 import type { ApiAnswer, NationalClient } from '../../src/client/NationalClient.ts';
-import { UpstreamLoginRefused, UpstreamNoCredentials, type UpstreamTokens } from './UpstreamTokens.ts';
+import { UpstreamLoginRefused, UpstreamNoCredentials } from '../../src/client/errors.ts';
+import type { UpstreamSession } from '../../src/client/UpstreamSession.ts';
+import { NotFound } from '../../src/store/errors.ts';
+import { ForwardBadItem } from './errors.ts';
 
 const LANE_ORDER = (Object.keys(LANES) as Lane[]).sort((a, b) => LANES[a].priority - LANES[b].priority);
 /** heads held per lane; more are leased as they are sent */
@@ -64,7 +67,7 @@ export interface ForwarderStatus {
 export class Forwarder {
   readonly #ctx: RelayContext;
   readonly #client: NationalClient;
-  readonly #tokens: UpstreamTokens;
+  readonly #tokens: UpstreamSession;
   readonly #cfg: RelayConfig['forward'];
   readonly #log: Logger;
   readonly #breaker: CircuitBreaker;
@@ -83,7 +86,7 @@ export class Forwarder {
   #lastRiskLog = 0;
 
   /** `chooseSender` may put another way of sending videos in front of plain multipart (tus to a relay above) */
-  constructor(ctx: RelayContext, client: NationalClient, tokens: UpstreamTokens, chooseSender?: (multipart: EvidenceSender) => EvidenceSender) {
+  constructor(ctx: RelayContext, client: NationalClient, tokens: UpstreamSession, chooseSender?: (multipart: EvidenceSender) => EvidenceSender) {
     this.#ctx = ctx;
     this.#client = client;
     this.#tokens = tokens;
@@ -217,7 +220,7 @@ export class Forwarder {
 
   async #send(item: RelayItem, token: string): Promise<ApiAnswer> {
     const endpoint = endpointById(item.endpoint);
-    if (!endpoint || endpoint.kind === 'query') throw Object.assign(new Error(`unknown endpoint ${item.endpoint}`), { code: 'ESEAL_BAD_ITEM' });
+    if (!endpoint || endpoint.kind === 'query') throw ForwardBadItem(`unknown endpoint ${item.endpoint}`, { field: 'endpoint' });
     if (endpoint.kind === 'record') return this.#client.sendRecord(endpoint as RecordEndpoint, item.record, token);
     return this.#sendEvidence(endpoint, item, token);
   }
@@ -238,7 +241,8 @@ export class Forwarder {
     } catch (err) {
       // a refused or impossible login is the operator's to fix: the item waits, never dead-lettered
       if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) return { kind: 'retry', reason: (err as Error).message, transport: false };
-      if (errorCode(err) === 'ESEAL_ERR_STORE_NOT_FOUND' || errorCode(err) === 'ESEAL_BAD_ITEM') {
+      // its blob is gone, or it names no endpoint: sending it again would fail the same way
+      if (NotFound.is(err) || NotFound.is((err as Error)?.cause) || ForwardBadItem.is(err)) {
         return { kind: 'reject', reason: `the relay cannot send it: ${(err as Error).message}` };
       }
       return outcomeOfError(err, lists);

@@ -14,6 +14,7 @@ import {
   type RecordEndpoint,
 } from '../contract/index.ts';
 import { impliedEncryptOptions, parsePublicKey, sm2Encrypt } from '../crypto/sm2.ts';
+import { UpstreamHttpError } from './errors.ts';
 
 export interface ApiAnswer {
   status: number;
@@ -116,7 +117,7 @@ export class NationalClient {
   async publicKey(): Promise<string> {
     if (this.#publicKey) return this.#publicKey;
     const a = await this.#call(AUTH_PATHS.publicKey, { method: 'GET' });
-    if (a.status !== 200) throw Object.assign(new Error(`GET /sm2 answered HTTP ${a.status}`), { code: 'UPSTREAM_HTTP', status: a.status });
+    if (a.status !== 200) throw UpstreamHttpError(`GET ${this.base}${AUTH_PATHS.publicKey} answered HTTP ${a.status}`, { detail: { status: a.status } });
     const text = a.text.trim();
     parsePublicKey(text); // refuses what is not a key
     this.#publicKey = text;
@@ -130,7 +131,7 @@ export class NationalClient {
   /** A cheap call that tells whether the platform answers at all. */
   async probe(): Promise<void> {
     const a = await this.#call(AUTH_PATHS.publicKey, { method: 'GET' });
-    if (a.status >= 500) throw Object.assign(new Error(`GET /sm2 answered HTTP ${a.status}`), { code: 'UPSTREAM_HTTP', status: a.status });
+    if (a.status >= 500) throw UpstreamHttpError(`GET ${this.base}${AUTH_PATHS.publicKey} answered HTTP ${a.status}`, { detail: { status: a.status } });
   }
 
   /** The guide's login (5.2.2) with the password SM2-encrypted for the platform's key. */

@@ -6,6 +6,8 @@
 //   retry      a network error or status on the retry lists, or an answer that is not an envelope
 //   reject     a definite refusal: another 4xx, or HTTP 200 with a code other than 0 and 1
 //
+// and what a login answer without a token means (refusesLogin).
+//
 // Shared by everything that sends to the national API: the relay's forwarder and the edge uploader.
 import type { ApiAnswer } from './NationalClient.ts';
 
@@ -21,10 +23,13 @@ export interface RetryLists {
   errors: readonly string[];
 }
 
-/** What is worth a retry unless configured otherwise (the relay's forward.retry, the edge's uploader). */
-export const DEFAULT_RETRY_LISTS: RetryLists = {
-  statuses: [408, 425, 429, 500, 502, 503, 504],
-  errors: [
+/**
+ * What is worth a retry unless configured otherwise: timeouts, throttling and server faults, and
+ * the network's (and undici's) errors. The relay's forward.retry defaults and the edge uploader's.
+ */
+export const DEFAULT_RETRY_LISTS: RetryLists = Object.freeze({
+  statuses: Object.freeze([408, 425, 429, 500, 502, 503, 504]),
+  errors: Object.freeze([
     'ECONNREFUSED',
     'ECONNRESET',
     'ETIMEDOUT',
@@ -39,8 +44,8 @@ export const DEFAULT_RETRY_LISTS: RetryLists = {
     'UND_ERR_SOCKET',
     'UND_ERR_CLOSED',
     'UND_ERR_ABORTED',
-  ],
-};
+  ]),
+});
 
 const AUTH_STATUSES = new Set([401, 424]);
 
@@ -52,6 +57,35 @@ function shown(a: ApiAnswer): string {
 /** The answer refuses the token (NATIONAL-API.md: any code 1, or HTTP 401/424): log in again once. */
 export function refusesToken(a: ApiAnswer): boolean {
   return AUTH_STATUSES.has(a.status) || a.envelope?.code === 1;
+}
+
+/** pig's answers at the token endpoint: 426 wrong username or password, 401 wrong Basic client */
+const LOGIN_REFUSED_STATUSES = new Set([401, 426]);
+
+/**
+ * The login answer (without a token) refuses the credentials: the operator must fix them, and the
+ * platform's public key is fetched again first (a stale key makes a good password look wrong).
+ *
+ * - HTTP 426 or 401: what the national platform's framework (pig) answers (NATIONAL-API.md).
+ * - HTTP 200 with envelope code 1: a gateway that answers every failure with 200 and code 1.
+ * - HTTP 400 only with the OAuth2 error `invalid_grant` (RFC 6749 5.2: a plain Spring OAuth2 server
+ *   answers bad credentials so). Any other 400 is a request the server cannot read, e.g. pig's
+ *   `{"code":1,"msg":"grant_type: …"}` for a broken rule (code 1 is every failure's code there):
+ *   a configuration or relay fault that other credentials would not cure, so it is reported as an
+ *   HTTP error with its status, not as refused credentials.
+ * Anything else (5xx, other 4xx, a 200 without a token) is an HTTP error too.
+ */
+export function refusesLogin(a: ApiAnswer): boolean {
+  if (LOGIN_REFUSED_STATUSES.has(a.status)) return true;
+  if (a.status === 200) return a.envelope?.code === 1;
+  if (a.status === 400) {
+    try {
+      return (JSON.parse(a.text) as { error?: unknown })?.error === 'invalid_grant';
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }
 
 export function outcomeOfAnswer(a: ApiAnswer, lists: RetryLists): Outcome {

@@ -152,7 +152,7 @@ t.test('wrong credentials: nothing is sent or lost, the error is logged, the pas
   await waitFor(() => uploader.stats().retried >= 1, 10_000, 'a failed attempt');
   t.equal(outbox.stats().pending, 1);
   t.equal(outbox.stats().dead, 0, 'a refused login is not the entry\'s fault');
-  t.match(uploader.stats().lastError, /ESEAL_ERR_EDGE_LOGIN/);
+  t.match(uploader.stats().lastError, /ESEAL_ERR_UPSTREAM_LOGIN/);
   t.ok(lines.some((l) => l['msg'] === 'cannot send: pausing'));
   t.notMatch(text(), 'Wrong+Secret/9');
 });

@@ -1,8 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { backoffMs, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError } from '../../../relay/forward/outcome.ts';
+import { backoffMs, DEFAULT_RETRY_LISTS, outcomeAfterRelogin, outcomeOfAnswer, outcomeOfError } from '../../../relay/forward/outcome.ts';
 import { CircuitBreaker } from '../../../relay/forward/CircuitBreaker.ts';
-import { DEFAULT_RETRY_LISTS } from '../../../src/client/outcome.ts';
 
 const lists = DEFAULT_RETRY_LISTS;
 const answer = (status: number, body: unknown) => {
