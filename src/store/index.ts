@@ -3,8 +3,10 @@
 
 export type {
   AppendResult,
+  BoundedAppendResult,
   LeaseOptions,
   QueueAppend,
+  QueueBound,
   QueueItem,
   QueueItemState,
   QueueStats,
