@@ -232,13 +232,17 @@ export class Outbox {
         },
         'edge outbox full: the oldest evidence clip was dropped unsent to make room',
       );
-      await this.#unref(gone.payload.blob);
+      this.#unref(gone.payload.blob);
     }
     return String(result.item.seq);
   }
 
-  /** One entry fewer names the clip; the last one takes the file with it. */
-  async #unref(blob: string | undefined): Promise<void> {
+  /**
+   * One entry fewer names the clip; the last one takes the file with it. The delete is queued
+   * behind the change under way (the entry is gone already, so the caller need not wait for the
+   * file); a file left by a crash or a failure here is removed at the next open.
+   */
+  #unref(blob: string | undefined): void {
     if (blob === undefined) return;
     const left = (this.#refs.get(blob) ?? 1) - 1;
     if (left > 0) {
@@ -246,8 +250,10 @@ export class Outbox {
       return;
     }
     this.#refs.delete(blob);
-    // a file left by a failure here is removed at the next open
-    await this.#blobs.delete(blob).catch((err: unknown) => this.#log.warn({ blob, err: (err as Error).message }, 'cannot delete a sent clip'));
+    void this.#serial(async () => {
+      // an identical clip added since then names it again
+      if (!this.#refs.has(blob)) await this.#blobs.delete(blob);
+    }).catch((err: unknown) => this.#log.warn({ blob, err: (err as Error).message }, 'cannot delete a clip no entry names; it goes at the next open'));
   }
 
   /** Queues a JSON record (infoReport/*, camera/live, camera/online-offine); durable once it resolves. */
@@ -310,7 +316,7 @@ export class Outbox {
         );
       } catch (err) {
         await staged.discard();
-        await this.#unref(blob);
+        this.#unref(blob);
         throw err;
       }
     });
@@ -377,7 +383,7 @@ export class Outbox {
       const item = this.#item(id);
       if (item.state === 'dead') throw OutboxState(`id: entry ${id} is a dead letter; requeue it first`, { field: 'id' });
       await this.#queue.remove(item.seq);
-      await this.#unref(item.payload.blob);
+      this.#unref(item.payload.blob);
     });
   }
 
@@ -449,11 +455,16 @@ export class Outbox {
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closed = true;
-      this.#closing = this.#chain.then(async () => {
+      this.#closing = (async () => {
+        // changes under way, and the clip deletes they queued in turn
+        for (let seen; seen !== this.#chain; ) {
+          seen = this.#chain;
+          await seen;
+        }
         this.#final = { ...this.stats(), inFlight: 0 };
         await this.#queue.close();
         await this.#blobs.close();
-      });
+      })();
     }
     return this.#closing;
   }
