@@ -4,7 +4,7 @@
 // ack/nack/dead/replay/purge, dedupe, atomic appendMany, stats after each step, what survives a
 // reopen, and a fast-check run of random operations against a small model of the queue.
 // The optional capabilities (appendBounded, update, remove, release, dueAt) are checked for every
-// store that has them, each in its own test and in the model run.
+// store that has them, each in its own test (the model run covers the core only).
 
 import fc from 'fast-check';
 import type { Test } from 'tap';
