@@ -3,29 +3,41 @@
 // evidence clip is on disk, fsynced, before add…() resolves, and stays there until the upstream
 // answered code 0 (or it became a dead letter an operator can see and requeue).
 //
-// Layout, in `dir`:
-//   db/      one LMDB environment (openLmdb: a commit that resolved is on disk), tables
-//            outbox        seq -> entry
-//            outbox.order  [lane priority, seq] -> retryAt     (pending entries: the send order)
-//            outbox.dead   seq -> 0                           (dead letters)
-//            outbox.meta   'lastSeq' -> number
-//   clips/   <seq>.mp4 per evidence entry; staging files while a clip is being added
+// It is an application of the shared stores, not a queue of its own: the entries are items of an
+// LmdbQueueStore (so the QueueStore contract test covers them) and the clips are blobs of an
+// FsBlobStore. Layout, in `dir`:
+//   queue/   the LMDB environment, queue `outbox` (payload: endpoint, body or fileName + blob id,
+//            the tus upload URL); entry id = the item's seq
+//   blobs/   the clips, content-addressed (SM3); a clip the evidence stage wrote is renamed in,
+//            not copied, when it is on the same file system
+// An outbox of the pre-release format (db/ and clips/ in `dir`) is not read or migrated: its
+// entries are not sent. open() says so at error level and leaves it for an operator to remove.
 //
 // Order: status calls (camera/live, camera/online-offine) first, then records, then evidence
-// (LANES in src/contract/endpoints.ts); oldest first within a lane; an entry waiting for its retry
-// time is skipped, not waited for.
+// (LANES in src/contract/endpoints.ts), each lane leased on its own in that order; oldest first
+// within a lane; an entry waiting for its retry time is skipped, not waited for.
+// Keys (the queue's FIFO unit): a status call is keyed by endpoint, mine and camera, so a camera's
+// later state is never overtaken by an earlier one being retried (offline, then online, must not
+// land as online, then offline). Records and clips each have a key of their own: each carries its
+// own time, the platform orders nothing by arrival, the relay dedupes a repeat and keeps its own
+// FIFO per camera upstream; so one that fails waits for its retry alone and the others, of the
+// same camera too, go on (and go in parallel when the uploader has several workers).
 //
 // Bounds: at most maxItems entries and maxBytes bytes (pending and dead together). To stay within
-// them the oldest evidence goes first, dead letters before pending clips, each drop logged at error
-// level. Records are never dropped: when only records are left the add is refused (OutboxFull)
-// and the caller sees the error. A clip being sent is never dropped.
+// them the oldest evidence goes first, dead letters before pending clips, never one being sent,
+// each drop logged at error level and counted; the drops and the add are one commit
+// (QueueStore.appendBounded). Records are never dropped: when only records are left the add is
+// refused (OutboxFull) and the caller sees the error.
 //
-// One process per outbox directory: hand-outs (next()) are kept in memory; after a restart every
-// pending entry is handed out again (at least once; the relay's dedupe makes a repeat harmless).
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { Database, RootDatabase } from 'lmdb';
+// One process per outbox directory: hand-outs (next()) are the queue's in-memory leases; after a
+// restart every pending entry is handed out again (at least once; the relay's dedupe makes a
+// repeat harmless). Clips are shared by identical entries; the count of entries per clip is kept
+// in memory, and a clip no entry names (a crash between a commit and a file delete) is removed at
+// open.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   LANES,
   checkEvidenceFileName,
@@ -35,9 +47,11 @@ import {
   type RecordEndpoint,
 } from '../../src/contract/index.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { openLmdb } from '../../src/store/lmdb/open.ts';
-import { fsyncDir } from '../../src/store/fsync.ts';
-import { wrapStoreError } from '../../src/store/errors.ts';
+import { Full } from '../../src/store/errors.ts';
+import { FsBlobStore } from '../../src/store/fs/FsBlobStore.ts';
+import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
+import type { QueueAppend, QueueItem } from '../../src/store/QueueStoreTypes.ts';
+import type { StagedBlob } from '../../src/store/BlobStoreTypes.ts';
 import { OutboxClosed, OutboxFull, OutboxInput, OutboxNotFound, OutboxState } from './errors.ts';
 import type { AddEvidenceOptions, OutboxEntry, OutboxOptions, OutboxStats } from './OutboxTypes.ts';
 
@@ -45,41 +59,21 @@ export type * from './OutboxTypes.ts';
 
 export const DEFAULT_MAX_ITEMS = 200_000;
 export const DEFAULT_MAX_BYTES = 8 * 1024 ** 3;
-/** lastError and deadReason are for people to read, not whole bodies */
-const MAX_REASON_CHARS = 2000;
+/** a hand-out lasts until its verdict or release(); the lease only needs to outlive any send */
+const HAND_OUT_MS = 10 * 365 * 24 * 3600 * 1000;
+const EVICTABLE: readonly Lane[] = ['evidence'];
+/** lanes in the order they are served */
+const LANE_NAMES = (Object.keys(LANES) as Lane[]).sort((a, b) => LANES[a].priority - LANES[b].priority);
 
-interface Stored {
-  v: 1;
-  seq: number;
-  kind: 'record' | 'evidence';
+/** What the queue item of an entry holds. */
+interface Payload {
   /** endpoint id (src/contract/endpoints.ts) */
   endpoint: string;
-  lane: Lane;
-  addedAt: number;
-  bytes: number;
   body?: Record<string, string | number>;
   fileName?: string;
-  /** file name inside clips/ */
-  clip?: string;
+  /** the clip's blob id */
+  blob?: string;
   uploadUrl?: string;
-  attempts: number;
-  notBefore: number;
-  lastError?: string;
-  state: 'pending' | 'dead';
-  deadReason?: string;
-  deadAt?: number;
-}
-
-type OrderKey = [priority: number, seq: number];
-
-const LANE_NAMES = Object.keys(LANES) as Lane[];
-
-function orderKey(s: Stored): OrderKey {
-  return [LANES[s.lane].priority, s.seq];
-}
-
-function cut(reason: string): string {
-  return reason.length > MAX_REASON_CHARS ? reason.slice(0, MAX_REASON_CHARS - 1) + '…' : reason;
 }
 
 function seqOf(id: string): number {
@@ -88,90 +82,89 @@ function seqOf(id: string): number {
   return n;
 }
 
+/** The FIFO key of a record: per camera for status calls, one of its own otherwise (see the top). */
+function keyOf(endpoint: RecordEndpoint, body: Record<string, string | number>): string {
+  if (endpoint.lane !== 'status') return `${endpoint.lane}/${randomBytes(8).toString('hex')}`;
+  const key = `${endpoint.id}/${encodeURIComponent(String(body['mineId'] ?? ''))}/${encodeURIComponent(String(body['cameraId'] ?? ''))}`;
+  return key.length <= 256 ? key : `${endpoint.id}/${createHash('sha256').update(key).digest('hex')}`;
+}
+
 export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
   return Outbox.open(options);
 }
 
 export class Outbox {
   readonly dir: string;
+  /** where the clips are (a content-addressed blob store) */
   readonly clipsDir: string;
   readonly maxItems: number;
   readonly maxBytes: number;
-  readonly #root: RootDatabase;
-  readonly #items: Database<Stored, number>;
-  readonly #order: Database<number, OrderKey>;
-  readonly #deadIndex: Database<number, number>;
-  readonly #meta: Database<number, string>;
+  readonly #queue: LmdbQueueStore<Payload>;
+  readonly #blobs: FsBlobStore;
   readonly #log: Logger;
   readonly #clock: () => number;
-  readonly #inFlight = new Set<number>();
-  #lastSeq = 0;
-  #pendingByLane: Record<Lane, number> = { status: 0, record: 0, evidence: 0 };
-  #deadCount = 0;
-  #bytes = 0;
+  /** blob id -> entries naming it (plus adds under way) */
+  readonly #refs = new Map<string, number>();
   #dropped = 0;
-  /** changes run one after another: the counters and the choice of what to drop stay exact */
+  /** the counts at close (stats() still answers once the queue is closed) */
+  #final: OutboxStats | undefined;
+  /** changes run one after another: a clip is never deleted while an identical one is committed */
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(root: RootDatabase, options: OutboxOptions) {
+  private constructor(queue: LmdbQueueStore<Payload>, blobs: FsBlobStore, options: OutboxOptions, log: Logger, clock: () => number) {
     this.dir = options.dir;
-    this.clipsDir = join(options.dir, 'clips');
+    this.clipsDir = blobs.dir;
     this.maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    if (!Number.isSafeInteger(this.maxItems) || this.maxItems < 1) throw OutboxInput(`maxItems: must be a whole number >= 1, got ${this.maxItems}`, { field: 'maxItems' });
-    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) throw OutboxInput(`maxBytes: must be a whole number >= 1, got ${this.maxBytes}`, { field: 'maxBytes' });
-    this.#root = root;
-    this.#log = options.log ?? createLogger({ level: 'silent' });
-    this.#clock = options.clock ?? Date.now;
-    this.#items = root.openDB<Stored, number>({ name: 'outbox' });
-    this.#order = root.openDB<number, OrderKey>({ name: 'outbox.order' });
-    this.#deadIndex = root.openDB<number, number>({ name: 'outbox.dead' });
-    this.#meta = root.openDB<number, string>({ name: 'outbox.meta' });
+    this.#queue = queue;
+    this.#blobs = blobs;
+    this.#log = log;
+    this.#clock = clock;
   }
 
   static async open(options: OutboxOptions): Promise<Outbox> {
-    const root = openLmdb(join(options.dir, 'db'));
-    let outbox: Outbox;
+    const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    if (!Number.isSafeInteger(maxItems) || maxItems < 1) throw OutboxInput(`maxItems: must be a whole number >= 1, got ${maxItems}`, { field: 'maxItems' });
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw OutboxInput(`maxBytes: must be a whole number >= 1, got ${maxBytes}`, { field: 'maxBytes' });
+    const log = options.log ?? createLogger({ level: 'silent' });
+    const clock = options.clock ?? Date.now;
+    const queue = LmdbQueueStore.open<Payload>(join(options.dir, 'queue'), { name: 'outbox', clock });
+    let blobs: FsBlobStore | undefined;
     try {
-      outbox = new Outbox(root, options);
-      await mkdir(outbox.clipsDir, { recursive: true, mode: 0o700 });
+      blobs = await FsBlobStore.open(join(options.dir, 'blobs'));
+      const outbox = new Outbox(queue, blobs, options, log, clock);
       await outbox.#load();
+      return outbox;
     } catch (err) {
-      await root.close();
+      await blobs?.close();
+      await queue.close();
       throw err;
     }
-    return outbox;
   }
 
-  /** Counters from the tables, and clips no entry names (a crash between file and commit) removed. */
+  /** Counts the entries of each clip; removes clips no entry names (a crash between commit and delete). */
   async #load(): Promise<void> {
-    this.#lastSeq = this.#meta.get('lastSeq') ?? 0;
-    const clips = new Set<string>();
-    for (const { value: s } of this.#items.getRange({})) {
-      this.#lastSeq = Math.max(this.#lastSeq, s.seq);
-      this.#bytes += s.bytes;
-      if (s.state === 'dead') this.#deadCount++;
-      else this.#pendingByLane[s.lane]++;
-      if (s.clip) clips.add(s.clip);
+    for (const item of this.#queue.range()) {
+      const blob = item.payload.blob;
+      if (blob) this.#refs.set(blob, (this.#refs.get(blob) ?? 0) + 1);
     }
-    for (const name of await readdir(this.clipsDir)) {
-      if (!clips.has(name)) await rm(join(this.clipsDir, name), { force: true, recursive: true });
+    const stray: string[] = [];
+    for await (const id of this.#blobs.list()) if (!this.#refs.has(id)) stray.push(id);
+    for (const id of stray) await this.#blobs.delete(id);
+    const old = ['db', 'clips'].filter((name) => existsSync(join(this.dir, name)));
+    if (old.length > 0) {
+      this.#log.error(
+        { dir: this.dir, old },
+        'an edge outbox of the pre-release format is in this folder (db/, clips/); it is not read and its entries are not sent; remove it once you no longer need it',
+      );
     }
   }
 
   #check(): void {
     if (this.#closed) throw OutboxClosed('the edge outbox is closed');
-  }
-
-  /** One LMDB child transaction: all of it or none, on disk once it resolves. */
-  async #write(body: () => void): Promise<void> {
-    try {
-      await this.#root.childTransaction(body);
-    } catch (err) {
-      throw wrapStoreError(err, 'writing the edge outbox', this.dir);
-    }
   }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {
@@ -180,119 +173,110 @@ export class Outbox {
     return run;
   }
 
-  #view(s: Stored): OutboxEntry {
+  #view(item: QueueItem<Payload>): OutboxEntry {
+    const p = item.payload;
     const base = {
-      id: String(s.seq),
-      lane: s.lane,
-      addedAt: s.addedAt,
-      bytes: s.bytes,
-      attempts: s.attempts,
-      retryAt: s.notBefore,
-      state: s.state,
-      ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
-      ...(s.deadReason !== undefined ? { deadReason: s.deadReason } : {}),
-      ...(s.deadAt !== undefined ? { deadAt: s.deadAt } : {}),
+      id: String(item.seq),
+      lane: item.lane as Lane,
+      addedAt: item.enqueuedAt,
+      bytes: item.bytes ?? 0,
+      // the queue counts the hand-out under way as an attempt; the outbox counts those that ended
+      attempts: item.state === 'leased' ? item.attempts - 1 : item.attempts,
+      retryAt: item.notBefore ?? 0,
+      state: item.state === 'dead' ? ('dead' as const) : ('pending' as const),
+      ...(item.lastError !== undefined ? { lastError: item.lastError } : {}),
+      ...(item.deadReason !== undefined ? { deadReason: item.deadReason } : {}),
+      ...(item.deadAt !== undefined ? { deadAt: item.deadAt } : {}),
     };
-    if (s.kind === 'record') return { ...base, kind: 'record', endpoint: endpointById(s.endpoint) as RecordEndpoint, body: s.body ?? {} };
+    if (p.blob === undefined) return { ...base, kind: 'record', endpoint: endpointById(p.endpoint) as RecordEndpoint, body: p.body ?? {} };
     return {
       ...base,
       kind: 'evidence',
-      endpoint: endpointById(s.endpoint) as EvidenceEndpoint,
-      fileName: s.fileName ?? '',
-      path: join(this.clipsDir, s.clip ?? ''),
-      ...(s.uploadUrl ? { uploadUrl: s.uploadUrl } : {}),
+      endpoint: endpointById(p.endpoint) as EvidenceEndpoint,
+      fileName: p.fileName ?? '',
+      path: this.#blobs.pathOf(p.blob),
+      ...(p.uploadUrl ? { uploadUrl: p.uploadUrl } : {}),
     };
   }
 
-  #stored(id: string): Stored {
-    const s = this.#items.get(seqOf(id));
-    if (!s) throw OutboxNotFound(`id: no outbox entry ${id} (delivered, dropped, or never added)`, { field: 'id' });
-    return s;
+  #item(id: string): QueueItem<Payload> {
+    const item = this.#queue.get(seqOf(id));
+    if (!item) throw OutboxNotFound(`id: no outbox entry ${id} (delivered, dropped, or never added)`, { field: 'id' });
+    return item;
   }
 
-  /** Makes room for one more entry of `bytes`, dropping the oldest evidence if it must. */
-  async #makeRoom(bytes: number, what: string): Promise<void> {
-    if (bytes > this.maxBytes) throw OutboxFull(`${what} of ${bytes} bytes is larger than the whole outbox (maxBytes ${this.maxBytes})`);
-    while (this.#count() + 1 > this.maxItems || this.#bytes + bytes > this.maxBytes) {
-      const victim = this.#oldestDroppable();
-      if (!victim) {
-        throw OutboxFull(
-          `${what} refused: the outbox holds ${this.#count()} entries / ${this.#bytes} bytes (limits ${this.maxItems} / ${this.maxBytes}) and no evidence is left to drop; the upstream has not taken records for a long time`,
-        );
-      }
-      await this.#remove(victim);
-      this.#dropped++;
-      this.#log.error(
-        { id: String(victim.seq), endpoint: victim.endpoint, fileName: victim.fileName, state: victim.state, addedAt: victim.addedAt, bytes: victim.bytes },
-        'edge outbox full: the oldest evidence clip was dropped unsent to make room',
+  /** Appends within the bounds, dropping the oldest evidence if it must (one commit), and reports the drops. */
+  async #append(input: QueueAppend<Payload>, what: string): Promise<string> {
+    let result;
+    try {
+      result = await this.#queue.appendBounded(input, { maxItems: this.maxItems, maxBytes: this.maxBytes, evictLanes: EVICTABLE });
+    } catch (err) {
+      if (!Full.is(err)) throw err;
+      const s = this.#queue.stats();
+      const count = s.byState.ready + s.byState.leased + s.byState.dead;
+      throw OutboxFull(
+        `${what} refused: the outbox holds ${count} entries / ${s.bytes ?? 0} bytes (limits ${this.maxItems} / ${this.maxBytes}) and no evidence is left to drop; the upstream has not taken records for a long time`,
+        { cause: err },
       );
     }
-  }
-
-  #count(): number {
-    return this.#deadCount + LANE_NAMES.reduce((n, l) => n + this.#pendingByLane[l], 0);
-  }
-
-  #oldestDroppable(): Stored | undefined {
-    for (const seq of this.#deadIndex.getKeys({})) {
-      const s = this.#items.get(seq);
-      if (s?.kind === 'evidence') return s;
+    for (const gone of result.evicted) {
+      this.#dropped++;
+      this.#log.error(
+        {
+          id: String(gone.seq),
+          endpoint: gone.payload.endpoint,
+          fileName: gone.payload.fileName,
+          state: gone.state === 'dead' ? 'dead' : 'pending',
+          addedAt: gone.enqueuedAt,
+          bytes: gone.bytes ?? 0,
+        },
+        'edge outbox full: the oldest evidence clip was dropped unsent to make room',
+      );
+      this.#unref(gone.payload.blob);
     }
-    const p = LANES.evidence.priority;
-    for (const [, seq] of this.#order.getKeys({ start: [p, 0], end: [p + 1, 0] })) {
-      if (this.#inFlight.has(seq)) continue;
-      const s = this.#items.get(seq);
-      if (s) return s;
+    return String(result.item.seq);
+  }
+
+  /**
+   * One entry fewer names the clip; the last one takes the file with it. The delete is queued
+   * behind the change under way (the entry is gone already, so the caller need not wait for the
+   * file); a file left by a crash or a failure here is removed at the next open.
+   */
+  #unref(blob: string | undefined): void {
+    if (blob === undefined) return;
+    const left = (this.#refs.get(blob) ?? 1) - 1;
+    if (left > 0) {
+      this.#refs.set(blob, left);
+      return;
     }
-    return undefined;
-  }
-
-  /** Deletes the entry durably, then its clip (a clip left by a crash is removed at the next open). */
-  async #remove(s: Stored): Promise<void> {
-    await this.#write(() => {
-      this.#items.remove(s.seq);
-      if (s.state === 'dead') this.#deadIndex.remove(s.seq);
-      else this.#order.remove(orderKey(s));
-    });
-    this.#bytes -= s.bytes;
-    if (s.state === 'dead') this.#deadCount--;
-    else this.#pendingByLane[s.lane]--;
-    this.#inFlight.delete(s.seq);
-    if (s.clip) await unlink(join(this.clipsDir, s.clip)).catch(() => undefined);
-  }
-
-  async #insert(s: Omit<Stored, 'seq'>): Promise<string> {
-    const stored: Stored = { ...s, seq: this.#lastSeq + 1 };
-    await this.#write(() => {
-      this.#items.put(stored.seq, stored);
-      this.#order.put(orderKey(stored), stored.notBefore);
-      this.#meta.put('lastSeq', stored.seq);
-    });
-    this.#lastSeq = stored.seq;
-    this.#pendingByLane[stored.lane]++;
-    this.#bytes += stored.bytes;
-    return String(stored.seq);
+    this.#refs.delete(blob);
+    void this.#serial(async () => {
+      // an identical clip added since then names it again
+      if (!this.#refs.has(blob)) await this.#blobs.delete(blob);
+    }).catch((err: unknown) => this.#log.warn({ blob, err: (err as Error).message }, 'cannot delete a clip no entry names; it goes at the next open'));
   }
 
   /** Queues a JSON record (infoReport/*, camera/live, camera/online-offine); durable once it resolves. */
   async addRecord(endpoint: RecordEndpoint, body: Record<string, string | number>): Promise<string> {
     this.#check();
     if (endpointById(endpoint?.id)?.kind !== 'record') throw OutboxInput(`endpoint: not a record endpoint of the contract (${JSON.stringify(endpoint?.id)})`, { field: 'endpoint' });
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw OutboxInput('body: must be an object of the guide\'s fields', { field: 'body' });
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw OutboxInput("body: must be an object of the guide's fields", { field: 'body' });
     for (const [k, v] of Object.entries(body)) {
       if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) throw OutboxInput(`body.${k}: must be a string or a number`, { field: k });
     }
     const bytes = Buffer.byteLength(JSON.stringify(body));
+    const what = `record ${endpoint.id}`;
+    if (bytes > this.maxBytes) throw OutboxFull(`${what} of ${bytes} bytes is larger than the whole outbox (maxBytes ${this.maxBytes})`);
+    const input: QueueAppend<Payload> = { key: keyOf(endpoint, body), lane: endpoint.lane, payload: { endpoint: endpoint.id, body: { ...body } }, bytes };
     return this.#serial(async () => {
       this.#check();
-      await this.#makeRoom(bytes, `record ${endpoint.id}`);
-      return this.#insert({ v: 1, kind: 'record', endpoint: endpoint.id, lane: endpoint.lane, addedAt: this.#clock(), bytes, body: { ...body }, attempts: 0, notBefore: 0, state: 'pending' });
+      return this.#append(input, what);
     });
   }
 
   /**
-   * Queues an evidence clip: moved (or copied) into the outbox folder, file and folder fsynced, then
-   * the entry committed. Once it resolves a kill -9 or a power cut loses nothing.
+   * Queues an evidence clip: moved (or copied) into the outbox's blob store, fsynced, then the
+   * entry committed. Once it resolves a kill -9 or a power cut loses nothing.
    */
   async addEvidence(endpoint: EvidenceEndpoint, fileName: string, sourcePath: string, options: AddEvidenceOptions = {}): Promise<string> {
     this.#check();
@@ -308,60 +292,34 @@ export class Outbox {
       throw OutboxInput(`sourcePath: cannot read the clip ${sourcePath}: ${(err as Error).message}`, { field: 'sourcePath', cause: err });
     }
     if (size < 1) throw OutboxInput(`sourcePath: the clip ${sourcePath} is empty`, { field: 'sourcePath' });
-    const staged = join(this.clipsDir, `.stage-${randomBytes(8).toString('hex')}`);
-    await this.#stage(sourcePath, staged, options.keepSource ?? false);
+    const what = `evidence ${fileName}`;
+    // refused before the clip is touched: the caller still has it
+    if (size > this.maxBytes) throw OutboxFull(`${what} of ${size} bytes is larger than the whole outbox (maxBytes ${this.maxBytes})`);
+    let staged: StagedBlob;
     try {
-      return await this.#serial(async () => {
+      staged = await this.#blobs.stageFile(sourcePath, { maxBytes: this.maxBytes, move: !(options.keepSource ?? false) });
+    } catch (err) {
+      throw OutboxInput(`sourcePath: cannot take the clip ${sourcePath} into the outbox: ${(err as Error).message}`, { field: 'sourcePath', cause: err });
+    }
+    return this.#serial(async () => {
+      if (this.#closed) {
+        await staged.discard();
         this.#check();
-        await this.#makeRoom(size, `evidence ${fileName}`);
-        // the clip takes the entry's seq as its name, so the entry is committed whole, once
-        const clip = `${this.#lastSeq + 1}.mp4`;
-        await rename(staged, join(this.clipsDir, clip));
-        await fsyncDir(this.clipsDir);
-        return this.#insert({ v: 1, kind: 'evidence', endpoint: endpoint.id, lane: endpoint.lane, addedAt: this.#clock(), bytes: size, fileName, clip, attempts: 0, notBefore: 0, state: 'pending' });
-      });
-    } catch (err) {
-      await rm(staged, { force: true });
-      throw err;
-    }
-  }
-
-  /** The clip, at `staged`, with its bytes on disk. */
-  async #stage(source: string, staged: string, keepSource: boolean): Promise<void> {
-    let moved = false;
-    if (!keepSource) {
+      }
+      const blob = staged.id;
+      this.#refs.set(blob, (this.#refs.get(blob) ?? 0) + 1);
       try {
-        await rename(source, staged);
-        moved = true;
+        await staged.commit();
+        return await this.#append(
+          { key: `evidence/${randomBytes(8).toString('hex')}`, lane: endpoint.lane, payload: { endpoint: endpoint.id, fileName, blob }, bytes: staged.size },
+          what,
+        );
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw OutboxInput(`sourcePath: cannot move the clip ${source}: ${(err as Error).message}`, { field: 'sourcePath', cause: err });
+        await staged.discard();
+        this.#unref(blob);
+        throw err;
       }
-    }
-    try {
-      if (!moved) await copyFile(source, staged);
-      const handle = await open(staged, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } catch (err) {
-      await rm(staged, { force: true });
-      throw OutboxInput(`sourcePath: cannot copy the clip ${source} into the outbox: ${(err as Error).message}`, { field: 'sourcePath', cause: err });
-    }
-    if (!keepSource && !moved) await unlink(source).catch(() => undefined);
-    if (!keepSource) await fsyncDir(dirname(source)).catch(() => undefined);
-  }
-
-  async #update(seq: number, change: (s: Stored) => Stored): Promise<Stored> {
-    const s = this.#items.get(seq);
-    if (!s) throw OutboxNotFound(`id: no outbox entry ${seq}`, { field: 'id' });
-    const next = change(s);
-    await this.#write(() => {
-      this.#items.put(seq, next);
-      if (next.state === 'pending') this.#order.put(orderKey(next), next.notBefore);
     });
-    return next;
   }
 
   /**
@@ -372,15 +330,9 @@ export class Outbox {
   next(options: { now?: number; lanes?: readonly Lane[] } = {}): OutboxEntry | undefined {
     this.#check();
     const now = options.now ?? this.#clock();
-    for (const [start, end] of this.#spans(options.lanes)) {
-      for (const { key, value: notBefore } of this.#order.getRange({ start, end })) {
-        const seq = key[1];
-        if (notBefore > now || this.#inFlight.has(seq)) continue;
-        const s = this.#items.get(seq);
-        if (!s) continue;
-        this.#inFlight.add(seq);
-        return this.#view(s);
-      }
+    for (const lane of this.#lanes(options.lanes)) {
+      const [item] = this.#queue.leaseNow({ lane, max: 1, leaseMs: HAND_OUT_MS, now });
+      if (item) return this.#view(item);
     }
     return undefined;
   }
@@ -389,31 +341,22 @@ export class Outbox {
   nextDueAt(lanes?: readonly Lane[]): number | undefined {
     this.#check();
     let at: number | undefined;
-    for (const [start, end] of this.#spans(lanes)) {
-      for (const { key, value: notBefore } of this.#order.getRange({ start, end })) {
-        if (this.#inFlight.has(key[1])) continue;
-        if (at === undefined || notBefore < at) at = notBefore;
-        if (at === 0) return at;
-      }
+    for (const lane of this.#lanes(lanes)) {
+      const due = this.#queue.dueAt(lane);
+      if (due !== undefined && (at === undefined || due < at)) at = due;
     }
     return at;
   }
 
-  /** Key ranges of the order table for `lanes` (all of it by default), in priority order. */
-  #spans(lanes: readonly Lane[] | undefined): [OrderKey, OrderKey][] {
-    const priorities = (lanes ?? LANE_NAMES).map((l) => LANES[l].priority).sort((a, b) => a - b);
-    return [...new Set(priorities)].map((p) => [
-      [p, 0],
-      [p + 1, 0],
-    ]);
+  #lanes(lanes: readonly Lane[] | undefined): Lane[] {
+    return lanes ? LANE_NAMES.filter((l) => lanes.includes(l)) : LANE_NAMES;
   }
 
   /** Pending entries in send order (handed-out ones included), without handing them out. */
   *entries(): IterableIterator<OutboxEntry> {
     this.#check();
-    for (const [, seq] of this.#order.getKeys({})) {
-      const s = this.#items.get(seq);
-      if (s) yield this.#view(s);
+    for (const lane of LANE_NAMES) {
+      for (const item of this.#queue.range({ lane })) if (item.state === 'ready' || item.state === 'leased') yield this.#view(item);
     }
   }
 
@@ -424,27 +367,23 @@ export class Outbox {
   /** Dead letters, oldest first, with the reason each was refused. */
   deadLetters(): OutboxEntry[] {
     this.#check();
-    const out: OutboxEntry[] = [];
-    for (const seq of this.#deadIndex.getKeys({})) {
-      const s = this.#items.get(seq);
-      if (s) out.push(this.#view(s));
-    }
-    return out;
+    return this.#queue.range({ state: 'dead' }).map((item) => this.#view(item));
   }
 
   get(id: string): OutboxEntry | undefined {
     this.#check();
-    const s = this.#items.get(seqOf(id));
-    return s && this.#view(s);
+    const item = this.#queue.get(seqOf(id));
+    return item && this.#view(item);
   }
 
   /** The upstream answered code 0: the entry and its clip are deleted. */
   async markDelivered(id: string): Promise<void> {
     this.#check();
     return this.#serial(async () => {
-      const s = this.#stored(id);
-      if (s.state !== 'pending') throw OutboxState(`id: entry ${id} is a dead letter; requeue it first`, { field: 'id' });
-      await this.#remove(s);
+      const item = this.#item(id);
+      if (item.state === 'dead') throw OutboxState(`id: entry ${id} is a dead letter; requeue it first`, { field: 'id' });
+      await this.#queue.remove(item.seq);
+      this.#unref(item.payload.blob);
     });
   }
 
@@ -452,10 +391,9 @@ export class Outbox {
   async markFailed(id: string, reason: string, retryAt: number): Promise<void> {
     this.#check();
     return this.#serial(async () => {
-      const s = this.#stored(id);
-      if (s.state !== 'pending') throw OutboxState(`id: entry ${id} is a dead letter`, { field: 'id' });
-      await this.#update(s.seq, (x) => ({ ...x, attempts: x.attempts + 1, lastError: cut(reason), notBefore: Math.max(0, Math.round(retryAt)) }));
-      this.#inFlight.delete(s.seq);
+      const item = this.#item(id);
+      if (item.state === 'dead') throw OutboxState(`id: entry ${id} is a dead letter`, { field: 'id' });
+      await this.#queue.nack(item.seq, String(reason), Math.max(0, Math.round(retryAt)));
     });
   }
 
@@ -463,35 +401,19 @@ export class Outbox {
   async deadLetter(id: string, reason: string): Promise<void> {
     this.#check();
     return this.#serial(async () => {
-      const s = this.#stored(id);
-      if (s.state === 'dead') return;
-      const dead: Stored = { ...s, state: 'dead', deadReason: cut(reason), deadAt: this.#clock() };
-      await this.#write(() => {
-        this.#items.put(s.seq, dead);
-        this.#order.remove(orderKey(s));
-        this.#deadIndex.put(s.seq, 0);
-      });
-      this.#pendingByLane[s.lane]--;
-      this.#deadCount++;
-      this.#inFlight.delete(s.seq);
+      const item = this.#item(id);
+      if (item.state === 'dead') return;
+      await this.#queue.deadLetter(item.seq, String(reason));
     });
   }
 
-  /** A dead letter goes back to the end of its lane (an operator fixed the cause). */
+  /** A dead letter is pending again, in its lane at its place by age (an operator fixed the cause). */
   async requeue(id: string): Promise<void> {
     this.#check();
     return this.#serial(async () => {
-      const s = this.#stored(id);
-      if (s.state !== 'dead') throw OutboxState(`id: entry ${id} is not a dead letter`, { field: 'id' });
-      const { deadReason: _r, deadAt: _a, ...rest } = s;
-      const again: Stored = { ...rest, state: 'pending', attempts: 0, notBefore: 0 };
-      await this.#write(() => {
-        this.#items.put(s.seq, again);
-        this.#deadIndex.remove(s.seq);
-        this.#order.put(orderKey(again), 0);
-      });
-      this.#deadCount--;
-      this.#pendingByLane[s.lane]++;
+      const item = this.#item(id);
+      if (item.state !== 'dead') throw OutboxState(`id: entry ${id} is not a dead letter`, { field: 'id' });
+      await this.#queue.replay(item.seq);
     });
   }
 
@@ -499,42 +421,50 @@ export class Outbox {
   async setUploadUrl(id: string, uploadUrl: string | undefined): Promise<void> {
     this.#check();
     return this.#serial(async () => {
-      const s = this.#stored(id);
-      if (s.kind !== 'evidence') throw OutboxState(`id: entry ${id} is a record, not a clip`, { field: 'id' });
-      if (s.uploadUrl === uploadUrl) return;
-      await this.#update(s.seq, (x) => {
-        const { uploadUrl: _u, ...rest } = x;
-        return uploadUrl ? { ...rest, uploadUrl } : rest;
-      });
+      const item = this.#item(id);
+      if (item.payload.blob === undefined) throw OutboxState(`id: entry ${id} is a record, not a clip`, { field: 'id' });
+      if (item.payload.uploadUrl === uploadUrl) return;
+      const { uploadUrl: _u, ...rest } = item.payload;
+      await this.#queue.update(item.seq, uploadUrl ? { ...rest, uploadUrl } : rest);
     });
   }
 
   /** Hands an entry back without a verdict (the uploader stops): next() may hand it out again. */
   release(id: string): void {
-    this.#inFlight.delete(seqOf(id));
+    const seq = seqOf(id);
+    if (!this.#closed) this.#queue.release(seq);
   }
 
   stats(): OutboxStats {
+    if (this.#final) return { ...this.#final, pendingByLane: { ...this.#final.pendingByLane } };
+    const s = this.#queue.stats();
+    const pendingByLane = Object.fromEntries(LANE_NAMES.map((l) => [l, s.pendingByLane[l] ?? 0])) as Record<Lane, number>;
     return {
-      pending: LANE_NAMES.reduce((n, l) => n + this.#pendingByLane[l], 0),
-      pendingByLane: { ...this.#pendingByLane },
-      inFlight: this.#inFlight.size,
-      dead: this.#deadCount,
-      bytes: this.#bytes,
+      pending: s.byState.ready + s.byState.leased,
+      pendingByLane,
+      inFlight: s.byState.leased,
+      dead: s.byState.dead,
+      bytes: s.bytes ?? 0,
       dropped: this.#dropped,
       maxItems: this.maxItems,
       maxBytes: this.maxBytes,
     };
   }
 
-  /** Waits for the changes under way, then closes the database. */
+  /** Waits for the changes under way, then closes the queue and the blob store. */
   close(): Promise<void> {
     if (!this.#closing) {
       this.#closed = true;
-      this.#closing = this.#chain.then(async () => {
-        this.#inFlight.clear();
-        await this.#root.close();
-      });
+      this.#closing = (async () => {
+        // changes under way, and the clip deletes they queued in turn
+        for (let seen; seen !== this.#chain; ) {
+          seen = this.#chain;
+          await seen;
+        }
+        this.#final = { ...this.stats(), inFlight: 0 };
+        await this.#queue.close();
+        await this.#blobs.close();
+      })();
     }
     return this.#closing;
   }

@@ -3,7 +3,10 @@ import type { Logger } from '../../src/log.ts';
 import type { EvidenceEndpoint, Lane, RecordEndpoint } from '../../src/contract/index.ts';
 
 export interface OutboxOptions {
-  /** the outbox's own directory (e.g. `<dataDir>/edge/outbox`): LMDB in `db/`, clips in `clips/` */
+  /**
+   * the outbox's own directory (e.g. `<dataDir>/edge/outbox`): the queue's LMDB in `queue/`, the
+   * clips in `blobs/` (an outbox of the pre-release format, `db/` and `clips/`, is not read)
+   */
   dir: string;
   /** most entries kept, pending and dead letters together (default 200,000) */
   maxItems?: number;
@@ -25,7 +28,7 @@ interface EntryBase {
   addedAt: number;
   /** clip size, or the record's JSON length */
   bytes: number;
-  /** send attempts that failed so far */
+  /** send attempts that ended without delivery so far (failed, or refused for a dead letter) */
   attempts: number;
   /** not handed out by next() before this time (ms since epoch; 0 = at once) */
   retryAt: number;
@@ -46,7 +49,7 @@ export interface EvidenceEntry extends EntryBase {
   endpoint: EvidenceEndpoint;
   /** the guide's file name (table 5-25) */
   fileName: string;
-  /** the clip, inside the outbox folder */
+  /** the clip, inside the outbox folder (identical clips share one file) */
   path: string;
   /** a resumable (tus) upload already started for this clip (its path on the server): the next attempt resumes it */
   uploadUrl?: string;

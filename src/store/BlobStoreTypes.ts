@@ -22,6 +22,15 @@ export interface StageOptions {
   maxBytes: number;
 }
 
+export interface StageFileOptions extends StageOptions {
+  /**
+   * Take the file instead of copying it: renamed into the store when on the same file system
+   * (gone from `path` once stageFile resolves; put back if staging fails), else copied and
+   * removed once the blob is committed. Without it the file is copied and left in place.
+   */
+  move?: boolean;
+}
+
 export interface StagedBlob extends BlobRef {
   /** path of the temporary file, readable until commit() or discard() */
   readonly tempPath: string;
@@ -35,6 +44,13 @@ export interface BlobStore {
    * is aborted, or exceeds maxBytes.
    */
   stage(source: Readable, options: StageOptions): Promise<StagedBlob>;
+  /**
+   * Capability (optional; the contract test checks it when present): stages a file already on
+   * disk, as stage() would its stream, moving it in rather than copying where it can. A file over
+   * maxBytes is refused (ESEAL_ERR_STORE_TOO_LARGE) and left as it was; one that cannot be read
+   * with ESEAL_ERR_STORE_SOURCE.
+   */
+  stageFile?(path: string, options: StageFileOptions): Promise<StagedBlob>;
   has(id: string): Promise<boolean>;
   /** size in bytes, or undefined when absent */
   size(id: string): Promise<number | undefined>;

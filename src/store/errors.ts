@@ -13,6 +13,13 @@ export const NoSpace = defineError(
   'the data directory is out of disk space; free space or move old evidence elsewhere',
 );
 
+/** A bounded append found no room, even after evicting all it may; nothing was changed. */
+export const Full = defineError(
+  'ESEAL_ERR_STORE_FULL',
+  507,
+  'the queue is at its bound and holds nothing it may evict; the append was refused and nothing changed',
+);
+
 /** No queue item with this seq, no blob with this id. */
 export const NotFound = defineError('ESEAL_ERR_STORE_NOT_FOUND', 404, 'no stored item or blob with this id');
 

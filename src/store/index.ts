@@ -3,15 +3,17 @@
 
 export type {
   AppendResult,
+  BoundedAppendResult,
   LeaseOptions,
   QueueAppend,
+  QueueBound,
   QueueItem,
   QueueItemState,
   QueueStats,
   QueueStore,
   RangeOptions,
 } from './QueueStoreTypes.ts';
-export type { BlobRef, BlobStore, StageOptions, StagedBlob } from './BlobStoreTypes.ts';
+export type { BlobRef, BlobStore, StageFileOptions, StageOptions, StagedBlob } from './BlobStoreTypes.ts';
 export * from './errors.ts';
 export { fsyncDir, removeDurable, writeFileDurable, type WriteFileDurableOptions } from './fsync.ts';
 export { DEFAULT_MAP_SIZE, DEFAULT_MAX_DBS, lmdbOptions, openLmdb, type OpenLmdbOptions } from './lmdb/open.ts';

@@ -3,6 +3,9 @@
 // nothing, identical content kept once, ranged reads, delete, list, reopen, backpressure.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Test } from 'tap';
 import type { BlobStore } from '../../src/store/BlobStoreTypes.ts';
@@ -266,6 +269,37 @@ export async function blobStoreContract(t: Test, name: string, factory: BlobStor
       t.ok(reader.readableLength <= 1024 * 1024, `a paused reader buffered only ${reader.readableLength} bytes`);
       reader.destroy();
       t.equal((await readAll(store.read(id))).length, size);
+    });
+
+    const probe = await factory();
+    const hasStageFile = typeof (await probe.open().then(async (s) => (await s.close(), s))).stageFile === 'function';
+    await probe.cleanup();
+    t.test('stageFile: a file on disk, copied or moved in, at the SM3 of its bytes', { skip: !hasStageFile && 'no stageFile' }, async (t) => {
+      const { store, harness } = await fixture(t, factory);
+      const src = await mkdtemp(join(tmpdir(), 'eseal-stagefile-'));
+      t.teardown(() => rm(src, { recursive: true, force: true }));
+      const present = (p: string) => access(p).then(() => true, () => false);
+      const MiB = 1024 * 1024;
+      for (const [name, size, move] of [['copy', MiB + 3, false], ['move', 2 * MiB, true], ['small-move', 10, true]] as const) {
+        const bytes = randomBytes(size);
+        const file = join(src, `${name}.mp4`);
+        await writeFile(file, bytes);
+        const staged = await store.stageFile!(file, { maxBytes: 10 * MiB, move });
+        t.equal(staged.id, sm3(bytes), `${name}: the SM3 of the bytes`);
+        t.equal(staged.size, size);
+        t.equal(await store.has(staged.id), false, `${name}: not visible before commit`);
+        await staged.commit();
+        t.strictSame(await readAll(store.read(staged.id)), bytes, `${name}: the same bytes`);
+        t.equal(await present(file), !move, move ? `${name}: the source is gone` : `${name}: the source is left`);
+      }
+      const big = join(src, 'big.mp4');
+      await writeFile(big, randomBytes(2000));
+      await t.rejects(store.stageFile!(big, { maxBytes: 1999, move: true }), { code: 'ESEAL_ERR_STORE_TOO_LARGE' });
+      t.ok(await present(big), 'a refused file is left as it was');
+      await t.rejects(store.stageFile!(join(src, 'missing.mp4'), { maxBytes: 10, move: true }), { code: 'ESEAL_ERR_STORE_SOURCE' });
+      const moved = await store.stageFile!(big, { maxBytes: 2000, move: true });
+      await moved.discard();
+      t.strictSame(await harness.leftovers(), [], 'nothing left behind by a discard');
     });
 
     t.test('a closed store refuses new work', async (t) => {

@@ -3,6 +3,8 @@
 // distributed queue later. It covers per-key FIFO, heads-only leasing, lease expiry, notBefore,
 // ack/nack/dead/replay/purge, dedupe, atomic appendMany, stats after each step, what survives a
 // reopen, and a fast-check run of random operations against a small model of the queue.
+// The optional capabilities (appendBounded, update, remove, release, dueAt) are checked for every
+// store that has them, each in its own test (the model run covers the core only).
 
 import fc from 'fast-check';
 import type { Test } from 'tap';
@@ -35,7 +37,8 @@ type Code =
   | 'ESEAL_ERR_STORE_PENDING'
   | 'ESEAL_ERR_STORE_STATE'
   | 'ESEAL_ERR_STORE_INVALID'
-  | 'ESEAL_ERR_STORE_CLOSED';
+  | 'ESEAL_ERR_STORE_CLOSED'
+  | 'ESEAL_ERR_STORE_FULL';
 
 const LEASE = 60_000;
 const T0 = 1_700_000_000_000;
@@ -407,6 +410,8 @@ export async function queueStoreContract(t: Test, name: string, factory: QueueSt
       }
     });
 
+    await capabilityTests(t, factory);
+
     t.test('a closed store refuses calls', async (t) => {
       const f = await fixture(t, factory);
       await f.store.append(item('A', 1));
@@ -485,6 +490,158 @@ export async function queueStoreContract(t: Test, name: string, factory: QueueSt
       );
       t.pass('store and model agreed on every run');
     });
+  });
+}
+
+/** The checks of the optional capabilities, each skipped (and said so) for a store without it. */
+async function capabilityTests(t: Test, factory: QueueStoreFactory): Promise<void> {
+  const probe = await factory({ clock: () => T0 });
+  const s = await probe.open();
+  const has = {
+    appendBounded: typeof s.appendBounded === 'function',
+    update: typeof s.update === 'function',
+    remove: typeof s.remove === 'function',
+    release: typeof s.release === 'function',
+    dueAt: typeof s.dueAt === 'function',
+  };
+  await s.close();
+  await probe.cleanup();
+  const video = (n: number, bytes: number, extra: Partial<QueueAppend<unknown>> = {}): QueueAppend<unknown> => ({
+    key: `v${n}`,
+    lane: 'video',
+    payload: { clip: n },
+    bytes,
+    ...extra,
+  });
+
+  t.test('appendBounded: dead first, then the oldest unleased pending of the evictable lanes, atomically', { skip: !has.appendBounded && 'no appendBounded' }, async (t) => {
+    const f = await fixture(t, factory);
+    const append = (input: QueueAppend<unknown>, bound = { maxItems: 4, maxBytes: 1000, evictLanes: ['video'] }) => f.store.appendBounded!(input, bound);
+    for (let n = 1; n <= 3; n++) t.strictSame((await append(video(n, 300))).evicted, [], `v${n} fits`);
+    t.strictSame((await append(item('R', 1, { bytes: 10 }))).evicted, []);
+    t.equal(f.store.stats().bytes, 910, 'bytes of pending items summed');
+    t.equal(f.store.get(1)?.bytes, 300, 'an item keeps its bytes');
+    t.equal(f.store.get(4)?.bytes, 10);
+    t.strictSame(seqs(await f.store.lease({ lane: 'video', max: 1, leaseMs: LEASE })), [1]);
+    await f.store.deadLetter(2, 'refused');
+    t.equal(f.store.stats().bytes, 910, 'dead items still count');
+    let r = await append(item('R', 2));
+    t.strictSame(seqs(r.evicted), [2], 'the dead clip goes first');
+    t.match(r.evicted[0], { seq: 2, state: 'dead', bytes: 300, payload: { clip: 2 } }, 'evicted items as they were');
+    t.equal(f.store.get(2), undefined, 'gone for good');
+    r = await append(item('R', 3));
+    t.strictSame(seqs(r.evicted), [3], 'then the oldest pending one that is not leased (1 is)');
+    expectStats(t, f.store, { ready: 3, leased: 1, lastSeq: 6, pendingByLane: { video: 1, record: 3 } }, 'after two evictions');
+    t.equal(f.store.stats().bytes, 310);
+    await rejectsWith(t, append(item('R', 4)), 'ESEAL_ERR_STORE_FULL', 'only a leased clip and records left');
+    expectStats(t, f.store, { ready: 3, leased: 1, lastSeq: 6 }, 'a refused append changes nothing');
+    await f.store.nack(1, 'busy', T0 + 60_000);
+    r = await append(item('R', 4));
+    t.strictSame(seqs(r.evicted), [1], 'an item waiting for its retry time may go');
+    await rejectsWith(t, append(item('R', 5)), 'ESEAL_ERR_STORE_FULL', 'records are never evicted');
+    await rejectsWith(t, append(video(9, 1001), { maxItems: 100, maxBytes: 1000, evictLanes: ['video'] }), 'ESEAL_ERR_STORE_FULL', 'larger than the bound itself');
+    const store = await f.reopen();
+    t.equal(store.stats().bytes, 10, 'the byte count after a reopen');
+    t.equal(store.get(4)?.bytes, 10, 'bytes kept over a reopen');
+    // room is made by bytes as well as by count, across the evictable lanes
+    const wide = { maxItems: 100, maxBytes: 1000, evictLanes: ['video', 'other'] };
+    await store.appendBounded!(video(10, 600), wide); // 8
+    await store.appendBounded!({ key: 'o', lane: 'other', payload: 0, bytes: 300 }, wide); // 9
+    r = await store.appendBounded!(video(11, 500), wide);
+    t.strictSame(seqs(r.evicted), [8], 'by bytes, the oldest of all evictable lanes');
+    r = await store.appendBounded!(video(12, 200, { dedupeKey: 'd' }), wide);
+    t.strictSame(seqs(r.evicted), [9]);
+    const dup = await store.appendBounded!(video(13, 900, { dedupeKey: 'd' }), wide);
+    t.strictSame([dup.duplicate, dup.item.seq, dup.evicted], [true, 11, []], 'a duplicate evicts nothing');
+    t.equal(store.stats().bytes, 710);
+    // a lapsed lease does not protect an item
+    await store.lease({ lane: 'video', max: 5, leaseMs: 1000 });
+    f.clock.now += 1000;
+    r = await store.appendBounded!(item('R', 6), { maxItems: 6, maxBytes: 10_000, evictLanes: ['video'] });
+    t.strictSame(seqs(r.evicted), [10], 'lapsed: evictable again');
+    await rejectsWith(t, store.appendBounded!(item('R', 7), { maxItems: 0, maxBytes: 1, evictLanes: [] }), 'ESEAL_ERR_STORE_INVALID', 'a bound of nothing');
+    await rejectsWith(t, store.appendBounded!(item('R', 7, { bytes: -1 }), wide), 'ESEAL_ERR_STORE_INVALID', 'negative bytes');
+  });
+
+  t.test('update replaces the payload durably; state, lease and order stay', { skip: !has.update && 'no update' }, async (t) => {
+    const f = await fixture(t, factory);
+    await f.store.append(item('A', 1));
+    await f.store.append(item('A', 2));
+    await f.store.lease({ max: 5, leaseMs: LEASE });
+    const got = await f.store.update!(1, { url: '/files/abc' });
+    t.match(got, { seq: 1, state: 'leased', payload: { url: '/files/abc' } });
+    t.equal(f.store.get(1)?.state, 'leased', 'still leased');
+    await f.store.update!(2, 'second');
+    const store = await f.reopen();
+    t.strictSame(store.get(1)?.payload, { url: '/files/abc' }, 'kept over a reopen');
+    t.strictSame(seqs(await store.lease({ max: 5, leaseMs: LEASE })), [1], 'order unchanged');
+    await store.deadLetter(2, 'no');
+    await store.update!(2, 'dead but changed');
+    t.equal(store.get(2)?.payload, 'dead but changed', 'a dead item may change');
+    await store.ack(1);
+    await rejectsWith(t, store.update!(1, 'x'), 'ESEAL_ERR_STORE_STATE', 'a delivered item is final');
+    await rejectsWith(t, store.update!(99, 'x'), 'ESEAL_ERR_STORE_NOT_FOUND', 'unknown seq');
+    await rejectsWith(t, store.update!(2, 2n ** 80n), 'ESEAL_ERR_STORE_INVALID', 'a payload that cannot be stored');
+    t.equal(store.get(2)?.payload, 'dead but changed', 'and nothing changed');
+  });
+
+  t.test('remove deletes an item in any state; its key moves on', { skip: !has.remove && 'no remove' }, async (t) => {
+    const f = await fixture(t, factory);
+    const store = f.store;
+    for (let n = 1; n <= 3; n++) await store.append(item('A', n, { dedupeKey: `a${n}`, bytes: 5 }));
+    await store.append(item('B', 1));
+    await store.lease({ max: 5, leaseMs: LEASE }); // 1, 4
+    const removed = await store.remove!(1);
+    t.match(removed, { seq: 1, state: 'leased', payload: { key: 'A', n: 1 } }, 'what was removed, as it was');
+    t.equal(store.get(1), undefined);
+    t.equal(store.findByDedupeKey('a1'), undefined, 'its dedupe key is free');
+    t.strictSame(seqs(await store.lease({ max: 5, leaseMs: LEASE })), [2], 'the key moved on');
+    await store.remove!(3); // a waiting item behind the head
+    await store.ack(2);
+    await store.remove!(2); // done
+    await store.deadLetter(4, 'no');
+    await store.remove!(4); // dead
+    expectStats(t, store, { lastSeq: 4, pendingByLane: {} }, 'nothing left');
+    t.equal(store.stats().bytes ?? 0, 0);
+    await rejectsWith(t, store.remove!(4), 'ESEAL_ERR_STORE_NOT_FOUND', 'twice');
+    const again = await f.reopen();
+    t.strictSame(again.range(), [], 'gone after a reopen too');
+    t.equal((await again.append(item('A', 1, { dedupeKey: 'a1' }))).duplicate, false);
+  });
+
+  t.test('release hands a leased item back at once, its attempt not counted', { skip: !has.release && 'no release' }, async (t) => {
+    const f = await fixture(t, factory);
+    const store = f.store;
+    await store.append(item('A', 1));
+    await store.append(item('A', 2));
+    await store.lease({ max: 5, leaseMs: LEASE });
+    store.release!(1);
+    t.match(store.get(1), { state: 'ready', attempts: 0 });
+    expectStats(t, store, { ready: 2, lastSeq: 2 }, 'nothing leased');
+    const again = await store.lease({ max: 5, leaseMs: LEASE });
+    t.strictSame(seqs(again), [1], 'the same head again');
+    t.equal(again[0]?.attempts, 1, 'attempt 1, not 2');
+    store.release!(2); // not leased: nothing happens
+    store.release!(99); // unknown: nothing happens
+    t.equal(store.get(1)?.state, 'leased');
+    t.throws(() => store.release!(0), { code: 'ESEAL_ERR_STORE_INVALID' });
+  });
+
+  t.test('dueAt: when lease would next find something', { skip: !has.dueAt && 'no dueAt' }, async (t) => {
+    const f = await fixture(t, factory);
+    const store = f.store;
+    t.equal(store.dueAt!(), undefined, 'empty');
+    await store.append(item('A', 1));
+    await store.append({ key: 'V', lane: 'video', payload: 1 });
+    t.equal(store.dueAt!(), 0, 'due at once');
+    await store.lease({ max: 1, leaseMs: LEASE, lane: 'record' });
+    t.equal(store.dueAt!('record'), undefined, 'its only head is leased');
+    t.equal(store.dueAt!('video'), 0);
+    await store.nack(1, 'busy', T0 + 500);
+    t.equal(store.dueAt!('record'), T0 + 500, 'its retry time');
+    await store.lease({ max: 1, leaseMs: LEASE, lane: 'video' });
+    t.equal(store.dueAt!(), T0 + 500, 'over all lanes');
+    t.equal(store.dueAt!('nothing-here'), undefined);
   });
 }
 

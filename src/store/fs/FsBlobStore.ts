@@ -6,13 +6,18 @@
 // A blob is streamed to a temporary file while its SM3 is computed (never held in memory), then
 // commit() fsyncs it, renames it to its address and fsyncs the directory, so a committed blob
 // survives power loss. Identical content is kept once.
+//
+// stageFile() takes a file already on disk (an evidence clip the edge just wrote): moved into tmp/
+// by a rename when it is on the same file system, so its bytes are read once for the hash and
+// never copied; otherwise copied like a stream.
 
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { HashWorkerFailed, Sm3Job } from '../../crypto/sm3Offload.ts';
-import type { BlobRef, BlobStore, StageOptions, StagedBlob } from '../BlobStoreTypes.ts';
+import type { BlobRef, BlobStore, StageFileOptions, StageOptions, StagedBlob } from '../BlobStoreTypes.ts';
 import { Closed, InvalidInput, NotFound, SourceFailed, TooLarge, WrongState, errnoOf, wrapStoreError } from '../errors.ts';
 import { fsyncDir, removeDurable } from '../fsync.ts';
 
@@ -67,6 +72,66 @@ export class FsBlobStore implements BlobStore {
     }
     if (!source || typeof (source as Readable).pipe !== 'function') throw InvalidInput('stage: source must be a readable stream');
     return this.#track(this.#stage(source, maxBytes));
+  }
+
+  async stageFile(path: string, options: StageFileOptions): Promise<StagedBlob> {
+    this.#assertOpen();
+    const maxBytes = options?.maxBytes;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw InvalidInput(`stageFile: maxBytes must be a whole number >= 0, got ${maxBytes}`, { field: 'maxBytes' });
+    }
+    if (typeof path !== 'string' || path === '') throw InvalidInput('stageFile: the path of the file is empty', { field: 'path' });
+    let size: number;
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw new Error('not a regular file');
+      size = st.size;
+    } catch (err) {
+      throw SourceFailed(`stageFile: cannot read ${path}: ${(err as Error).message}; nothing was kept`, { cause: err, field: 'path' });
+    }
+    if (size > maxBytes) {
+      throw TooLarge(`the file ${path} (${size} bytes) is larger than ${maxBytes} bytes, the limit for it; it was left as it was`, {
+        detail: { maxBytes },
+      });
+    }
+    if (options.move) {
+      const tempPath = this.#tempPath();
+      liveTemps.add(tempPath);
+      try {
+        await rename(path, tempPath);
+        return await this.#track(this.#adopt(path, tempPath, maxBytes));
+      } catch (err) {
+        liveTemps.delete(tempPath);
+        if (errnoOf(err) !== 'EXDEV') {
+          if (errnoOf(err) !== undefined && (err as NodeJS.ErrnoException).syscall === 'rename') {
+            throw SourceFailed(`stageFile: cannot move ${path} into the blob store: ${(err as Error).message}; it was left as it was`, { cause: err, field: 'path' });
+          }
+          throw err;
+        }
+      }
+    }
+    const staged = await this.stage(createReadStream(path), { maxBytes });
+    if (!options.move) return staged;
+    // copied from another file system: the source goes once the copy is committed
+    return {
+      id: staged.id,
+      size: staged.size,
+      tempPath: staged.tempPath,
+      commit: async () => {
+        const ref = await staged.commit();
+        await removeDurable(path).catch(() => false);
+        return ref;
+      },
+      discard: () => staged.discard(),
+    };
+  }
+
+  /**
+   * The file of a committed blob (it may be absent), for readers that need a path rather than a
+   * stream (a resumable upload reading from an offset, ffmpeg).
+   */
+  pathOf(id: string): string {
+    return this.#path(id, 'pathOf');
   }
 
   async has(id: string): Promise<boolean> {
@@ -146,8 +211,44 @@ export class FsBlobStore implements BlobStore {
 
   // ---- internals ----
 
+  #tempPath(): string {
+    return join(this.#tmp, `${process.pid}.${randomBytes(12).toString('hex')}.part`);
+  }
+
+  /** A file renamed from `source` to `tempPath`: hashed in place; put back where it was if that fails. */
+  async #adopt(source: string, tempPath: string, maxBytes: number): Promise<StagedBlob> {
+    const hash = new Sm3Job();
+    let size = 0;
+    let handle: FileHandle | undefined;
+    let id: string;
+    try {
+      handle = await open(tempPath, 'r');
+      for (;;) {
+        const block = Buffer.allocUnsafeSlow(WRITE_BLOCK);
+        const { bytesRead } = await handle.read(block, 0, WRITE_BLOCK, size);
+        if (bytesRead === 0) break;
+        size += bytesRead;
+        if (size > maxBytes) throw TooLarge(`the file ${source} grew past ${maxBytes} bytes, the limit for it`, { detail: { maxBytes } });
+        await hash.update(bytesRead === WRITE_BLOCK ? block : block.subarray(0, bytesRead), WRITE_BLOCK);
+      }
+      [, id] = await Promise.all([handle.sync(), hash.digest()]);
+      await handle.close();
+      handle = undefined;
+      // the name is gone from the source's folder for good too
+      await fsyncDir(dirname(source)).catch(() => {});
+    } catch (err) {
+      hash.abort();
+      await handle?.close().catch(() => {});
+      await rename(tempPath, source).catch(() => rm(tempPath, { force: true }).catch(() => {}));
+      liveTemps.delete(tempPath);
+      if (TooLarge.is(err) || HashWorkerFailed.is(err)) throw err;
+      throw wrapStoreError(err, 'reading a file moved into the blob store', tempPath);
+    }
+    return this.#stagedBlob(id, size, tempPath);
+  }
+
   async #stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
-    const tempPath = join(this.#tmp, `${process.pid}.${randomBytes(12).toString('hex')}.part`);
+    const tempPath = this.#tempPath();
     liveTemps.add(tempPath);
     // Bytes are gathered into blocks: one write per block, and each full block goes to the SM3
     // worker (transferred, not copied) so hashing overlaps with receiving and writing.
@@ -207,6 +308,11 @@ export class FsBlobStore implements BlobStore {
     }
     // an error the source emits after this must not crash the process
     source.on('error', () => {});
+    return this.#stagedBlob(id, size, tempPath);
+  }
+
+  /** The handle on a fully written, fsynced temp file whose SM3 is `id`. */
+  #stagedBlob(id: string, size: number, tempPath: string): StagedBlob {
     this.#staged.add(tempPath);
     let state: 'staged' | 'committed' | 'discarded' = 'staged';
     let committing: Promise<BlobRef> | undefined;

@@ -5,7 +5,10 @@
 //   q.byKey   utf8(key) 0x00 seq (8 bytes BE) -> empty                     (pending items only)
 //   q.heads   utf8(lane) 0x00 seq (8 bytes BE)-> [key, notBefore]          (one per key with pending items:
 //                                                                           its oldest pending item)
-//   q.meta    'state'                         -> { lastSeq, pending, dead, done, pendingByLane }
+//   q.dead    utf8(lane) 0x00 seq (8 bytes BE)-> empty                     (dead items only: the oldest
+//                                                                           dead of a lane, for eviction)
+//   q.meta    'state'                         -> { lastSeq, pending, dead, done, pendingByLane, bytes,
+//                                                  deadIndex }
 //
 // Every change is one LMDB child transaction that updates the record, the indexes and the
 // counters together, so the indexes can never disagree with the records, across processes too
@@ -16,19 +19,27 @@
 // Leases live in this object's memory only (one forwarding process per data directory): after a
 // restart every unfinished item is ready again and will be delivered again (at least once).
 // `attempts` counts leases handed out; it is written to disk with the next nack, ack or deadLetter.
+//
+// Capabilities beyond the core (QueueStoreTypes.ts): appendBounded, update, remove, release, dueAt.
+// None of them adds work to append: an item's `bytes` is one more field and one more counter in
+// the meta record written anyway. `q.dead` is kept by the calls that make or unmake dead items;
+// a store written before it existed (meta without `deadIndex`) gets it built by its first bounded
+// append, the only reader of it.
 
 import type { Database, DatabaseOptions, RootDatabase } from 'lmdb';
 import type {
   AppendResult,
+  BoundedAppendResult,
   LeaseOptions,
   QueueAppend,
+  QueueBound,
   QueueItem,
   QueueItemState,
   QueueStats,
   QueueStore,
   RangeOptions,
 } from '../QueueStoreTypes.ts';
-import { Closed, InvalidInput, NotFound, StillPending, WrongState, errnoOf, wrapStoreError } from '../errors.ts';
+import { Closed, Full, InvalidInput, NotFound, StillPending, WrongState, errnoOf, wrapStoreError } from '../errors.ts';
 import { openLmdb, type OpenLmdbOptions } from './open.ts';
 
 export interface LmdbQueueStoreOptions {
@@ -44,12 +55,15 @@ interface StoredItem<P> {
   lane: string;
   payload: P;
   dedupeKey?: string;
+  /** absent: 0 */
+  bytes?: number;
   state: 'ready' | 'dead' | 'done';
   enqueuedAt: number;
   attempts: number;
   notBefore?: number;
   lastError?: string;
   deadReason?: string;
+  deadAt?: number;
   doneAt?: number;
 }
 
@@ -59,6 +73,10 @@ interface QueueMeta {
   dead: number;
   done: number;
   pendingByLane: Record<string, number>;
+  /** sum of `bytes` of pending and dead items; absent: 0 */
+  bytes?: number;
+  /** 1 once `q.dead` lists every dead item (a fresh store, or built by a bounded append) */
+  deadIndex?: 1;
 }
 
 type HeadValue = [key: string, notBefore: number];
@@ -88,6 +106,7 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
   readonly #dedupe: Database<number, string>;
   readonly #byKey: Database<Buffer, Buffer>;
   readonly #heads: Database<HeadValue, Buffer>;
+  readonly #dead: Database<Buffer, Buffer>;
   readonly #meta: Database<QueueMeta, string>;
   /** key -> its lease (at most one per key); a lapsed lease stays until replaced, for `attempts` */
   readonly #leases = new Map<string, Lease>();
@@ -125,6 +144,7 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
     this.#dedupe = root.openDB<number, string>({ ...msgpack, name: `${name}.dedupe` });
     this.#byKey = root.openDB<Buffer, Buffer>({ ...binary, encoding: 'binary', name: `${name}.byKey` });
     this.#heads = root.openDB<HeadValue, Buffer>({ ...msgpack, ...binary, name: `${name}.heads` });
+    this.#dead = root.openDB<Buffer, Buffer>({ ...binary, encoding: 'binary', name: `${name}.dead` });
     this.#meta = root.openDB<QueueMeta, string>({ ...msgpack, name: `${name}.meta` });
   }
 
@@ -160,6 +180,14 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
   }
 
   async lease(options: LeaseOptions): Promise<QueueItem<P>[]> {
+    return this.leaseNow(options);
+  }
+
+  /**
+   * `lease`, synchronously: leases are in this object's memory and the reads are LMDB's, so nothing
+   * waits. For embedded callers whose hand-out is synchronous (the edge outbox's next()).
+   */
+  leaseNow(options: LeaseOptions): QueueItem<P>[] {
     this.#assertOpen();
     const { max, leaseMs } = options;
     if (!Number.isInteger(max) || max < 0) throw InvalidInput(`lease: max must be a whole number >= 0, got ${max}`);
@@ -197,6 +225,7 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
       const meta = this.#readMeta();
       this.#removePending(seq, stored, meta);
       meta.done++;
+      if (stored.bytes) meta.bytes = (meta.bytes ?? 0) - stored.bytes; // done items no longer count
       const next: StoredItem<P> = { ...stored, state: 'done', doneAt: this.#clock(), attempts: this.#attemptsOf(seq, stored) };
       delete next.notBefore;
       this.#items.put(seq, next);
@@ -238,9 +267,16 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
       const meta = this.#readMeta();
       this.#removePending(seq, stored, meta);
       meta.dead++;
-      const next: StoredItem<P> = { ...stored, state: 'dead', deadReason: clip(String(reason)), attempts: this.#attemptsOf(seq, stored) };
+      const next: StoredItem<P> = {
+        ...stored,
+        state: 'dead',
+        deadReason: clip(String(reason)),
+        deadAt: this.#clock(),
+        attempts: this.#attemptsOf(seq, stored),
+      };
       delete next.notBefore;
       this.#items.put(seq, next);
+      this.#dead.put(compositeKey(stored.lane, seq), EMPTY);
       this.#meta.put(META_KEY, meta);
       return stored.key;
     });
@@ -258,8 +294,10 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
       const meta = this.#readMeta();
       const next: StoredItem<P> = { ...stored, state: 'ready' };
       delete next.deadReason;
+      delete next.deadAt;
       delete next.notBefore;
       this.#items.put(seq, next);
+      this.#dead.remove(compositeKey(stored.lane, seq));
       this.#addPending(seq, next, meta);
       meta.dead--;
       this.#meta.put(META_KEY, meta);
@@ -274,12 +312,102 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
         throw StillPending(`purge: queue item ${seq} is not delivered yet; only done or dead items can be purged`);
       }
       const meta = this.#readMeta();
-      if (stored.state === 'done') meta.done--;
-      else meta.dead--;
-      this.#items.remove(seq);
-      if (stored.dedupeKey !== undefined && this.#dedupe.get(stored.dedupeKey) === seq) this.#dedupe.remove(stored.dedupeKey);
+      this.#drop(seq, stored, meta);
       this.#meta.put(META_KEY, meta);
     });
+  }
+
+  // ---- capabilities ----
+
+  async appendBounded(input: QueueAppend<P>, bound: QueueBound): Promise<BoundedAppendResult<P>> {
+    checkAppend(input, 'appendBounded');
+    checkBound(bound);
+    const bytes = input.bytes ?? 0;
+    if (bytes > bound.maxBytes) {
+      throw Full(`appendBounded: an item of ${bytes} bytes is larger than the whole bound (maxBytes ${bound.maxBytes})`, {
+        field: 'bytes',
+        detail: { bytes, maxBytes: bound.maxBytes },
+      });
+    }
+    const lanes = [...new Set(bound.evictLanes)];
+    const result = await this.#write('appending to the bounded queue', (): BoundedAppendResult<P> => {
+      const meta = this.#readMeta();
+      const now = this.#clock();
+      if (input.dedupeKey !== undefined) {
+        const seq = this.#dedupe.get(input.dedupeKey);
+        const existing = seq === undefined ? undefined : this.#items.get(seq);
+        if (seq !== undefined && existing) return { item: this.#view(seq, existing, now), duplicate: true, evicted: [] };
+      }
+      this.#ensureDeadIndex(meta);
+      const leaseNow = bound.now ?? now;
+      const evicted: QueueItem<P>[] = [];
+      while (meta.pending + meta.dead + 1 > bound.maxItems || (meta.bytes ?? 0) + bytes > bound.maxBytes) {
+        const victim = this.#oldestDead(lanes) ?? this.#oldestUnleasedHead(lanes, leaseNow);
+        if (!victim) {
+          throw Full(
+            `appendBounded: the queue holds ${meta.pending + meta.dead} items / ${meta.bytes ?? 0} bytes (bound ${bound.maxItems} / ${bound.maxBytes}) and nothing it may evict (lanes ${lanes.join(', ') || 'none'}: none dead, none pending unleased); nothing was changed`,
+            { detail: { items: meta.pending + meta.dead, bytes: meta.bytes ?? 0, maxItems: bound.maxItems, maxBytes: bound.maxBytes } },
+          );
+        }
+        const [seq, stored] = victim;
+        evicted.push(this.#view(seq, stored, now));
+        this.#drop(seq, stored, meta);
+      }
+      const out = this.#appendOne(input, meta, now);
+      this.#meta.put(META_KEY, meta);
+      return { ...out, evicted };
+    });
+    for (const item of result.evicted) this.#release(item.key, item.seq); // a lapsed lease of it
+    return result;
+  }
+
+  async update(seq: number, payload: P): Promise<QueueItem<P>> {
+    checkSeq(seq, 'update');
+    return this.#write('updating a queue item', () => {
+      const stored = this.#mustGet(seq, 'update');
+      if (stored.state === 'done') throw WrongState(`update: queue item ${seq} was delivered already (done); its payload is final`);
+      const next: StoredItem<P> = { ...stored, payload };
+      this.#putItem(seq, next, 'update');
+      return this.#view(seq, next, this.#clock());
+    });
+  }
+
+  async remove(seq: number): Promise<QueueItem<P>> {
+    checkSeq(seq, 'remove');
+    const removed = await this.#write('removing a queue item', () => {
+      const stored = this.#mustGet(seq, 'remove');
+      const item = this.#view(seq, stored, this.#clock());
+      const meta = this.#readMeta();
+      this.#drop(seq, stored, meta);
+      this.#meta.put(META_KEY, meta);
+      return item;
+    });
+    this.#release(removed.key, seq);
+    return removed;
+  }
+
+  release(seq: number): void {
+    this.#assertOpen();
+    checkSeq(seq, 'release');
+    const stored = this.#items.get(seq);
+    if (stored) this.#release(stored.key, seq);
+  }
+
+  dueAt(lane?: string): number | undefined {
+    this.#assertOpen();
+    const now = this.#clock();
+    const lanes = lane !== undefined ? [lane] : Object.keys(this.#readMeta().pendingByLane);
+    let at: number | undefined;
+    for (const l of lanes) {
+      for (const { value } of this.#heads.getRange(prefixRange(l))) {
+        const [key, notBefore] = value;
+        const lease = this.#leases.get(key);
+        if (lease && lease.leaseUntil > now) continue;
+        if (at === undefined || notBefore < at) at = notBefore;
+        if (at === 0) return at;
+      }
+    }
+    return at;
   }
 
   // ---- synchronous reads of the last committed state ----
@@ -330,6 +458,7 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
       byState: { ready: meta.pending - leased, leased, dead: meta.dead, done: meta.done },
       pendingByLane: { ...meta.pendingByLane },
       lastSeq: meta.lastSeq,
+      bytes: meta.bytes ?? 0,
     };
     // the oldest pending item is the head of some key, and heads are ordered by seq in each lane
     let oldest: number | undefined;
@@ -379,21 +508,79 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
       attempts: 0,
     };
     if (input.dedupeKey !== undefined) stored.dedupeKey = input.dedupeKey;
+    if (input.bytes) {
+      stored.bytes = input.bytes;
+      meta.bytes = (meta.bytes ?? 0) + input.bytes;
+    }
+    this.#putItem(seq, stored, 'append');
+    if (input.dedupeKey !== undefined) this.#dedupe.put(input.dedupeKey, seq);
+    this.#addPending(seq, stored, meta);
+    meta.lastSeq = seq;
+    return { item: toItem(seq, stored, undefined, now), duplicate: false };
+  }
+
+  #putItem(seq: number, stored: StoredItem<P>, op: string): void {
     try {
       this.#items.put(seq, stored);
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       if (errnoOf(err) !== undefined || /MDB_/.test(text)) throw err;
       // the encoder refused the payload (a BigInt beyond 64 bits, say); the transaction is aborted
-      throw InvalidInput(`append: the payload of the item with key ${JSON.stringify(input.key)} cannot be stored: ${text}`, {
+      throw InvalidInput(`${op}: the payload of the item with key ${JSON.stringify(stored.key)} cannot be stored: ${text}`, {
         field: 'payload',
         cause: err,
       });
     }
-    if (input.dedupeKey !== undefined) this.#dedupe.put(input.dedupeKey, seq);
-    this.#addPending(seq, stored, meta);
-    meta.lastSeq = seq;
-    return { item: toItem(seq, stored, undefined, now), duplicate: false };
+  }
+
+  /** Deletes an item and every trace of it from the indexes and counters, whatever its state. */
+  #drop(seq: number, stored: StoredItem<P>, meta: QueueMeta): void {
+    if (stored.state === 'ready') this.#removePending(seq, stored, meta);
+    else if (stored.state === 'dead') {
+      meta.dead--;
+      this.#dead.remove(compositeKey(stored.lane, seq));
+    } else meta.done--;
+    if (stored.bytes && stored.state !== 'done') meta.bytes = (meta.bytes ?? 0) - stored.bytes;
+    this.#items.remove(seq);
+    if (stored.dedupeKey !== undefined && this.#dedupe.get(stored.dedupeKey) === seq) this.#dedupe.remove(stored.dedupeKey);
+  }
+
+  /** A store from before `q.dead`: list its dead items once (a full scan, at most once per store). */
+  #ensureDeadIndex(meta: QueueMeta): void {
+    if (meta.deadIndex === 1) return;
+    for (const { key: seq, value } of this.#items.getRange({})) {
+      if (value.state === 'dead') this.#dead.put(compositeKey(value.lane, seq), EMPTY);
+    }
+    meta.deadIndex = 1;
+  }
+
+  /** the oldest dead item of `lanes` */
+  #oldestDead(lanes: string[]): [number, StoredItem<P>] | undefined {
+    let best: number | undefined;
+    for (const lane of lanes) {
+      for (const k of this.#dead.getKeys({ ...prefixRange(lane), limit: 1 })) {
+        const seq = seqOf(k);
+        if (best === undefined || seq < best) best = seq;
+      }
+    }
+    const stored = best === undefined ? undefined : this.#items.get(best);
+    return stored && [best!, stored];
+  }
+
+  /** the oldest head of a key in `lanes` that is not leased (waiting for a retry counts) */
+  #oldestUnleasedHead(lanes: string[], now: number): [number, StoredItem<P>] | undefined {
+    let best: number | undefined;
+    for (const lane of lanes) {
+      for (const { key: k, value } of this.#heads.getRange(prefixRange(lane))) {
+        const lease = this.#leases.get(value[0]);
+        if (lease && lease.leaseUntil > now) continue;
+        const seq = seqOf(k);
+        if (best === undefined || seq < best) best = seq;
+        break;
+      }
+    }
+    const stored = best === undefined ? undefined : this.#items.get(best);
+    return stored && [best!, stored];
   }
 
   /** Puts a ready item into the per-key index; it becomes its key's head if it is the oldest. */
@@ -464,7 +651,7 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
     const meta = this.#meta.get(META_KEY);
     return meta
       ? { ...meta, pendingByLane: { ...meta.pendingByLane } }
-      : { lastSeq: 0, pending: 0, dead: 0, done: 0, pendingByLane: {} };
+      : { lastSeq: 0, pending: 0, dead: 0, done: 0, pendingByLane: {}, deadIndex: 1 };
   }
 
   #view(seq: number, stored: StoredItem<P>, now: number): QueueItem<P> {
@@ -534,7 +721,9 @@ function toItem<P>(seq: number, stored: StoredItem<P>, lease: Lease | undefined,
   if (leased) item.leaseUntil = lease!.leaseUntil;
   if (stored.notBefore !== undefined) item.notBefore = stored.notBefore;
   if (stored.lastError !== undefined) item.lastError = stored.lastError;
+  if (stored.bytes !== undefined) item.bytes = stored.bytes;
   if (stored.deadReason !== undefined) item.deadReason = stored.deadReason;
+  if (stored.deadAt !== undefined) item.deadAt = stored.deadAt;
   if (stored.doneAt !== undefined) item.doneAt = stored.doneAt;
   return item;
 }
@@ -581,6 +770,9 @@ function checkAppend(input: QueueAppend<unknown>, op: string): void {
   if (typeof input !== 'object' || input === null) throw InvalidInput(`${op}: the item must be an object`);
   checkName(input.key, 'key', MAX_KEY_BYTES, op);
   checkName(input.lane, 'lane', MAX_LANE_BYTES, op);
+  if (input.bytes !== undefined && !(Number.isSafeInteger(input.bytes) && input.bytes >= 0)) {
+    throw InvalidInput(`${op}: bytes must be a whole number >= 0 when given, got ${input.bytes}`, { field: 'bytes' });
+  }
   if (input.dedupeKey !== undefined) {
     if (typeof input.dedupeKey !== 'string' || input.dedupeKey === '') {
       throw InvalidInput(`${op}: dedupeKey must be a non-empty string when given`, { field: 'dedupeKey' });
@@ -589,4 +781,16 @@ function checkAppend(input: QueueAppend<unknown>, op: string): void {
       throw InvalidInput(`${op}: dedupeKey must be at most ${MAX_KEY_BYTES} bytes of UTF-8`, { field: 'dedupeKey' });
     }
   }
+}
+
+function checkBound(bound: QueueBound): void {
+  if (typeof bound !== 'object' || bound === null) throw InvalidInput('appendBounded: the bound must be an object');
+  for (const field of ['maxItems', 'maxBytes'] as const) {
+    const v = bound[field];
+    if (!Number.isSafeInteger(v) || v < 1) throw InvalidInput(`appendBounded: ${field} must be a whole number >= 1, got ${v}`, { field });
+  }
+  if (!Array.isArray(bound.evictLanes) || !bound.evictLanes.every((l) => typeof l === 'string')) {
+    throw InvalidInput('appendBounded: evictLanes must be a list of lane names', { field: 'evictLanes' });
+  }
+  if (bound.now !== undefined && !Number.isFinite(bound.now)) throw InvalidInput(`appendBounded: now must be a time in ms, got ${bound.now}`, { field: 'now' });
 }

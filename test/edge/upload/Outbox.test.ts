@@ -1,10 +1,12 @@
 // The edge outbox on a real LMDB in a temp dir: send order by lane, retry times, dead letters,
 // what survives a reopen and a kill -9, and the bounds (oldest evidence dropped, never records).
+// The queue under it is an LmdbQueueStore and the clips an FsBlobStore, both also run through the
+// shared contract tests (test/src/store/).
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { access, readFile, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatJsonTime } from '../../../src/contract/index.ts';
 import { sm3Hex } from '../../../src/crypto/sm3.ts';
@@ -23,6 +25,22 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** the committed clips of an outbox (blob files, temp files left aside) */
+async function clipFiles(box: string): Promise<string[]> {
+  const all = await readdir(join(box, 'blobs'), { recursive: true, withFileTypes: true }).catch(() => []);
+  return all.filter((e) => e.isFile() && /^[0-9a-f]{64}$/.test(e.name)).map((e) => e.name).sort();
+}
+
+/** a clip file goes just after its entry (queued behind it): wait a little for it */
+async function eventually<T>(read: () => Promise<T>, want: T): Promise<T> {
+  let got = await read();
+  for (let i = 0; i < 100 && JSON.stringify(got) !== JSON.stringify(want); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    got = await read();
+  }
+  return got;
 }
 
 function logLines(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
@@ -54,7 +72,7 @@ t.test('lanes first (status, records, evidence), oldest first; retry times; deli
   t.equal(stored.kind, 'evidence');
   if (stored.kind === 'evidence') {
     t.equal(sm3Hex(await readFile(stored.path)), sm3Hex(await readFile(video)), 'the clip in the outbox has the bytes of the source');
-    t.ok(stored.path.startsWith(join(dir, 'outbox', 'clips')));
+    t.ok(stored.path.startsWith(join(dir, 'outbox', 'blobs')));
   }
 
   const taken: OutboxEntry[] = [];
@@ -75,7 +93,7 @@ t.test('lanes first (status, records, evidence), oldest first; retry times; deli
   const clipPath = (outbox.get(clip) as { path: string }).path;
   await outbox.markDelivered(clip);
   t.equal(outbox.get(clip), undefined);
-  t.notOk(await exists(clipPath), 'the clip file is deleted with its entry');
+  t.notOk(await eventually(() => exists(clipPath), false), 'the clip file is deleted with its entry');
   await outbox.markDelivered(rec2);
   t.same(outbox.stats().pendingByLane, { status: 1, record: 1, evidence: 0 });
 });
@@ -88,21 +106,26 @@ t.test('dead letters are kept and listed, can be requeued; everything survives a
   const bad = await outbox.addRecord(RECORD_ENDPOINTS.person, person(7));
   const good = await outbox.addRecord(RECORD_ENDPOINTS.person, person(8));
   const clip = await outbox.addEvidence(EVIDENCE_ENDPOINTS.personVideo, clipName(), video, { keepSource: true });
-  outbox.next();
+  t.equal(outbox.next()?.id, bad);
   await outbox.deadLetter(bad, 'HTTP 400 {"code":1,"msg":"cameraId: must be 2 digits"}');
   t.same([...outbox.entries()].map((e) => e.id), [good, clip], 'a dead letter is not sent again');
   t.same(outbox.deadLetters().map((e) => [e.id, e.deadReason]), [[bad, 'HTTP 400 {"code":1,"msg":"cameraId: must be 2 digits"}']]);
+  t.equal(outbox.next()?.id, good);
   await outbox.markFailed(good, 'ECONNREFUSED', 5);
   await outbox.setUploadUrl(clip, 'http://127.0.0.1:1/jy-essa/electronicSeal/fileOperator/resumable/abc');
   const before = outbox.stats();
   await outbox.close();
   await t.rejects(() => outbox.addRecord(RECORD_ENDPOINTS.person, person(1)), { code: 'ESEAL_ERR_OUTBOX_CLOSED' });
 
-  await writeFile(join(box, 'clips', '999.mp4'), 'left by a crash between the file and the commit');
-  await writeFile(join(box, 'clips', '.stage-0011223344556677'), 'half a copy');
+  const stray = 'ab'.repeat(32);
+  await mkdir(join(box, 'blobs', 'ab', 'ab'), { recursive: true });
+  await writeFile(join(box, 'blobs', 'ab', 'ab', stray), 'left by a crash between the file and the commit');
+  await writeFile(join(box, 'blobs', 'tmp', '999999999.0011223344556677.part'), 'half a copy');
   outbox = await openOutbox({ dir: box });
   t.teardown(() => outbox.close());
-  t.same(await readdir(join(box, 'clips')), [`${clip}.mp4`], 'clips no entry names are removed at open');
+  const clipPath = (outbox.get(clip) as { path: string }).path;
+  t.same(await clipFiles(box), [basename(clipPath)], 'clips no entry names are removed at open');
+  t.same(await readdir(join(box, 'blobs', 'tmp')), [], 'and half copies');
   t.same({ ...outbox.stats(), dropped: 0 }, { ...before, inFlight: 0 }, 'same counts after the reopen');
   t.match(outbox.get(good), { attempts: 1, lastError: 'ECONNREFUSED', retryAt: 5 });
   t.match(outbox.get(clip), { uploadUrl: /resumable\/abc$/ });
@@ -127,7 +150,7 @@ t.test('what is not a contract call or a clip is refused before anything is stor
   await t.rejects(() => outbox.addEvidence(EVIDENCE_ENDPOINTS.personVideo, 'clip.mp4', video), { code: 'ESEAL_ERR_INPUT_FILE_NAME' });
   await t.rejects(() => outbox.addEvidence(EVIDENCE_ENDPOINTS.personVideo, clipName(), join(dir, 'missing.mp4')), { code: 'ESEAL_ERR_OUTBOX_INPUT', field: 'sourcePath' });
   t.equal(outbox.stats().pending, 0);
-  t.same(await readdir(join(dir, 'outbox', 'clips')), []);
+  t.same(await clipFiles(join(dir, 'outbox')), []);
   t.ok(await exists(video), 'a refused clip is not moved');
 });
 
@@ -169,7 +192,7 @@ t.test('bounded: the oldest evidence is dropped (dead letters first) with an err
   await outbox.addRecord(RECORD_ENDPOINTS.person, person(4));
   t.equal(outbox.get(c3), undefined);
   t.equal(outbox.stats().dropped, 3);
-  t.same(await readdir(join(dir, 'outbox', 'clips')), [], 'their files too');
+  t.same(await eventually(() => clipFiles(join(dir, 'outbox')), []), [], 'their file too (the three were the same clip, kept once)');
   const dropLogs = lines.filter((l) => l['level'] === 50 && /dropped unsent/.test(String(l['msg'])));
   t.same(dropLogs.map((l) => l['id']), [c2, c1, c3], 'each drop is logged at error level, with what was dropped');
   t.match(dropLogs[0], { fileName: /^140421007866\d{22}\.MP4$/, endpoint: 'fileOperator/personVideo', state: 'dead' });
@@ -181,7 +204,9 @@ t.test('bounded: the oldest evidence is dropped (dead letters first) with an err
   const small = await openOutbox({ dir: join(dir, 'small'), maxBytes: 1000 });
   t.teardown(() => small.close());
   await t.rejects(() => small.addEvidence(EVIDENCE_ENDPOINTS.personVideo, clipName(), video, { keepSource: true }), { code: 'ESEAL_ERR_OUTBOX_FULL' }, 'a clip larger than the whole outbox');
-  t.same(await readdir(join(dir, 'small', 'clips')), [], 'and its staged copy is removed');
+  t.same(await clipFiles(join(dir, 'small')), [], 'nothing of it is kept');
+  t.same(await readdir(join(dir, 'small', 'blobs', 'tmp')), [], 'no staged copy either');
+  t.ok(await exists(video), 'a clip refused up front is left where it was');
 });
 
 t.test('kill -9 while adding: every add that resolved is there after a reopen, with its bytes', async (t) => {
@@ -222,6 +247,39 @@ t.test('kill -9 while adding: every add that resolved is there after a reopen, w
   }
   t.same(wrong, [], 'each entry is what was added');
   t.equal(clips, [...added.values()].filter((a) => a.kind === 'evidence').length, 'every acknowledged clip is whole');
-  const files = await readdir(join(box, 'clips'));
-  t.equal(files.length, outbox.stats().pendingByLane.evidence, 'no clip without an entry, no entry without a clip');
+  const named = new Set([...outbox.entries()].flatMap((e) => (e.kind === 'evidence' ? [basename(e.path)] : [])));
+  t.same(await clipFiles(box), [...named].sort(), 'no clip without an entry, no entry without a clip');
+});
+
+t.test('status calls of one camera go in order; records and clips do not wait for each other', async (t) => {
+  const dir = await tempDir(t);
+  const outbox = await openOutbox({ dir: join(dir, 'outbox') });
+  t.teardown(() => outbox.close());
+  const off = await outbox.addRecord(RECORD_ENDPOINTS.cameraOnline, { ...online, alarm: 1 });
+  const on = await outbox.addRecord(RECORD_ENDPOINTS.cameraOnline, { ...online, alarm: 0 });
+  const other = await outbox.addRecord(RECORD_ENDPOINTS.cameraOnline, { ...online, cameraId: '11' });
+  const r1 = await outbox.addRecord(RECORD_ENDPOINTS.person, person(1));
+  const r2 = await outbox.addRecord(RECORD_ENDPOINTS.person, person(2));
+  t.equal(outbox.next()?.id, off);
+  t.equal(outbox.next()?.id, other, 'the same camera waits for its earlier state; another camera goes');
+  await outbox.markFailed(off, 'HTTP 503', Date.now() + 60_000);
+  t.equal(outbox.next({ lanes: ['status'] }), undefined, 'its later state does not overtake the one waiting for a retry');
+  t.equal(outbox.next()?.id, r1);
+  await outbox.markFailed(r1, 'HTTP 503', Date.now() + 60_000);
+  t.equal(outbox.next()?.id, r2, 'a record waiting for its retry holds back no other record');
+  await outbox.markDelivered(off);
+  t.equal(outbox.next()?.id, on, 'once the earlier state is sent, the later one goes');
+});
+
+t.test('an outbox folder of the pre-release format is left alone and reported', async (t) => {
+  const dir = await tempDir(t);
+  const box = join(dir, 'outbox');
+  await mkdir(join(box, 'clips'), { recursive: true });
+  await writeFile(join(box, 'clips', '1.mp4'), 'an old clip');
+  const { log, lines } = logLines();
+  const outbox = await openOutbox({ dir: box, log });
+  t.teardown(() => outbox.close());
+  t.equal(outbox.stats().pending, 0, 'nothing of it is read');
+  t.ok(await exists(join(box, 'clips', '1.mp4')), 'nothing of it is deleted');
+  t.ok(lines.some((l) => l['level'] === 50 && /pre-release format/.test(String(l['msg']))), 'an error says so');
 });

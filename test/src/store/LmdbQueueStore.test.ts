@@ -35,9 +35,47 @@ t.test('the queue lives beside other tables in one shared environment', async (t
   t.strictSame(accounts.get('alice'), { name: 'Alice' }, 'closing a queue leaves the environment open');
   t.equal(other.get(2)?.payload, 'b2');
   const names = [...root.getKeys()].map(String).filter((n) => n.startsWith('queue'));
-  t.strictSame(names.sort(), ['queue', 'queue-b', 'queue-b.byKey', 'queue-b.dedupe', 'queue-b.heads', 'queue-b.meta', 'queue.byKey', 'queue.dedupe', 'queue.heads', 'queue.meta']);
+  t.strictSame(names.sort(), [
+    'queue',
+    'queue-b',
+    'queue-b.byKey',
+    'queue-b.dead',
+    'queue-b.dedupe',
+    'queue-b.heads',
+    'queue-b.meta',
+    'queue.byKey',
+    'queue.dead',
+    'queue.dedupe',
+    'queue.heads',
+    'queue.meta',
+  ]);
   await other.close();
   await root.close();
+});
+
+t.test('a queue written before the dead index gets it built by its first bounded append', async (t) => {
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const root = openLmdb(dir);
+  t.teardown(() => root.close());
+  let queue = new LmdbQueueStore<string>(root, { name: 'queue' });
+  await queue.append({ key: 'a', lane: 'video', payload: 'old clip', bytes: 100 });
+  await queue.deadLetter(1, 'refused');
+  await queue.append({ key: 'b', lane: 'video', payload: 'newer clip', bytes: 100 });
+  await queue.close();
+  // what a relay of the previous version left: no q.dead entries, no deadIndex flag in the meta
+  const dead = root.openDB({ name: 'queue.dead', keyEncoding: 'binary', encoding: 'binary' });
+  const meta = root.openDB<Record<string, unknown>, string>({ name: 'queue.meta', encoding: 'msgpack', useRecords: false } as never);
+  await root.transaction(() => {
+    for (const k of dead.getKeys({})) dead.remove(k);
+    const { deadIndex: _d, ...rest } = meta.get('state')!;
+    meta.put('state', rest);
+  });
+  queue = new LmdbQueueStore<string>(root, { name: 'queue' });
+  const r = await queue.appendBounded({ key: 'c', lane: 'video', payload: 'new', bytes: 100 }, { maxItems: 2, maxBytes: 10_000, evictLanes: ['video'] });
+  t.strictSame(r.evicted.map((i) => i.seq), [1], 'the old dead item was found and went first');
+  t.equal(meta.get('state')?.['deadIndex'], 1, 'the index is marked built');
+  await queue.close();
 });
 
 t.test('a payload the encoder refuses aborts the whole batch', async (t) => {
