@@ -1,6 +1,6 @@
 // Forwarding to the national platform through the real relay (a child process started as an
 // operator starts it, `node --import tsx app/main.ts start --config …` with ESEAL_UPSTREAM_URL set,
-// plain HTTP on 127.0.0.1) into a real NationalSimulator (src/sim/national). Two measurements,
+// plain HTTP on 127.0.0.1) into a real NationalSimulator (sim/national). Two measurements,
 // each beside a baseline measured in the same run:
 //
 // 1. Backlog drain. The simulator's data port is taken down (connection refused) and its body

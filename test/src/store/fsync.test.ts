@@ -1,17 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { fsyncDir, removeDurable, writeFileDurable } from '../../../src/store/fsync.ts';
-
-async function tempDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'eseal-fsync-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../../helpers/tempDir.ts';
 
 t.test('writeFileDurable writes, replaces, and leaves no temp file', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-fsync-');
   const path = join(dir, 'admin.token');
   await writeFileDurable(path, 'first\n');
   t.equal(await readFile(path, 'utf8'), 'first\n');
@@ -25,7 +19,7 @@ t.test('writeFileDurable writes, replaces, and leaves no temp file', async (t) =
 });
 
 t.test('a failed writeFileDurable keeps the old file and removes its temp file', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-fsync-');
   const path = join(dir, 'cert.pem');
   await writeFileDurable(path, 'old');
   // a directory where the file should go makes the rename fail after the temp file was written
@@ -39,7 +33,7 @@ t.test('a failed writeFileDurable keeps the old file and removes its temp file',
 });
 
 t.test('removeDurable and fsyncDir', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-fsync-');
   const path = join(dir, 'f');
   await writeFile(path, 'x');
   t.equal(await removeDurable(path), true);

@@ -1,17 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { LmdbQueueStore } from '../../../src/store/lmdb/LmdbQueueStore.ts';
 import { DEFAULT_MAX_DBS, lmdbOptions, openLmdb } from '../../../src/store/lmdb/open.ts';
-
-async function tempDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'eseal-lmdb-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../../helpers/tempDir.ts';
 
 t.test('the options make every resolved write durable', async (t) => {
   const options = lmdbOptions();
@@ -21,7 +15,7 @@ t.test('the options make every resolved write durable', async (t) => {
 });
 
 t.test('the map grows on demand, far beyond its starting size', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-lmdb-');
   const root = openLmdb(dir, { mapSize: 128 * 1024 });
   const big = root.openDB<string, number>({ name: 'big' });
   const value = 'x'.repeat(50_000);
@@ -35,7 +29,7 @@ t.test('the map grows on demand, far beyond its starting size', async (t) => {
 });
 
 t.test('many named tables fit in one environment', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-lmdb-');
   const root = openLmdb(dir);
   for (let i = 0; i < 40; i++) await root.openDB<number, string>({ name: `table-${i}` }).put('k', i);
   t.equal(root.openDB<number, string>({ name: 'table-39' }).get('k'), 39);
@@ -43,7 +37,7 @@ t.test('many named tables fit in one environment', async (t) => {
 });
 
 t.test('a path that is not a directory is refused with a clear error', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-lmdb-');
   const file = join(dir, 'not-a-dir');
   await writeFile(file, 'x');
   t.throws(() => openLmdb(file), { code: 'ESEAL_ERR_STORE_OPEN', message: /cannot open the database at/ });
@@ -51,7 +45,7 @@ t.test('a path that is not a directory is refused with a clear error', async (t)
 });
 
 t.test('two processes write to one environment at once: seqs stay unique, the map grows for both', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'eseal-lmdb-');
   const root = openLmdb(dir, { mapSize: 128 * 1024 });
   const queue = new LmdbQueueStore<{ from: string; n: number; pad: string }>(root, { name: 'queue' });
   t.teardown(async () => {
