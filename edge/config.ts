@@ -17,6 +17,7 @@
 // Default analyses by place: 1x belt, 2x person, 3x truck, 4x dispatchRoom; occlusion and moved on
 // every camera. `analyses: { moved: false }` turns one off.
 import { cameraPlace } from '../src/contract/codes.ts';
+import { LINK_SETTINGS, linkDefaults } from '../src/client/linkSettings.ts';
 import type { ConfigSection } from '../src/config/load.ts';
 import type { KernelConfig } from '../src/config/kernel.ts';
 import { OneOf, Pattern, Type, check, type Static } from '../src/config/rules.ts';
@@ -37,10 +38,7 @@ const edgeSchema = Type.Object({
       url: Pattern(/^https?:\/\/\S+$/, 'an http:// or https:// URL of the relay (or the national platform)'),
       username: Type.String(),
       password: Type.String({ secret: true }),
-      client: Type.Object({ id: Pattern(/^[^:\s]+$/, 'no colon or white space'), secret: Pattern(/^\S+$/, 'no white space', { secret: true }) }),
-      loginMethod: OneOf(['GET', 'POST']),
-      cipherMode: OneOf(['C1C3C2', 'C1C2C3', 'DER']),
-      tls: Type.Object({ ca: Type.String(), insecure: OneOf(['no', 'yes']) }),
+      ...LINK_SETTINGS,
     }),
     /** what the mine's state is: auto asks camera/mineStatus; producing sends records, shutdown sends evidence videos */
     mineStatus: OneOf(['auto', 'producing', 'shutdown']),
@@ -91,10 +89,7 @@ export const EDGE_DEFAULTS: Static<typeof edgeSchema> = {
       url: 'https://127.0.0.1:8443',
       username: '',
       password: '',
-      client: { id: 'pcfront', secret: 'pcfront' },
-      loginMethod: 'GET',
-      cipherMode: 'C1C3C2',
-      tls: { ca: '', insecure: 'no' },
+      ...linkDefaults(),
     },
     mineStatus: 'auto',
     analysis: { width: 704, height: 576, fps: 5 },

@@ -4,10 +4,9 @@ import type { ConfigSection } from '../src/config/load.ts';
 import type { KernelConfig } from '../src/config/kernel.ts';
 import { OneOf, Pattern, Type, type Static } from '../src/config/rules.ts';
 import { DEFAULT_RETRY_LISTS } from '../src/client/outcome.ts';
+import { LINK_SETTINGS, linkDefaults } from '../src/client/linkSettings.ts';
 
 const int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
-const clientId = () => Pattern(/^[^:\s]+$/, 'no colon or white space');
-const clientSecret = () => Pattern(/^\S+$/, 'no white space', { secret: true });
 
 const relaySchema = Type.Object({
   relay: Type.Object({
@@ -17,7 +16,7 @@ const relaySchema = Type.Object({
     /** what GET /sm2 answers: uncompressed hex 04‖x‖y (sm-crypto) or base64 SubjectPublicKeyInfo (hutool) */
     publicKeyFormat: OneOf(['hex', 'spki']),
     /** the OAuth2 client every mine sends as Basic auth (the guide's pcfront:pcfront) */
-    client: Type.Object({ id: clientId(), secret: clientSecret() }),
+    client: LINK_SETTINGS.client,
     tokenTtlSeconds: int(60, 30 * 86400),
     login: Type.Object({
       /** consecutive failures that lock an account */
@@ -55,18 +54,8 @@ const relaySchema = Type.Object({
     mode: OneOf(['passthrough', 'local']),
     /** national: the guide's API only; eseal: another eseal relay (resumable uploads); auto: ask it */
     kind: OneOf(['auto', 'national', 'eseal']),
-    /** the Basic client the relay sends upstream */
-    client: Type.Object({ id: clientId(), secret: clientSecret() }),
-    /** how the relay logs in upstream: the guide's example is a GET with a query string */
-    loginMethod: OneOf(['GET', 'POST']),
-    /** SM2 ciphertext layout for the upstream password (the format of its key decides hex or base64) */
-    cipherMode: OneOf(['C1C3C2', 'C1C2C3', 'DER']),
-    tls: Type.Object({
-      /** PEM file of the CA (or the self-signed certificate) to trust; '' = the system's */
-      ca: Type.String(),
-      /** skip certificate checks (test setups only) */
-      insecure: OneOf(['no', 'yes']),
-    }),
+    /** the Basic client, login method, cipher layout and TLS trust the relay uses upstream */
+    ...LINK_SETTINGS,
     connectTimeoutSeconds: int(1, 600),
     /** time allowed for one call (a 10 MiB video on the 200 Mbit/s provincial link takes under a second) */
     requestTimeoutSeconds: int(1, 3600),
@@ -136,10 +125,7 @@ export const RELAY_DEFAULTS: RelaySettings = {
     url: '',
     mode: 'passthrough',
     kind: 'auto',
-    client: { id: 'pcfront', secret: 'pcfront' },
-    loginMethod: 'GET',
-    cipherMode: 'C1C3C2',
-    tls: { ca: '', insecure: 'no' },
+    ...linkDefaults(),
     connectTimeoutSeconds: 10,
     requestTimeoutSeconds: 120,
     mineStatusCacheSeconds: 600,
