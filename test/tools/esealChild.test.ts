@@ -1,15 +1,13 @@
 // The one starter of child processes (tools/esealChild.ts), on small scripts of its own: lines
 // kept and waited for, /healthz polled, how a child ended, SIGTERM then SIGKILL.
 import t, { type Test } from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChildStartError, EsealChild, relayUrl } from '../../tools/esealChild.ts';
+import { tempDir } from '../helpers/tempDir.ts';
 
 async function script(t: Test, source: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'eseal-child-test-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, 'child.mjs');
+  const file = join(await tempDir(t, 'eseal-child-test-'), 'child.mjs');
   await writeFile(file, source);
   return file;
 }
