@@ -22,8 +22,8 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { EsealChild, type EsealChildOptions } from '../../tools/esealChild.ts';
 
 /** The repository root (the relay child and the benchmark children run from there). */
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -278,6 +278,14 @@ export interface RelayChildOptions {
   env?: Record<string, string>;
 }
 
+const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 15_000;
+
+/** A benchmark's child: its last 20 lines kept (cut at 400 characters), cleaned up with the rest. */
+function benchChild(options: EsealChildOptions): EsealChild {
+  return EsealChild.spawn({ maxLineLength: 400, guard: onCleanup, ...options });
+}
+
 /**
  * Starts the relay as an operator does (`node --import tsx app/main.ts start`) on plain HTTP on a
  * loopback port picked here, and waits until /healthz answers. The log level is warn by default:
@@ -289,10 +297,11 @@ export async function startRelayChild(dataDir: string, options: RelayChildOption
   const cpuProfDir = options.cpuProfDir ?? process.env['ESEAL_BENCH_CPU_PROF'];
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const nodeArgs = ['--import', 'tsx'];
-  if (cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`);
-  const child = spawn(process.execPath, [...nodeArgs, 'app/main.ts', 'start', ...(options.args ?? [])], {
-    cwd: ROOT,
+  let logLines = 0;
+  const relay = benchChild({
+    name: 'the relay child',
+    nodeOptions: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`] : [],
+    args: ['start', ...(options.args ?? [])],
     env: {
       ...process.env,
       ...options.env,
@@ -301,61 +310,21 @@ export async function startRelayChild(dataDir: string, options: RelayChildOption
       ESEAL_RELAY_TLS: 'off',
       ESEAL_LOG_LEVEL: logLevel,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  guardChild(child);
-  let lines = 0;
-  const last: string[] = [];
-  const keep = (line: string) => {
-    last.push(line.length > 400 ? line.slice(0, 400) + '…' : line);
-    if (last.length > 20) last.shift();
-  };
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines++;
-    keep(line);
-  });
-  createInterface({ input: child.stderr! }).on('line', keep);
-  // exit, and every line of its output read
-  const exited = Promise.all([
-    new Promise<void>((r) => child.once('exit', () => r())),
-    new Promise<void>((r) => child.stdout!.once('close', () => r())),
-    new Promise<void>((r) => child.stderr!.once('close', () => r())),
-  ]);
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the relay child exited during start (${child.exitCode ?? child.signalCode}):\n${last.join('\n')}`);
-    }
-    try {
-      const res = await fetch(url + '/healthz', { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the relay child did not answer /healthz within 30 s:\n${last.join('\n')}`);
-    }
-    await sleep(100);
-  }
-  return {
-    child,
-    url,
-    pid: child.pid!,
-    logLevel,
-    logLines: () => lines,
-    tail: () => last.join('\n'),
-    cpuSeconds: () => processCpuSeconds(child.pid!),
-    cpuSplit: () => processCpuSplit(child.pid!),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
+    onLine: (_line, stream) => {
+      if (stream === 'stdout') logLines++;
     },
+  });
+  await relay.waitForHealthz(url, START_TIMEOUT_MS);
+  return {
+    child: relay.child,
+    url,
+    pid: relay.pid,
+    logLevel,
+    logLines: () => logLines,
+    tail: () => relay.tail(),
+    cpuSeconds: () => processCpuSeconds(relay.pid),
+    cpuSplit: () => processCpuSplit(relay.pid),
+    stop: async () => void (await relay.stop(STOP_GRACE_MS)),
   };
 }
 
@@ -378,47 +347,14 @@ export interface ServerChild {
 export async function startServerChild(what: string, script: string, args: string[] = []): Promise<ServerChild> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args, String(port)], {
-    cwd: ROOT,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  guardChild(child);
-  const last: string[] = [];
-  const keep = (line: string) => {
-    last.push(line.length > 400 ? line.slice(0, 400) + '…' : line);
-    if (last.length > 20) last.shift();
-  };
-  createInterface({ input: child.stdout! }).on('line', keep);
-  createInterface({ input: child.stderr! }).on('line', keep);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const running = () => child.exitCode === null && child.signalCode === null;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (!running()) throw new Error(`${what} exited during start (${child.exitCode ?? child.signalCode}):\n${last.join('\n')}`);
-    const status = await fetch(url + '/healthz', { signal: AbortSignal.timeout(1000) }).then(
-      async (res) => (await res.arrayBuffer(), res.status),
-      () => 0, // not listening yet
-    );
-    if (status === 200) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`${what} did not answer /healthz within 30 s:\n${last.join('\n')}`);
-    }
-    await sleep(100);
-  }
+  const server = benchChild({ name: what, script, args: [...args, String(port)], env: process.env });
+  await server.waitForHealthz(url, START_TIMEOUT_MS);
   return {
     url,
-    pid: child.pid!,
-    tail: () => last.join('\n'),
-    cpuSplit: () => processCpuSplit(child.pid!),
-    async stop() {
-      if (!running()) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    pid: server.pid,
+    tail: () => server.tail(),
+    cpuSplit: () => processCpuSplit(server.pid),
+    stop: async () => void (await server.stop(STOP_GRACE_MS)),
   };
 }
 
