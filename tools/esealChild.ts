@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { defineError, type EsealError } from '../src/errors.ts';
 
 /** The repository root: children run from there, as `npm run …` does. */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -48,24 +49,10 @@ export interface ChildEnd {
   how: string;
 }
 
-export type ChildStartErrorCode = 'ESEAL_ERR_CHILD_TIMEOUT' | 'ESEAL_ERR_CHILD_ENDED';
-
-/** The child did not get ready: it took too long (and was killed) or it ended first. */
-export class ChildStartError extends Error {
-  readonly code: ChildStartErrorCode;
-  /** how it ended, for ESEAL_ERR_CHILD_ENDED */
-  readonly end: ChildEnd | undefined;
-  /** its last lines of output */
-  readonly tail: string;
-
-  constructor(code: ChildStartErrorCode, message: string, tail: string, end?: ChildEnd) {
-    super(`${message}:\n${tail}`);
-    this.name = 'ChildStartError';
-    this.code = code;
-    this.tail = tail;
-    this.end = end;
-  }
-}
+/** The child did not get ready in time (it was killed); detail.tail holds its last lines of output. */
+export const ChildTimeout = defineError('ESEAL_ERR_CHILD_TIMEOUT', 500, 'a child process (the relay, a baseline server) did not get ready in time and was killed');
+/** The child ended before it was ready; detail.end says how, detail.tail holds its last lines. */
+export const ChildEnded = defineError('ESEAL_ERR_CHILD_ENDED', 500, 'a child process (the relay, a baseline server) ended before it was ready');
 
 export class EsealChild {
   readonly child: ChildProcess;
@@ -129,7 +116,7 @@ export class EsealChild {
 
   /**
    * The first line of its output (kept ones included) that `match`es. Rejects with a
-   * ChildStartError if it ends first, or if none comes within `timeoutMs` (it is killed then).
+   * ESEAL_ERR_CHILD_ENDED if it ends first, or if none comes within `timeoutMs` (it is killed then).
    */
   waitForLine(match: (line: string) => boolean, timeoutMs: number, what = 'start'): Promise<string> {
     const seen = this.lines.find(match);
@@ -160,7 +147,7 @@ export class EsealChild {
   }
 
   /**
-   * Polls GET `url`/healthz until it answers 200. Rejects with a ChildStartError if the child
+   * Polls GET `url`/healthz until it answers 200. Rejects (ESEAL_ERR_CHILD_ENDED or _TIMEOUT) if the child
    * ends first, or if that takes more than `timeoutMs` (it is killed then).
    */
   async waitForHealthz(url: string, timeoutMs: number): Promise<void> {
@@ -191,13 +178,15 @@ export class EsealChild {
     if (this.running()) this.child.kill('SIGKILL');
   }
 
-  #timedOut(what: string, timeoutMs: number): ChildStartError {
+  #timedOut(what: string, timeoutMs: number): EsealError {
     this.kill();
-    return new ChildStartError('ESEAL_ERR_CHILD_TIMEOUT', `${this.name} did not ${what} within ${timeoutMs / 1000} s`, this.tail());
+    const tail = this.tail();
+    return ChildTimeout(`${this.name} did not ${what} within ${timeoutMs / 1000} s:\n${tail}`, { detail: { tail } });
   }
 
-  #ended(end: ChildEnd): ChildStartError {
-    return new ChildStartError('ESEAL_ERR_CHILD_ENDED', `${this.name} ended (${end.how}) during start`, this.tail(), end);
+  #ended(end: ChildEnd): EsealError {
+    const tail = this.tail();
+    return ChildEnded(`${this.name} ended (${end.how}) during start:\n${tail}`, { detail: { tail, end } });
   }
 }
 

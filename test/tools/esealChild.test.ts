@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ChildStartError, EsealChild, relayUrl } from '../../tools/esealChild.ts';
+import { ChildEnded, ChildTimeout, EsealChild, relayUrl } from '../../tools/esealChild.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
 async function script(t: Test, source: string): Promise<string> {
@@ -35,15 +35,14 @@ t.test('an early end or a timeout rejects with the tail; a timeout kills it', as
   const ends = await script(t, `console.log('cannot open the store'); process.exit(1);`);
   const early = EsealChild.spawn({ script: ends, tsx: false, name: 'the test child' });
   const err1 = await early.waitForLine(() => false, 10_000).catch((e: unknown) => e);
-  t.ok(err1 instanceof ChildStartError);
-  t.equal((err1 as ChildStartError).code, 'ESEAL_ERR_CHILD_ENDED');
+  t.ok(ChildEnded.is(err1), 'ESEAL_ERR_CHILD_ENDED');
   t.match((err1 as Error).message, /^the test child ended \(exit code 1\) during start:\ncannot open the store$/);
 
   const hangs = await script(t, `console.log('starting'); setInterval(() => {}, 1000);`);
   const slow = EsealChild.spawn({ script: hangs, tsx: false });
   await slow.waitForLine((l) => l === 'starting', 10_000);
   const err2 = await slow.waitForHealthz('http://127.0.0.1:9', 300).catch((e: unknown) => e);
-  t.equal((err2 as ChildStartError).code, 'ESEAL_ERR_CHILD_TIMEOUT');
+  t.ok(ChildTimeout.is(err2), 'ESEAL_ERR_CHILD_TIMEOUT');
   t.match((err2 as Error).message, /^the relay did not answer \/healthz within 0\.3 s:\nstarting$/);
   t.equal((await slow.exited).how, 'signal SIGKILL', 'killed');
 });

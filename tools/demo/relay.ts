@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { ChildStartError, EsealChild, relayUrl } from '../esealChild.ts';
+import { ChildEnded, ChildTimeout, EsealChild, relayUrl, type ChildEnd } from '../esealChild.ts';
 
 // Quick back-off and probing so that the recovery shows within seconds (the defaults suit a
 // national platform that is down for minutes: up to 300 s between tries).
@@ -41,9 +41,10 @@ function relayEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Why the relay did not start, in one line of the demo's (its whole output is in the log file). */
 function startFailure(err: unknown, logFile: string): unknown {
-  if (!(err instanceof ChildStartError)) return err;
-  if (err.code === 'ESEAL_ERR_CHILD_TIMEOUT') return new Error(`the relay did not start within ${RELAY_START_TIMEOUT_MS / 1000} s; its log: ${logFile}`, { cause: err });
-  return new Error(`the relay ended (${err.end?.how}) before listening: ${err.tail.trim().slice(-800) || `see ${logFile}`}`, { cause: err });
+  if (ChildTimeout.is(err)) return new Error(`the relay did not start within ${RELAY_START_TIMEOUT_MS / 1000} s; its log: ${logFile}`, { cause: err });
+  if (!ChildEnded.is(err)) return err;
+  const { end, tail } = err.detail as { end: ChildEnd; tail: string };
+  return new Error(`the relay ended (${end.how}) before listening: ${tail.trim().slice(-800) || `see ${logFile}`}`, { cause: err });
 }
 
 export async function startDemoRelay(options: { dataDir: string; configFile: string; upstreamUrl: string; logFile: string }): Promise<DemoRelay> {
