@@ -199,15 +199,13 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
           continue;
         }
         if (v === false) wanted.delete(k as AnalysisKind);
-        else wanted.set(k as AnalysisKind, v === true || v === null ? {} : v);
+        else wanted.set(k as AnalysisKind, v);
       }
     }
     for (const [kind, options] of wanted) {
-      try {
-        analyses[kind] = ANALYSES[kind].validate(options, `${at}.analyses.${kind}`);
-      } catch (err) {
-        problems.push(problemOf(err));
-      }
+      const read = ANALYSES[kind].read(options, `${at}.analyses.${kind}`);
+      problems.push(...read.problems);
+      analyses[kind] = read.value;
     }
 
     if (problems.length === before && source) {

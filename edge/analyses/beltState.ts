@@ -33,16 +33,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import type { BeltStatusCode } from '../../src/contract/codes.ts';
+import { Pattern, Type } from '../../src/config/rules.ts';
 import { resizeGray, type GrayImage } from '../frame/image.ts';
 import { polygonMask } from '../frame/mask.ts';
 import type { Analysis, AnalysisEvent, FrameContext, Marks, Point } from '../types.ts';
 import { emptyMarks } from '../types.ts';
 import { blockGrid, matchAlongAxis, summariseAxisMotion, type AxisMotion, type Block } from './image/blockMatching.ts';
 import { edgeFlags, meanBrightness, percentile } from './image/features.ts';
-import { booleanOption, directionOption, numberOption, optionsObject, requireOption, roiOption, stringOption } from './image/options.ts';
 import { Persistence } from './image/persistence.ts';
 import { downscaleRegion, factorFor, type WorkImage } from './image/workImage.ts';
-import { BeltBaselineUnreadable } from './imageErrors.ts';
+import { BeltBaselineUnreadable } from './errors.ts';
+import { Direction, Int, Num, Region, WHOLE_FRAME, defineOptions, directionDegrees, regionPoints, validateOptions } from './options.ts';
 
 export interface BeltOptions {
   /** the belt surface, normalised polygon (a rectangle {x1,y1,x2,y2} in the YAML becomes 4 points) */
@@ -96,76 +97,55 @@ export interface BeltOptions {
   adaptSeconds: number;
 }
 
-export const DEFAULT_BELT_OPTIONS: Readonly<BeltOptions> = Object.freeze({
-  roi: [
-    { x: 0, y: 0 },
-    { x: 1, y: 0 },
-    { x: 1, y: 1 },
-    { x: 0, y: 1 },
-  ],
-  direction: 0,
-  reversible: false,
-  startStopSeconds: 3,
-  coalSeconds: 5,
-  workSize: 192,
-  minSpeedPx: 2,
-  maxSpeedPx: 48,
-  blockSize: 12,
-  maxBlocks: 48,
-  minTexture: 2,
-  runningShare: 0.6,
-  stoppedShare: 0.6,
-  minValidShare: 0.25,
-  edgeLevel: 0.12,
-  darkLevel: 0.5,
-  cells: 16,
-  stripScore: 2,
-  coalShare: 0.5,
-  coalHysteresis: 0.1,
-  coalEdgeMargin: 0.05,
-  coalDarkMargin: 0.06,
-  baselineImage: undefined,
-  learnSeconds: 10,
-  adaptSeconds: 600,
+/** `analyses.belt` in the YAML (what each option means: BeltOptions). */
+export const BeltSchema = Type.Object({
+  roi: Region({ default: WHOLE_FRAME }),
+  direction: Direction({ default: 'right' }),
+  reversible: Type.Boolean({ default: false }),
+  startStopSeconds: Num(0, 600, 3),
+  coalSeconds: Num(0, 600, 5),
+  workSize: Int(48, 512, 192),
+  minSpeedPx: Num(0.25, 100, 2),
+  maxSpeedPx: Num(1, 400, 48),
+  blockSize: Int(4, 32, 12),
+  maxBlocks: Int(4, 256, 48),
+  minTexture: Num(0, 64, 2),
+  runningShare: Num(0.1, 1, 0.6),
+  stoppedShare: Num(0.1, 1, 0.6),
+  minValidShare: Num(0, 1, 0.25),
+  edgeLevel: Num(0.01, 2, 0.12),
+  darkLevel: Num(0.05, 1, 0.5),
+  cells: Int(1, 64, 16),
+  stripScore: Num(0.5, 50, 2),
+  coalShare: Num(0.05, 0.95, 0.5),
+  coalHysteresis: Num(0, 0.5, 0.1),
+  coalEdgeMargin: Num(0.005, 1, 0.05),
+  coalDarkMargin: Num(0.005, 1, 0.06),
+  baselineImage: Pattern(/^(|.*\.[jJ][pP][eE]?[gG])$/, 'the path of an existing JPEG file (.jpg, .jpeg)', { default: '' }),
+  learnSeconds: Num(1, 3600, 10),
+  adaptSeconds: Num(10, 86400, 600),
 });
 
-const KEYS = Object.keys(DEFAULT_BELT_OPTIONS);
+export const BELT_OPTIONS = defineOptions(BeltSchema, (o, problem): BeltOptions => {
+  if (o.baselineImage !== '' && !existsSync(o.baselineImage)) {
+    problem('baselineImage', `must be the path of an existing JPEG file (.jpg, .jpeg); there is none at ${JSON.stringify(o.baselineImage)}`);
+  }
+  if (o.coalHysteresis >= o.coalShare) problem('coalHysteresis', `must be below coalShare (${o.coalShare})`);
+  if (o.maxSpeedPx <= o.minSpeedPx) problem('maxSpeedPx', `must exceed minSpeedPx (${o.minSpeedPx})`);
+  return {
+    ...o,
+    roi: regionPoints(o.roi, 'roi', problem),
+    direction: directionDegrees(o.direction),
+    baselineImage: o.baselineImage === '' ? undefined : o.baselineImage,
+  };
+});
 
 /** Checks `analyses.belt` from the YAML; `path` is its config path for error messages. */
 export function validateBeltOptions(raw: unknown, path: string): BeltOptions {
-  const o = optionsObject(raw, path, KEYS);
-  const d = DEFAULT_BELT_OPTIONS;
-  const opts: BeltOptions = {
-    roi: roiOption(o, 'roi', path, d.roi),
-    direction: directionOption(o, 'direction', path, d.direction),
-    reversible: booleanOption(o, 'reversible', path, d.reversible),
-    startStopSeconds: numberOption(o, 'startStopSeconds', path, d.startStopSeconds, 0, 600),
-    coalSeconds: numberOption(o, 'coalSeconds', path, d.coalSeconds, 0, 600),
-    workSize: numberOption(o, 'workSize', path, d.workSize, 48, 512, true),
-    minSpeedPx: numberOption(o, 'minSpeedPx', path, d.minSpeedPx, 0.25, 100),
-    maxSpeedPx: numberOption(o, 'maxSpeedPx', path, d.maxSpeedPx, 1, 400),
-    blockSize: numberOption(o, 'blockSize', path, d.blockSize, 4, 32, true),
-    maxBlocks: numberOption(o, 'maxBlocks', path, d.maxBlocks, 4, 256, true),
-    minTexture: numberOption(o, 'minTexture', path, d.minTexture, 0, 64),
-    runningShare: numberOption(o, 'runningShare', path, d.runningShare, 0.1, 1),
-    stoppedShare: numberOption(o, 'stoppedShare', path, d.stoppedShare, 0.1, 1),
-    minValidShare: numberOption(o, 'minValidShare', path, d.minValidShare, 0, 1),
-    edgeLevel: numberOption(o, 'edgeLevel', path, d.edgeLevel, 0.01, 2),
-    darkLevel: numberOption(o, 'darkLevel', path, d.darkLevel, 0.05, 1),
-    cells: numberOption(o, 'cells', path, d.cells, 1, 64, true),
-    stripScore: numberOption(o, 'stripScore', path, d.stripScore, 0.5, 50),
-    coalShare: numberOption(o, 'coalShare', path, d.coalShare, 0.05, 0.95),
-    coalHysteresis: numberOption(o, 'coalHysteresis', path, d.coalHysteresis, 0, 0.5),
-    coalEdgeMargin: numberOption(o, 'coalEdgeMargin', path, d.coalEdgeMargin, 0.005, 1),
-    coalDarkMargin: numberOption(o, 'coalDarkMargin', path, d.coalDarkMargin, 0.005, 1),
-    baselineImage: stringOption(o, 'baselineImage', path, 'must be the path of an existing JPEG file (.jpg, .jpeg)', (s) => /\.jpe?g$/i.test(s) && existsSync(s)),
-    learnSeconds: numberOption(o, 'learnSeconds', path, d.learnSeconds, 1, 3600),
-    adaptSeconds: numberOption(o, 'adaptSeconds', path, d.adaptSeconds, 10, 86400),
-  };
-  requireOption(opts.coalHysteresis < opts.coalShare, `${path}.coalHysteresis`, `must be below coalShare (${opts.coalShare})`);
-  requireOption(opts.maxSpeedPx > opts.minSpeedPx, `${path}.maxSpeedPx`, `must exceed minSpeedPx (${opts.minSpeedPx})`);
-  return opts;
+  return validateOptions(BELT_OPTIONS, raw, path);
 }
+
+export const DEFAULT_BELT_OPTIONS: Readonly<BeltOptions> = Object.freeze(validateBeltOptions({}, 'belt'));
 
 export type BeltRun = 'running' | 'stopped';
 export type BeltLoad = 'coal' | 'empty';

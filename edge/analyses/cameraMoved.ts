@@ -16,13 +16,14 @@
 // reference when it has been steady for settleSeconds, so the same move is not reported forever.
 import type { Analysis, AnalysisEvent, FrameContext, Marks, Point } from '../types.ts';
 import { emptyMarks } from '../types.ts';
+import { Type } from '../../src/config/rules.ts';
 import { edgeDensity, stdDev } from './image/features.ts';
 import { IgnoreMask } from './image/ignoreMask.ts';
-import { numberOption, optionsObject, regionsOption, requireOption } from './image/options.ts';
 import { Persistence } from './image/persistence.ts';
 import { correlate, spectrumOf, type Shift, type Spectrum } from './image/phaseCorrelation.ts';
 import { matchTile, tileGrid, type Tile } from './image/tiles.ts';
 import { blendInto, downscaleFrame, factorFor, resample, type WorkImage } from './image/workImage.ts';
+import { IgnoreRegions, Int, Num, defineOptions, regionsPoints, validateOptions } from './options.ts';
 import { ReportLimiter } from './reportLimiter.ts';
 
 export interface MovedOptions {
@@ -52,46 +53,33 @@ export interface MovedOptions {
   ignore: Point[][];
 }
 
-export const DEFAULT_MOVED_OPTIONS: Readonly<MovedOptions> = Object.freeze({
-  holdSeconds: 10,
-  reportIntervalSeconds: 3600,
-  minShiftPercent: 3,
-  fftSize: 128,
-  minPeak: 0.15,
-  collapsePeak: 0.07,
-  warmupSeconds: 3,
-  settleSeconds: 5,
-  refreshSeconds: 600,
-  workWidth: 176,
-  agreeShare: 0.6,
-  ignore: [] as Point[][],
+/** `analyses.moved` in the YAML (what each option means: MovedOptions). */
+export const MovedSchema = Type.Object({
+  holdSeconds: Num(0, 3600, 10),
+  reportIntervalSeconds: Num(0, 86400, 3600),
+  minShiftPercent: Num(0.5, 40, 3),
+  fftSize: Type.Union([Type.Literal(128), Type.Literal(256)], { default: 128 }),
+  minPeak: Num(0.01, 1, 0.15),
+  collapsePeak: Num(0, 1, 0.07),
+  warmupSeconds: Num(0, 600, 3),
+  settleSeconds: Num(0, 600, 5),
+  refreshSeconds: Num(10, 86400, 600),
+  workWidth: Int(32, 1024, 176),
+  agreeShare: Num(0.3, 1, 0.6),
+  ignore: IgnoreRegions,
 });
 
-const KEYS = Object.keys(DEFAULT_MOVED_OPTIONS);
+export const MOVED_OPTIONS = defineOptions(MovedSchema, (o, problem): MovedOptions => {
+  if (o.collapsePeak >= o.minPeak) problem('collapsePeak', `must be below minPeak (${o.minPeak})`);
+  return { ...o, ignore: regionsPoints(o.ignore, 'ignore', problem) };
+});
 
 /** Checks `analyses.moved` from the YAML; `path` is its config path for error messages. */
 export function validateMovedOptions(raw: unknown, path: string): MovedOptions {
-  const o = optionsObject(raw, path, KEYS);
-  const d = DEFAULT_MOVED_OPTIONS;
-  const fftSize = numberOption(o, 'fftSize', path, d.fftSize, 128, 256, true);
-  requireOption(fftSize === 128 || fftSize === 256, `${path}.fftSize`, `must be 128 or 256, got ${fftSize}`);
-  const opts: MovedOptions = {
-    holdSeconds: numberOption(o, 'holdSeconds', path, d.holdSeconds, 0, 3600),
-    reportIntervalSeconds: numberOption(o, 'reportIntervalSeconds', path, d.reportIntervalSeconds, 0, 86400),
-    minShiftPercent: numberOption(o, 'minShiftPercent', path, d.minShiftPercent, 0.5, 40),
-    fftSize: fftSize === 256 ? 256 : 128,
-    minPeak: numberOption(o, 'minPeak', path, d.minPeak, 0.01, 1),
-    collapsePeak: numberOption(o, 'collapsePeak', path, d.collapsePeak, 0, 1),
-    warmupSeconds: numberOption(o, 'warmupSeconds', path, d.warmupSeconds, 0, 600),
-    settleSeconds: numberOption(o, 'settleSeconds', path, d.settleSeconds, 0, 600),
-    refreshSeconds: numberOption(o, 'refreshSeconds', path, d.refreshSeconds, 10, 86400),
-    workWidth: numberOption(o, 'workWidth', path, d.workWidth, 32, 1024, true),
-    agreeShare: numberOption(o, 'agreeShare', path, d.agreeShare, 0.3, 1),
-    ignore: regionsOption(o, 'ignore', path),
-  };
-  requireOption(opts.collapsePeak < opts.minPeak, `${path}.collapsePeak`, `must be below minPeak (${opts.minPeak})`);
-  return opts;
+  return validateOptions(MOVED_OPTIONS, raw, path);
 }
+
+export const DEFAULT_MOVED_OPTIONS: Readonly<MovedOptions> = Object.freeze(validateMovedOptions({}, 'moved'));
 
 export interface MovedMeasures {
   /** shift against the reference in percent of the frame width (x, y) and its length */

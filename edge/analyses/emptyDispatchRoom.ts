@@ -13,9 +13,10 @@
 // A single detection resets the absence clock (one false positive delays an event, never causes
 // one); re-arming after an event needs presentSeconds of presence, so one false positive does not
 // produce a second event for the same absence.
+import { Type } from '../../src/config/rules.ts';
 import type { Analysis, AnalysisEvent, Box, FrameContext, Marks, Point, Rgb } from '../types.ts';
-import { readNumber, readOptionsObject, readPolygon } from './errors.ts';
 import { boxCentre, footPoint, pointInPolygon, polygonToPixels } from './geometry.ts';
+import { Region, WHOLE_FRAME, defineOptions, regionPoints, validateOptions } from './options.ts';
 
 export interface EmptyDispatchRoomOptions {
   /** the room's area in the picture, normalised polygon */
@@ -30,33 +31,26 @@ export interface EmptyDispatchRoomOptions {
   maxGapSeconds: number;
 }
 
-export const EMPTY_DISPATCH_ROOM_DEFAULTS: EmptyDispatchRoomOptions = {
-  roi: [
-    { x: 0, y: 0 },
-    { x: 1, y: 0 },
-    { x: 1, y: 1 },
-    { x: 0, y: 1 },
-  ],
-  emptySeconds: 180,
-  minScore: 0.4,
-  presentSeconds: 2,
-  maxGapSeconds: 30,
-};
+/** `analyses.dispatchRoom` in the YAML. */
+export const EmptyDispatchRoomSchema = Type.Object({
+  roi: Region({ default: WHOLE_FRAME }),
+  emptySeconds: Type.Number({ minimum: 1, maximum: 86_400, default: 180 }),
+  minScore: Type.Number({ minimum: 0, maximum: 1, default: 0.4 }),
+  presentSeconds: Type.Number({ minimum: 0, maximum: 600, default: 2 }),
+  maxGapSeconds: Type.Number({ minimum: 1, maximum: 3600, default: 30 }),
+});
 
-const KEYS = ['roi', 'emptySeconds', 'minScore', 'presentSeconds', 'maxGapSeconds'] as const;
+export const EMPTY_DISPATCH_ROOM_OPTIONS = defineOptions(
+  EmptyDispatchRoomSchema,
+  (o, problem): EmptyDispatchRoomOptions => ({ ...o, roi: regionPoints(o.roi, 'roi', problem) }),
+);
 
-/** edge.cameras[i].analyses.dispatchRoom → options; throws ESEAL_ERR_EDGE_ANALYSIS_OPTION naming the key. */
+/** edge.cameras[i].analyses.dispatchRoom → options; throws ESEAL_ERR_EDGE_ANALYSIS_OPTION naming every problem. */
 export function validateEmptyDispatchRoomOptions(raw: unknown, path: string): EmptyDispatchRoomOptions {
-  const o = readOptionsObject(raw, path, KEYS);
-  const d = EMPTY_DISPATCH_ROOM_DEFAULTS;
-  return {
-    roi: o.roi === undefined ? d.roi.map((p) => ({ ...p })) : readPolygon(o.roi, `${path}.roi`),
-    emptySeconds: readNumber(o.emptySeconds, `${path}.emptySeconds`, { min: 1, max: 86_400 }, d.emptySeconds),
-    minScore: readNumber(o.minScore, `${path}.minScore`, { min: 0, max: 1 }, d.minScore),
-    presentSeconds: readNumber(o.presentSeconds, `${path}.presentSeconds`, { min: 0, max: 600 }, d.presentSeconds),
-    maxGapSeconds: readNumber(o.maxGapSeconds, `${path}.maxGapSeconds`, { min: 1, max: 3600 }, d.maxGapSeconds),
-  };
+  return validateOptions(EMPTY_DISPATCH_ROOM_OPTIONS, raw, path);
 }
+
+export const EMPTY_DISPATCH_ROOM_DEFAULTS: Readonly<EmptyDispatchRoomOptions> = Object.freeze(validateEmptyDispatchRoomOptions({}, 'dispatchRoom'));
 
 const ROI_COLOR: Rgb = [255, 160, 0];
 const PERSON_COLOR: Rgb = [0, 220, 0];

@@ -77,3 +77,10 @@ export function footPoint(box: Box): Point {
 export function boxCentre(box: Box): Point {
   return { x: (box.x1 + box.x2) / 2, y: (box.y1 + box.y2) / 2 };
 }
+
+/** Shoelace formula: the polygon's area in the units of its points, signed by its winding. */
+export function polygonArea(points: readonly Point[]): number {
+  let a = 0;
+  for (let i = 0, j = points.length - 1; i < points.length; j = i++) a += points[j]!.x * points[i]!.y - points[i]!.x * points[j]!.y;
+  return a / 2;
+}

@@ -12,8 +12,9 @@
 // event, count N, time of the first crossing). A group is handed out on the first frame at least
 // groupSeconds after its first crossing (at once when groupSeconds is 0), or by flush().
 import type { Analysis, AnalysisEvent, FrameContext, Marks, ObjectClass, Point, Rgb, Track } from '../types.ts';
-import { readLine, readNumber, readOptionsObject, readPoint, readPolygon, optionError } from './errors.ts';
+import { Type, type Static } from '../../src/config/rules.ts';
 import { pointInPolygon, polygonToPixels, segmentsIntersect, signedDistance, toPixels } from './geometry.ts';
+import { NormLine, NormPoint, NormRegion, defineOptions, linePoints, regionPoints, toPoint, validateOptions } from './options.ts';
 
 export interface LineCountOptions {
   /** the counting line, normalised [[x,y],[x,y]] */
@@ -39,27 +40,49 @@ export const LINE_COUNT_DEFAULTS = {
   minDistance: 0.02,
 } as const;
 
-export const LINE_COUNT_KEYS = ['line', 'towards', 'roi', 'minScore', 'groupSeconds', 'minDistance'] as const;
+/**
+ * A counting line across the middle of the view, counted going down the picture: a start that
+ * works for a camera looking along a passage; real sites set their own line.
+ */
+const DEFAULT_LINE: Required<Pick<Static<typeof LineCountSchema>, 'line' | 'towards'>> = {
+  line: [
+    [0.02, 0.55],
+    [0.98, 0.55],
+  ],
+  towards: [0.5, 1],
+};
 
-/** YAML-parsed options → typed options, or an ESEAL_ERR_EDGE_ANALYSIS_OPTION naming path.key. */
-export function validateLineCountOptions(raw: unknown, path: string): LineCountOptions {
-  const o = readOptionsObject(raw, path, LINE_COUNT_KEYS);
-  if (o.line === undefined) throw optionError(`${path}.line`, 'is required: two points [[x,y],[x,y]] with 0 ≤ x,y ≤ 1');
-  if (o.towards === undefined) throw optionError(`${path}.towards`, 'is required: a point [x,y] on the side objects are counted going to');
-  const line = readLine(o.line, `${path}.line`);
-  const towards = readPoint(o.towards, `${path}.towards`);
-  if (Math.abs(signedDistance(towards, line[0], line[1])) < 0.01) {
-    throw optionError(`${path}.towards`, 'must lie off the line (at least 0.01 from it), on the side objects are counted going to');
+/** `analyses.person` and `analyses.truck` in the YAML. */
+export const LineCountSchema = Type.Object({
+  /** the counting line; given together with `towards` (neither: DEFAULT_LINE) */
+  line: Type.Optional(NormLine),
+  /** a point on the side objects reach when they are counted */
+  towards: Type.Optional(NormPoint),
+  /** only counts whose foot point is inside this region */
+  roi: Type.Optional(NormRegion),
+  minScore: Type.Number({ minimum: 0, maximum: 1, default: LINE_COUNT_DEFAULTS.minScore }),
+  groupSeconds: Type.Number({ minimum: 0, maximum: 600, default: LINE_COUNT_DEFAULTS.groupSeconds }),
+  minDistance: Type.Number({ minimum: 0, maximum: 0.5, default: LINE_COUNT_DEFAULTS.minDistance }),
+});
+
+export const LINE_COUNT_OPTIONS = defineOptions(LineCountSchema, (o, problem): LineCountOptions => {
+  const half = (o.line === undefined) !== (o.towards === undefined);
+  if (half && o.line === undefined) problem('line', 'required with towards: two points [[x, y], [x, y]]');
+  if (half && o.towards === undefined) problem('towards', 'required with line: a point [x, y] on the side objects are counted going to');
+  const given = o.line !== undefined && o.towards !== undefined ? { line: o.line, towards: o.towards } : DEFAULT_LINE;
+  const line = linePoints(given.line, 'line', problem);
+  const towards = toPoint(given.towards);
+  if (!half && Math.abs(signedDistance(towards, line[0], line[1])) < 0.01) {
+    problem('towards', 'must lie off the line (at least 0.01 from it), on the side objects are counted going to');
   }
-  const options: LineCountOptions = {
-    line,
-    towards,
-    minScore: readNumber(o.minScore, `${path}.minScore`, { min: 0, max: 1 }, LINE_COUNT_DEFAULTS.minScore),
-    groupSeconds: readNumber(o.groupSeconds, `${path}.groupSeconds`, { min: 0, max: 600 }, LINE_COUNT_DEFAULTS.groupSeconds),
-    minDistance: readNumber(o.minDistance, `${path}.minDistance`, { min: 0, max: 0.5 }, LINE_COUNT_DEFAULTS.minDistance),
-  };
-  if (o.roi !== undefined) options.roi = readPolygon(o.roi, `${path}.roi`);
+  const options: LineCountOptions = { line, towards, minScore: o.minScore, groupSeconds: o.groupSeconds, minDistance: o.minDistance };
+  if (o.roi !== undefined) options.roi = regionPoints(o.roi, 'roi', problem);
   return options;
+});
+
+/** YAML-parsed options → typed options, or an ESEAL_ERR_EDGE_ANALYSIS_OPTION naming every problem. */
+export function validateLineCountOptions(raw: unknown, path: string): LineCountOptions {
+  return validateOptions(LINE_COUNT_OPTIONS, raw, path);
 }
 
 /** One event's worth of counted crossings. */

@@ -18,12 +18,13 @@
 // event fires when the condition has held for holdSeconds, and again each interval while it lasts.
 import type { Analysis, AnalysisEvent, FrameContext, Marks, Point } from '../types.ts';
 import { emptyMarks } from '../types.ts';
+import { Type } from '../../src/config/rules.ts';
 import { darkRatio, edgeFlags, laplacianVariance, ncc, stdDev } from './image/features.ts';
 import { IgnoreMask } from './image/ignoreMask.ts';
-import { numberOption, optionsObject, regionsOption, requireOption } from './image/options.ts';
 import { Persistence } from './image/persistence.ts';
 import { matchTile, tileGrid, tileShare, type Tile } from './image/tiles.ts';
 import { blendInto, copyImage, downscaleFrame, factorFor, type WorkImage } from './image/workImage.ts';
+import { IgnoreRegions, Int, Num, defineOptions, regionsPoints, validateOptions } from './options.ts';
 import { ReportLimiter } from './reportLimiter.ts';
 
 export interface OcclusionOptions {
@@ -57,50 +58,36 @@ export interface OcclusionOptions {
   ignore: Point[][];
 }
 
-export const DEFAULT_OCCLUSION_OPTIONS: Readonly<OcclusionOptions> = Object.freeze({
-  holdSeconds: 10,
-  reportIntervalSeconds: 3600,
-  warmupSeconds: 5,
-  refreshSeconds: 300,
-  workWidth: 176,
-  edgeLevel: 8,
-  edgeDropRatio: 0.4,
-  nccMax: 0.5,
-  darkLevel: 35,
-  darkRatioMin: 0.85,
-  uniformStd: 6,
-  blurRatio: 0.1,
-  blurEdgeRatio: 0.65,
-  coveredShare: 0.7,
-  ignore: [] as Point[][],
+/** `analyses.occlusion` in the YAML (what each option means: OcclusionOptions). */
+export const OcclusionSchema = Type.Object({
+  holdSeconds: Num(0, 3600, 10),
+  reportIntervalSeconds: Num(0, 86400, 3600),
+  warmupSeconds: Num(0, 600, 5),
+  refreshSeconds: Num(10, 86400, 300),
+  workWidth: Int(32, 1024, 176),
+  edgeLevel: Num(1, 128, 8),
+  edgeDropRatio: Num(0, 1, 0.4),
+  nccMax: Num(-1, 1, 0.5),
+  darkLevel: Num(0, 255, 35),
+  darkRatioMin: Num(0.01, 1, 0.85),
+  uniformStd: Num(0, 128, 6),
+  blurRatio: Num(0, 1, 0.1),
+  blurEdgeRatio: Num(0, 1, 0.65),
+  coveredShare: Num(0.3, 1, 0.7),
+  ignore: IgnoreRegions,
 });
 
-const KEYS = Object.keys(DEFAULT_OCCLUSION_OPTIONS);
+export const OCCLUSION_OPTIONS = defineOptions(OcclusionSchema, (o, problem): OcclusionOptions => {
+  if (o.warmupSeconds > o.refreshSeconds) problem('warmupSeconds', `must not exceed refreshSeconds (${o.refreshSeconds})`);
+  return { ...o, ignore: regionsPoints(o.ignore, 'ignore', problem) };
+});
 
 /** Checks `analyses.occlusion` from the YAML; `path` is its config path for error messages. */
 export function validateOcclusionOptions(raw: unknown, path: string): OcclusionOptions {
-  const o = optionsObject(raw, path, KEYS);
-  const d = DEFAULT_OCCLUSION_OPTIONS;
-  const opts: OcclusionOptions = {
-    holdSeconds: numberOption(o, 'holdSeconds', path, d.holdSeconds, 0, 3600),
-    reportIntervalSeconds: numberOption(o, 'reportIntervalSeconds', path, d.reportIntervalSeconds, 0, 86400),
-    warmupSeconds: numberOption(o, 'warmupSeconds', path, d.warmupSeconds, 0, 600),
-    refreshSeconds: numberOption(o, 'refreshSeconds', path, d.refreshSeconds, 10, 86400),
-    workWidth: numberOption(o, 'workWidth', path, d.workWidth, 32, 1024, true),
-    edgeLevel: numberOption(o, 'edgeLevel', path, d.edgeLevel, 1, 128),
-    edgeDropRatio: numberOption(o, 'edgeDropRatio', path, d.edgeDropRatio, 0, 1),
-    nccMax: numberOption(o, 'nccMax', path, d.nccMax, -1, 1),
-    darkLevel: numberOption(o, 'darkLevel', path, d.darkLevel, 0, 255),
-    darkRatioMin: numberOption(o, 'darkRatioMin', path, d.darkRatioMin, 0.01, 1),
-    uniformStd: numberOption(o, 'uniformStd', path, d.uniformStd, 0, 128),
-    blurRatio: numberOption(o, 'blurRatio', path, d.blurRatio, 0, 1),
-    blurEdgeRatio: numberOption(o, 'blurEdgeRatio', path, d.blurEdgeRatio, 0, 1),
-    coveredShare: numberOption(o, 'coveredShare', path, d.coveredShare, 0.3, 1),
-    ignore: regionsOption(o, 'ignore', path),
-  };
-  requireOption(opts.warmupSeconds <= opts.refreshSeconds, `${path}.warmupSeconds`, 'must not exceed refreshSeconds');
-  return opts;
+  return validateOptions(OCCLUSION_OPTIONS, raw, path);
 }
+
+export const DEFAULT_OCCLUSION_OPTIONS: Readonly<OcclusionOptions> = Object.freeze(validateOcclusionOptions({}, 'occlusion'));
 
 /** What one frame measured against the reference; ratios are current ÷ reference. */
 export interface OcclusionMeasures {

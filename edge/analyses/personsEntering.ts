@@ -6,7 +6,7 @@ export type PersonsEnteringOptions = LineCountOptions;
 export type PersonsEnteringInput = LineCountInput;
 export const PERSONS_ENTERING_DEFAULTS = LINE_COUNT_DEFAULTS;
 
-/** edge.cameras[i].analyses.person → options; throws ESEAL_ERR_EDGE_ANALYSIS_OPTION naming the key. */
+/** edge.cameras[i].analyses.person → options; throws ESEAL_ERR_EDGE_ANALYSIS_OPTION naming every problem. */
 export function validatePersonsEnteringOptions(raw: unknown, path: string): PersonsEnteringOptions {
   return validateLineCountOptions(raw, path);
 }

@@ -1,30 +1,36 @@
 // The six analyses by name, as the configuration and the pipeline see them: how each one's options
-// are checked and how it is made for a camera.
+// are read and how it is made for a camera.
+import type { TSchema } from '../../src/config/rules.ts';
 import type { Analysis, AnalysisKind } from '../types.ts';
-import { BeltStateAnalysis, validateBeltOptions, type BeltOptions } from './beltState.ts';
-import { CameraMovedAnalysis, validateMovedOptions, type MovedOptions } from './cameraMoved.ts';
-import { EmptyDispatchRoom, validateEmptyDispatchRoomOptions, type EmptyDispatchRoomOptions } from './emptyDispatchRoom.ts';
-import { OcclusionAnalysis, validateOcclusionOptions, type OcclusionOptions } from './occlusion.ts';
-import { PersonsEntering, validatePersonsEnteringOptions, type PersonsEnteringOptions } from './personsEntering.ts';
-import { TrucksLeaving, validateTrucksLeavingOptions, type TrucksLeavingOptions } from './trucksLeaving.ts';
+import { BELT_OPTIONS, BeltStateAnalysis, type BeltOptions } from './beltState.ts';
+import { CameraMovedAnalysis, MOVED_OPTIONS, type MovedOptions } from './cameraMoved.ts';
+import { EMPTY_DISPATCH_ROOM_OPTIONS, EmptyDispatchRoom, type EmptyDispatchRoomOptions } from './emptyDispatchRoom.ts';
+import { LINE_COUNT_OPTIONS } from './lineCrossing.ts';
+import { OCCLUSION_OPTIONS, OcclusionAnalysis, type OcclusionOptions } from './occlusion.ts';
+import { type AnalysisOptions, type ReadOptions, readOptions, validateOptions } from './options.ts';
+import { PersonsEntering, type PersonsEnteringOptions } from './personsEntering.ts';
+import { TrucksLeaving, type TrucksLeavingOptions } from './trucksLeaving.ts';
 
 export interface AnalysisEntry {
   /** whether it needs the detector (and so the tracker) */
   needsDetections: boolean;
-  /** YAML-parsed options → typed options; throws an error naming `path` and the rule */
+  /** the schema of its options (with the defaults) and the rules between them */
+  options: AnalysisOptions;
+  /** YAML-parsed options (absent, null or true: the defaults) → typed options, or every problem, each naming its path */
+  read(raw: unknown, path: string): ReadOptions<unknown>;
+  /** the same, throwing ESEAL_ERR_EDGE_ANALYSIS_OPTION with every problem */
   validate(raw: unknown, path: string): unknown;
   create(camera: string, options: unknown): Analysis;
 }
 
-/**
- * A counting line across the middle of the view, counted going down the picture: a start that
- * works for a camera looking along a passage; real sites set their own line.
- */
-function withDefaultLine(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const o = raw as Record<string, unknown>;
-  if (o['line'] !== undefined || o['towards'] !== undefined) return raw;
-  return { line: [[0.02, 0.55], [0.98, 0.55]], towards: [0.5, 1], ...o };
+function entry<T>(needsDetections: boolean, options: AnalysisOptions<TSchema, T>, create: (camera: string, options: T) => Analysis): AnalysisEntry {
+  return {
+    needsDetections,
+    options,
+    read: (raw, path) => readOptions(options, raw, path),
+    validate: (raw, path) => validateOptions(options, raw, path),
+    create: (camera, o) => create(camera, o as T),
+  };
 }
 
 /**
@@ -44,34 +50,10 @@ export function linkAnalyses(options: Partial<Record<AnalysisKind, unknown>>): P
 }
 
 export const ANALYSES: Record<AnalysisKind, AnalysisEntry> = {
-  person: {
-    needsDetections: true,
-    validate: (raw, path) => validatePersonsEnteringOptions(withDefaultLine(raw), path),
-    create: (camera, options) => new PersonsEntering(camera, options as PersonsEnteringOptions),
-  },
-  truck: {
-    needsDetections: true,
-    validate: (raw, path) => validateTrucksLeavingOptions(withDefaultLine(raw), path),
-    create: (camera, options) => new TrucksLeaving(camera, options as TrucksLeavingOptions),
-  },
-  belt: {
-    needsDetections: false,
-    validate: (raw, path) => validateBeltOptions(raw, path),
-    create: (camera, options) => new BeltStateAnalysis(camera, options as BeltOptions),
-  },
-  dispatchRoom: {
-    needsDetections: true,
-    validate: (raw, path) => validateEmptyDispatchRoomOptions(raw, path),
-    create: (camera, options) => new EmptyDispatchRoom(camera, options as EmptyDispatchRoomOptions),
-  },
-  occlusion: {
-    needsDetections: false,
-    validate: (raw, path) => validateOcclusionOptions(raw, path),
-    create: (camera, options) => new OcclusionAnalysis(camera, options as OcclusionOptions),
-  },
-  moved: {
-    needsDetections: false,
-    validate: (raw, path) => validateMovedOptions(raw, path),
-    create: (camera, options) => new CameraMovedAnalysis(camera, options as MovedOptions),
-  },
+  person: entry(true, LINE_COUNT_OPTIONS, (camera, o: PersonsEnteringOptions) => new PersonsEntering(camera, o)),
+  truck: entry(true, LINE_COUNT_OPTIONS, (camera, o: TrucksLeavingOptions) => new TrucksLeaving(camera, o)),
+  belt: entry(false, BELT_OPTIONS, (camera, o: BeltOptions) => new BeltStateAnalysis(camera, o)),
+  dispatchRoom: entry(true, EMPTY_DISPATCH_ROOM_OPTIONS, (camera, o: EmptyDispatchRoomOptions) => new EmptyDispatchRoom(camera, o)),
+  occlusion: entry(false, OCCLUSION_OPTIONS, (camera, o: OcclusionOptions) => new OcclusionAnalysis(camera, o)),
+  moved: entry(false, MOVED_OPTIONS, (camera, o: MovedOptions) => new CameraMovedAnalysis(camera, o)),
 };

@@ -7,7 +7,7 @@ export type TrucksLeavingOptions = LineCountOptions;
 export type TrucksLeavingInput = LineCountInput;
 export const TRUCKS_LEAVING_DEFAULTS = LINE_COUNT_DEFAULTS;
 
-/** edge.cameras[i].analyses.truck → options; throws ESEAL_ERR_EDGE_ANALYSIS_OPTION naming the key. */
+/** edge.cameras[i].analyses.truck → options; throws ESEAL_ERR_EDGE_ANALYSIS_OPTION naming every problem. */
 export function validateTrucksLeavingOptions(raw: unknown, path: string): TrucksLeavingOptions {
   return validateLineCountOptions(raw, path);
 }

@@ -33,17 +33,11 @@ export interface ClipEvaluation {
   elapsedMs: number;
 }
 
-/** The truth's analysis configuration in the form the analyses take (the truth format names a few keys its own way). */
+/** The truth's analyses, made as a camera with the same options in edge.cameras[].analyses would make them. */
 function analysesOf(truth: TruthFile): Analysis[] {
   const validated: Partial<Record<AnalysisKind, unknown>> = {};
   for (const [kind, raw] of Object.entries(truth.camera.analyses) as [AnalysisKind, unknown][]) {
-    if (raw === undefined) continue;
-    let options = raw as Record<string, unknown>;
-    if (kind === 'dispatchRoom' && options['absentSeconds'] !== undefined) {
-      const { absentSeconds, ...rest } = options;
-      options = { ...rest, emptySeconds: absentSeconds };
-    }
-    validated[kind] = ANALYSES[kind].validate(options, `truth.camera.analyses.${kind}`);
+    if (raw !== undefined) validated[kind] = ANALYSES[kind].validate(raw, `truth.camera.analyses.${kind}`);
   }
   return Object.entries(linkAnalyses(validated)).map(([kind, options]) => ANALYSES[kind as AnalysisKind].create('eval', options));
 }

@@ -1,6 +1,7 @@
 // The simulator's fault knobs: defaults, the check of a partial setting (from code, the control
 // API or the command line), and the seeded random source behind the rates, so a test that sets
 // `error5xxRate: 0.3` with a seed sees the same answers on every run.
+import { Type, check, pathOf } from '../../src/config/rules.ts';
 import { SimOptionsInvalid } from '../errors.ts';
 import type { RejectRule, SimFaults } from './SimTypes.ts';
 
@@ -14,74 +15,48 @@ export const DEFAULT_FAULTS: Readonly<SimFaults> = Object.freeze({
   reject: null,
 });
 
-const KINDS: Record<keyof SimFaults, 'boolean' | 'ms' | 'rate' | 'bytes' | 'rule'> = {
-  down: 'boolean',
-  latencyMs: 'ms',
-  error5xxRate: 'rate',
-  code1Rate: 'rate',
-  resetMidUploadRate: 'rate',
-  bandwidthBytesPerSec: 'bytes',
-  reject: 'rule',
-};
+const rate = Type.Optional(Type.Number({ minimum: 0, maximum: 1 }));
+const atLeastZero = Type.Optional(Type.Number({ minimum: 0 }));
+/** absent, null or '': any */
+const anyWhenEmpty = Type.Optional(Type.Union([Type.String(), Type.Null()]));
 
-function bad(field: string, rule: string): never {
-  throw SimOptionsInvalid(`${field}: ${rule}`, { field });
-}
+/** A partial setting of the knobs (what each does: SimFaults). */
+const FaultsSchema = Type.Object({
+  down: Type.Optional(Type.Boolean()),
+  latencyMs: atLeastZero,
+  error5xxRate: rate,
+  code1Rate: rate,
+  resetMidUploadRate: rate,
+  bandwidthBytesPerSec: atLeastZero,
+  reject: Type.Optional(
+    Type.Union([
+      Type.Null(),
+      Type.Object({
+        endpoint: anyWhenEmpty,
+        mineId: anyWhenEmpty,
+        status: Type.Integer({ minimum: 200, maximum: 599 }),
+        code: Type.Integer(),
+        msg: Type.String(),
+      }),
+    ]),
+  ),
+});
 
-function checkRule(v: unknown): RejectRule | null {
-  if (v === null) return null;
-  if (typeof v !== 'object' || Array.isArray(v)) bad('faults.reject', 'must be null or {endpoint?, mineId?, status, code, msg}');
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    if (!['endpoint', 'mineId', 'status', 'code', 'msg'].includes(k)) bad(`faults.reject.${k}`, 'unknown member (endpoint, mineId, status, code, msg)');
-  }
-  const status = o['status'];
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-    bad('faults.reject.status', `must be an HTTP status 200..599, got ${JSON.stringify(status)}`);
-  }
-  const code = o['code'];
-  if (typeof code !== 'number' || !Number.isInteger(code)) bad('faults.reject.code', `must be an integer (the envelope's code), got ${JSON.stringify(code)}`);
-  const msg = o['msg'];
-  if (typeof msg !== 'string') bad('faults.reject.msg', `must be a string, got ${JSON.stringify(msg)}`);
-  const rule: RejectRule = { status, code, msg };
-  for (const k of ['endpoint', 'mineId'] as const) {
-    const s = o[k];
-    if (s === undefined || s === null || s === '') continue;
-    if (typeof s !== 'string') bad(`faults.reject.${k}`, `must be a string, got ${JSON.stringify(s)}`);
-    rule[k] = s;
-  }
-  return rule;
-}
-
-/** Checks a partial fault setting; unknown knobs and out-of-range values are refused (ESEAL_ERR_SIM_OPTIONS). */
+/** Checks a partial fault setting; unknown knobs and out-of-range values are refused, all at once (ESEAL_ERR_SIM_OPTIONS). */
 export function checkFaults(input: unknown): Partial<SimFaults> {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) bad('faults', `must be a JSON object of knobs (${Object.keys(KINDS).join(', ')})`);
-  const out: Partial<SimFaults> = {};
-  for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
-    const kind = KINDS[k as keyof SimFaults];
-    const field = `faults.${k}`;
-    switch (kind) {
-      case undefined:
-        return bad(field, `unknown knob; the knobs are ${Object.keys(KINDS).join(', ')}`);
-      case 'boolean':
-        if (typeof v !== 'boolean') bad(field, `must be true or false, got ${JSON.stringify(v)}`);
-        out.down = v;
-        break;
-      case 'rate':
-        if (typeof v !== 'number' || !(v >= 0 && v <= 1)) bad(field, `must be a number from 0 to 1, got ${JSON.stringify(v)}`);
-        (out as Record<string, number>)[k] = v;
-        break;
-      case 'ms':
-      case 'bytes':
-        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) bad(field, `must be a number >= 0, got ${JSON.stringify(v)}`);
-        (out as Record<string, number>)[k] = v;
-        break;
-      case 'rule':
-        out.reject = checkRule(v);
-        break;
-    }
-  }
+  const { value, problems } = check(FaultsSchema, input, 'faults');
+  if (problems.length) throw SimOptionsInvalid(problems.join('; '), { field: pathOf(problems[0]!), detail: { problems } });
+  const { reject, ...knobs } = value;
+  const out: Partial<SimFaults> = knobs;
+  if (reject !== undefined) out.reject = reject && ruleOf(reject);
   return out;
+}
+
+function ruleOf(r: { endpoint?: string | null; mineId?: string | null; status: number; code: number; msg: string }): RejectRule {
+  const rule: RejectRule = { status: r.status, code: r.code, msg: r.msg };
+  if (r.endpoint) rule.endpoint = r.endpoint;
+  if (r.mineId) rule.mineId = r.mineId;
+  return rule;
 }
 
 /** A small, fast, seedable generator (mulberry32): uniform numbers in [0, 1). */

@@ -35,6 +35,7 @@ type Schema = TSchema & {
   maxLength?: number;
   minItems?: number;
   maxItems?: number;
+  minProperties?: number;
   const?: unknown;
   anyOf?: Schema[];
   items?: Schema | Schema[];
@@ -62,6 +63,12 @@ export function check<S extends TSchema>(schema: S, value: unknown, path: string
   const problems: string[] = [];
   const out = read(schema as Schema, value, path, options, problems);
   return { value: out as Static<S>, problems };
+}
+
+/** The key path a problem names (`edge.cameras[1].url` of `edge.cameras[1].url: must be …`), for an error's `field`. */
+export function pathOf(problem: string): string {
+  const colon = problem.indexOf(': ');
+  return colon < 0 ? problem : problem.slice(0, colon);
 }
 
 /** The rule of one key inside an object schema, by dotted path ('relay.login.maxFailures'); undefined when there is none. */
@@ -266,6 +273,10 @@ function readList(s: Schema, v: unknown, at: string, o: CheckOptions, problems: 
 }
 
 function closest(key: string, candidates: string[]): string | undefined {
+  // a key cut short (`hold` for holdSeconds) is as clear a slip as a typo, when only one key starts so
+  const lower = key.toLowerCase();
+  const longer = lower.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(lower)) : [];
+  if (longer.length === 1) return longer[0];
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
@@ -297,7 +308,7 @@ export function unknownKey(path: string, key: string, known: string[]): string {
   const hint = closest(key, known);
   const where = join(path, key);
   if (hint) return `${where}: unknown key (did you mean ${join(path, hint)}?)`;
-  return `${where}: unknown key${known.length && known.length <= 12 ? ` (one of ${known.join(', ')})` : ''}`;
+  return `${where}: unknown key${known.length && known.length <= 30 ? ` (one of ${known.join(', ')})` : ''}`;
 }
 
 function readMapping(s: Schema, v: unknown, path: string, o: CheckOptions, problems: string[]): unknown {
@@ -307,6 +318,9 @@ function readMapping(s: Schema, v: unknown, path: string, o: CheckOptions, probl
     return v;
   }
   const out: Record<string, unknown> = {};
+  if (s.minProperties !== undefined && Object.keys(v).length < s.minProperties) {
+    problems.push(`${at}: at least ${s.minProperties} ${s.minProperties === 1 ? 'key' : 'keys'}${s.hint ? ` (${s.hint})` : ''}, got ${Object.keys(v).length}`);
+  }
   if (s[Kind] === 'Record') {
     const [pattern, rule] = Object.entries(s.patternProperties ?? {})[0] ?? ['', { [Kind]: 'Unknown' } as Schema];
     const keyRule = new RegExp(pattern, 'u');

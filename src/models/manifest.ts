@@ -28,6 +28,7 @@
 //   openssl dgst -sm3 -verify pub.pem -sigopt distid:1234567812345678 -signature sig.der body.json
 // Unknown members are tolerated (and covered by the signature), so later versions may add some.
 import smCrypto from 'sm-crypto';
+import { OneOf, Pattern, Type, check, pathOf, type TSchema } from '../config/rules.ts';
 import { parsePublicKey, publicKeyFromPrivateKey } from '../crypto/sm2.ts';
 import { ManifestBadSignature, ManifestMalformed, ManifestUnsigned, ManifestWrongKey } from './errors.ts';
 
@@ -131,7 +132,94 @@ export function signedBytes(manifest: object): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shape checks (each error names the path of the field at fault)
+// Shape checks: one schema, every problem at once, each naming the path of the field at fault
+
+const rgb = (hint: string) => Type.Tuple([Type.Number(), Type.Number(), Type.Number()], { hint });
+
+const ModelEntrySchema = Type.Object(
+  {
+    name: Pattern(MODEL_NAME, 'letters, digits, . _ - (1 to 64)'),
+    version: Pattern(MODEL_VERSION, 'letters, digits, . _ + - (1 to 64)'),
+    /** `<sm3>.onnx`, checked against sm3 below */
+    file: Type.String(),
+    bytes: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    sm3: Pattern(SM3_HEX, '64 lowercase hex digits'),
+    inputSize: Type.Integer({ minimum: 16, maximum: 4096 }),
+    layout: OneOf(MODEL_LAYOUTS),
+    decoder: OneOf(MODEL_DECODERS),
+    classes: Type.Record(Type.String({ pattern: '^(0|[1-9]\\d{0,3})$' }), OneOf(OBJECT_CLASSES), {
+      minProperties: 1,
+      hint: 'class ids 0 to 9999, each mapped to person or vehicle',
+    }),
+    normalisation: Type.Object({ mean: rgb('three numbers (r, g, b)'), std: rgb('three non-zero numbers (r, g, b)') }, { additionalProperties: true }),
+  },
+  { additionalProperties: true },
+);
+
+const BodySchema = Type.Object(
+  {
+    format: Type.Literal(MANIFEST_FORMAT),
+    issuedAt: Pattern(ISO_UTC, 'an ISO 8601 UTC time (…Z)'),
+    publisher: Pattern(/^.{1,200}$/su, 'text of 1 to 200 characters'),
+    models: Type.Array(ModelEntrySchema),
+  },
+  { additionalProperties: true },
+);
+
+const SignatureSchema = Type.Object(
+  {
+    algorithm: Type.Literal(SIGNATURE_ALGORITHM),
+    publicKey: Pattern(PUBLIC_KEY_HEX, 'an uncompressed SM2 public key, 04 and 128 hex digits'),
+    value: Pattern(SIGNATURE_HEX, 'a hex DER SM2 signature'),
+  },
+  { additionalProperties: true },
+);
+
+/** Checks `v` against `schema`, then the rules between fields; throws ESEAL_ERR_MODEL_MANIFEST listing every problem. */
+function checked<T>(schema: TSchema, v: unknown, path: string, rules: (value: T, problems: string[]) => void = () => {}): T {
+  const { value, problems } = check(schema, v, path);
+  if (!problems.length) rules(value as T, problems);
+  if (problems.length) throw ManifestMalformed(`model manifest: ${problems.join('; ')}`, { field: pathOf(problems[0]!), detail: { problems } });
+  return value as T;
+}
+
+function entryRules(m: ModelEntry, at: string, problems: string[]): void {
+  const prefix = at ? `${at}.` : '';
+  if (m.file !== modelFileName(m.sm3)) problems.push(`${prefix}file: must be ${modelFileName(m.sm3)} (the SM3 of the file), got ${JSON.stringify(m.file)}`);
+  if (m.normalisation.std.includes(0)) problems.push(`${prefix}normalisation.std: three non-zero numbers (r, g, b), got ${JSON.stringify(m.normalisation.std)}`);
+}
+
+/** The entry's own fields (later versions may add others). */
+function entryOf(m: ModelEntry): ModelEntry {
+  const { name, version, file, bytes, sm3, inputSize, layout, decoder, classes, normalisation } = m;
+  return { name, version, file, bytes, sm3, inputSize, layout, decoder, classes, normalisation: { mean: normalisation.mean, std: normalisation.std } };
+}
+
+/** Checks one entry of `models`; `path` like 'models[0].'. */
+export function checkModelEntry(v: unknown, path = ''): ModelEntry {
+  const at = path.replace(/\.$/, '');
+  return entryOf(checked<ModelEntry>(ModelEntrySchema, v, at, (m, problems) => entryRules(m, at, problems)));
+}
+
+function checkBody(v: unknown): UnsignedManifest {
+  if (!isRecord(v)) bad('manifest', 'a JSON object');
+  const body = checked<UnsignedManifest>(BodySchema, v, '', (b, problems) => {
+    if (Number.isNaN(Date.parse(b.issuedAt))) problems.push(`issuedAt: not a real time: ${b.issuedAt}`);
+    const seen = new Set<string>();
+    b.models.forEach((m, i) => {
+      entryRules(m, `models[${i}]`, problems);
+      if (seen.has(m.name)) problems.push(`models[${i}].name: ${m.name} is listed twice`);
+      seen.add(m.name);
+    });
+  });
+  return { format: MANIFEST_FORMAT, issuedAt: body.issuedAt, publisher: body.publisher, models: body.models.map(entryOf) };
+}
+
+function checkSignature(v: unknown): ManifestSignature {
+  if (v === undefined || v === null) throw ManifestUnsigned('model manifest: signature: missing; refusing an unsigned manifest', { field: 'signature' });
+  const { publicKey, value } = checked<ManifestSignature>(SignatureSchema, v, 'signature');
+  return { algorithm: SIGNATURE_ALGORITHM, publicKey: publicKey.toLowerCase(), value: value.toLowerCase() };
+}
 
 function bad(path: string, rule: string): never {
   throw ManifestMalformed(`model manifest: ${path}: ${rule}`, { field: path });
@@ -139,93 +227,6 @@ function bad(path: string, rule: string): never {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(obj: Record<string, unknown>, key: string, path: string, re: RegExp, hint: string): string {
-  const v = obj[key];
-  if (typeof v !== 'string' || !re.test(v)) bad(`${path}${key}`, `${hint}, got ${JSON.stringify(v)?.slice(0, 80)}`);
-  return v;
-}
-
-function int(obj: Record<string, unknown>, key: string, path: string, min: number, max: number): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(`${path}${key}`, `a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function oneOf<T extends string>(obj: Record<string, unknown>, key: string, path: string, allowed: readonly T[]): T {
-  const v = obj[key];
-  if (typeof v !== 'string' || !allowed.includes(v as T)) bad(`${path}${key}`, `one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
-}
-
-function triple(v: unknown, path: string, nonZero: boolean): [number, number, number] {
-  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!nonZero || x !== 0))) {
-    bad(path, `three ${nonZero ? 'non-zero ' : ''}numbers (r, g, b), got ${JSON.stringify(v)?.slice(0, 80)}`);
-  }
-  return v as [number, number, number];
-}
-
-/** Checks one entry of `models`; `path` like 'models[0].'. */
-export function checkModelEntry(v: unknown, path = ''): ModelEntry {
-  if (!isRecord(v)) bad(path.replace(/\.$/, '') || 'entry', 'an object');
-  const name = str(v, 'name', path, MODEL_NAME, 'letters, digits, . _ - (1 to 64)');
-  const version = str(v, 'version', path, MODEL_VERSION, 'letters, digits, . _ + - (1 to 64)');
-  const sm3 = str(v, 'sm3', path, SM3_HEX, '64 lowercase hex digits');
-  if (v['file'] !== modelFileName(sm3)) bad(`${path}file`, `must be ${modelFileName(sm3)} (the SM3 of the file), got ${JSON.stringify(v['file'])}`);
-  const bytes = int(v, 'bytes', path, 1, Number.MAX_SAFE_INTEGER);
-  const inputSize = int(v, 'inputSize', path, 16, 4096);
-  const layout = oneOf(v, 'layout', path, MODEL_LAYOUTS);
-  const decoder = oneOf(v, 'decoder', path, MODEL_DECODERS);
-  const classes = v['classes'];
-  if (!isRecord(classes) || Object.keys(classes).length === 0) bad(`${path}classes`, 'an object mapping class ids to person or vehicle');
-  for (const [id, cls] of Object.entries(classes)) {
-    if (!/^(0|[1-9]\d{0,3})$/.test(id)) bad(`${path}classes.${id}`, 'class ids are whole numbers from 0 to 9999');
-    if (!OBJECT_CLASSES.includes(cls as ObjectClassName)) bad(`${path}classes.${id}`, `person or vehicle, got ${JSON.stringify(cls)}`);
-  }
-  const norm = v['normalisation'];
-  if (!isRecord(norm)) bad(`${path}normalisation`, 'an object { mean: [r,g,b], std: [r,g,b] }');
-  const normalisation = {
-    mean: triple(norm['mean'], `${path}normalisation.mean`, false),
-    std: triple(norm['std'], `${path}normalisation.std`, true),
-  };
-  return {
-    name,
-    version,
-    file: modelFileName(sm3),
-    bytes,
-    sm3,
-    inputSize,
-    layout,
-    decoder,
-    classes: classes as Record<string, ObjectClassName>,
-    normalisation,
-  };
-}
-
-function checkBody(v: unknown): UnsignedManifest {
-  if (!isRecord(v)) bad('manifest', 'a JSON object');
-  if (v['format'] !== MANIFEST_FORMAT) bad('format', `must be ${MANIFEST_FORMAT}, got ${JSON.stringify(v['format'])}`);
-  const issuedAt = str(v, 'issuedAt', '', ISO_UTC, 'an ISO 8601 UTC time (…Z)');
-  if (Number.isNaN(Date.parse(issuedAt))) bad('issuedAt', `not a real time: ${issuedAt}`);
-  const publisher = str(v, 'publisher', '', /^.{1,200}$/su, 'text of 1 to 200 characters');
-  if (!Array.isArray(v['models'])) bad('models', 'a list');
-  const models = v['models'].map((m, i) => checkModelEntry(m, `models[${i}].`));
-  const seen = new Set<string>();
-  models.forEach((m, i) => {
-    if (seen.has(m.name)) bad(`models[${i}].name`, `${m.name} is listed twice`);
-    seen.add(m.name);
-  });
-  return { format: MANIFEST_FORMAT, issuedAt, publisher, models };
-}
-
-function checkSignature(v: unknown): ManifestSignature {
-  if (v === undefined || v === null) throw ManifestUnsigned('model manifest: signature: missing; refusing an unsigned manifest', { field: 'signature' });
-  if (!isRecord(v)) bad('signature', 'an object { algorithm, publicKey, value }');
-  if (v['algorithm'] !== SIGNATURE_ALGORITHM) bad('signature.algorithm', `must be ${SIGNATURE_ALGORITHM}, got ${JSON.stringify(v['algorithm'])}`);
-  const publicKey = str(v, 'publicKey', 'signature.', PUBLIC_KEY_HEX, 'an uncompressed SM2 public key, 04 and 128 hex digits');
-  const value = str(v, 'value', 'signature.', SIGNATURE_HEX, 'a hex DER SM2 signature');
-  return { algorithm: SIGNATURE_ALGORITHM, publicKey: publicKey.toLowerCase(), value: value.toLowerCase() };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -119,12 +119,7 @@ interface EvalClip {
 function analysisOptions(truth: TruthFile): Partial<Record<AnalysisKind, unknown>> {
   const raw: Partial<Record<AnalysisKind, unknown>> = { occlusion: {}, moved: {} };
   for (const [kind, options] of Object.entries(truth.camera.analyses) as [AnalysisKind, Record<string, unknown> | undefined][]) {
-    if (!options) continue;
-    // the truth format names the dispatch room's wait its own way
-    if (kind === 'dispatchRoom' && options['absentSeconds'] !== undefined) {
-      const { absentSeconds, ...rest } = options;
-      raw[kind] = { ...rest, emptySeconds: absentSeconds };
-    } else raw[kind] = options;
+    if (options) raw[kind] = options;
   }
   return raw;
 }

@@ -100,7 +100,7 @@ t.test('the registry routes: token required, manifest and files served as publis
 
   const bad = await cli('models', 'publish', join(dir, 'm2.onnx'), '--name', 'x', '--version', '1', '--decoder', 'yolo');
   t.equal(bad.code, 1);
-  t.match(bad.err, /decoder: one of centernet, boxes/);
+  t.match(bad.err, /meta\.decoder: must be one of centernet, boxes, got "yolo"/);
   t.match((await cli('models', 'publish', join(dir, 'nope.onnx'), '--name', 'x', '--version', '1')).err, /file: cannot read/);
 
   t.equal((await cli('models', 'rm', 'night')).code, 0);

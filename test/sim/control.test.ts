@@ -40,7 +40,7 @@ t.test('control API: faults, accounts, mine status, received, stats, reset, expi
   t.same(sim.faults, put.body, 'the class sees what the control API set');
   const bad = await call(control, 'PUT', '/_sim/faults', { code1Rate: 2 });
   t.equal(bad.status, 400);
-  t.match(bad.body, { code: 'ESEAL_ERR_SIM_OPTIONS', field: 'faults.code1Rate', error: /must be a number from 0 to 1/ });
+  t.match(bad.body, { code: 'ESEAL_ERR_SIM_OPTIONS', field: 'faults.code1Rate', error: /must be between 0 and 1, got 2/ });
   t.equal((await call(control, 'PUT', '/_sim/faults', '{nope')).status, 400, 'not JSON');
 
   // accounts and mine status
@@ -203,5 +203,5 @@ t.test('eseal sim national: a bad option is named', async (t) => {
   child.stderr!.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   t.equal(code, 1);
-  t.match(stderr, /eseal sim national: faults\.error5xxRate: must be a number from 0 to 1/);
+  t.match(stderr, /eseal sim national: faults\.error5xxRate: must be between 0 and 1, got 3/);
 });

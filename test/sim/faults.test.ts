@@ -208,10 +208,11 @@ t.test('bad fault settings are refused and change nothing', async (t) => {
       t.match(err, { code: 'ESEAL_ERR_SIM_OPTIONS', message: msg });
     }
   };
-  await refused({ error5xxRate: 1.5 }, /^faults\.error5xxRate: must be a number from 0 to 1/);
-  await refused({ latency: 10 }, /^faults\.latency: unknown knob/);
+  await refused({ error5xxRate: 1.5 }, /^faults\.error5xxRate: must be between 0 and 1, got 1\.5/);
+  await refused({ latency: 10 }, /^faults\.latency: unknown key \(did you mean faults\.latencyMs\?\)/);
   await refused({ down: 'yes' }, /^faults\.down: must be true or false/);
   await refused({ reject: { status: 99, code: 1, msg: 'x' } }, /^faults\.reject\.status/);
+  await refused({ code1Rate: -1, reject: { status: 500, code: 1.5 } }, /^faults\.code1Rate: must be between 0 and 1, got -1; faults\.reject\.code: must be a whole number, got 1\.5; faults\.reject\.msg: required$/);
   t.same(sim.faults, before);
   await t.rejects(NationalSimulator.start({ faults: { code1Rate: -1 } }), { code: 'ESEAL_ERR_SIM_OPTIONS' });
 });

@@ -1,6 +1,6 @@
 // The dispatch room: a real person (person.jpg) standing at the desk of a synthetic control room,
 // shifting weight a little, who walks out of view and comes back. An absence from the ROI longer
-// than absentSeconds (180 s by default) is due one event at leave + absentSeconds; a shorter one
+// than emptySeconds (180 s by default) is due one event at leave + emptySeconds; a shorter one
 // none. The leave and return instants are where the person's box leaves and re-enters the ROI.
 import type { TruthEvent } from '../truth.ts';
 import { ActorLayer, type Actor } from './actors.ts';
@@ -46,10 +46,10 @@ function roiTransitions(a: Actor, inside: boolean): number[] {
   return times;
 }
 
-async function roomClip(photos: Photos, name: string, description: string, seconds: number, stays: Stay[], absentSeconds?: number): Promise<Clip> {
+async function roomClip(photos: Photos, name: string, description: string, seconds: number, stays: Stay[], emptySeconds?: number): Promise<Clip> {
   const actors = stays.map((s, i) => presence(s, i > 0, s.until < seconds - 1));
   const events: TruthEvent[] = [];
-  const wait = absentSeconds ?? 180;
+  const wait = emptySeconds ?? 180;
   for (let i = 0; i < actors.length; i++) {
     const left = roiTransitions(actors[i]!, false)[0];
     if (left === undefined) continue;
@@ -60,7 +60,7 @@ async function roomClip(photos: Photos, name: string, description: string, secon
     name,
     description,
     seconds,
-    camera: { role: 'dispatchRoom', analyses: { dispatchRoom: { roi: ROOM_ROI, ...(absentSeconds ? { absentSeconds } : {}) }, occlusion: {}, moved: {} } },
+    camera: { role: 'dispatchRoom', analyses: { dispatchRoom: { roi: ROOM_ROI, ...(emptySeconds ? { emptySeconds } : {}) }, occlusion: {}, moved: {} } },
     events,
     background: roomBackground(name),
     actors: await ActorLayer.create(photos, actors),
@@ -102,7 +102,7 @@ export const DISPATCH_ROOM_CLIPS: ClipSpec[] = [
       roomClip(
         photos,
         'dispatch-quick',
-        'absentSeconds 20 (a short stand-in for 180): away ~30 s (one event 20 s after leaving), then away ~12 s (none)',
+        'emptySeconds 20 (a short stand-in for 180): away ~30 s (one event 20 s after leaving), then away ~12 s (none)',
         70,
         [
           { at: 0, until: 8 },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import t from 'tap';
 import { BeltStateAnalysis, DEFAULT_BELT_OPTIONS, validateBeltOptions, type BeltOptions } from '../../../edge/analyses/beltState.ts';
-import { BeltBaselineUnreadable, ImageOptionInvalid } from '../../../edge/analyses/imageErrors.ts';
+import { BeltBaselineUnreadable, InvalidAnalysisOption } from '../../../edge/analyses/errors.ts';
 import type { AnalysisEvent } from '../../../edge/types.ts';
 import { BELT_H, BELT_ROI, BELT_W, BeltScene } from './image/beltScene.ts';
 import { contextOf, frameOf } from './image/scenes.ts';
@@ -150,7 +150,7 @@ t.test('an empty-belt image from the config: a belt first seen running with coal
   await writeFile(bad, 'not a jpeg');
   t.throws(() => belt({ baselineImage: bad }), { code: BeltBaselineUnreadable.code });
   t.throws(() => belt({ baselineImage: join(dir, 'missing.jpg') }), {
-    code: ImageOptionInvalid.code,
+    code: InvalidAnalysisOption.code,
     field: 'edge.cameras[0].analyses.belt.baselineImage',
   });
 });
@@ -171,19 +171,24 @@ t.test('options: defaults, shapes and messages naming the config path', (t) => {
       validateBeltOptions(raw, path);
       t.fail(`accepted ${JSON.stringify(raw)}`);
     } catch (err) {
-      t.ok(ImageOptionInvalid.is(err) && (err as Error).message.startsWith(message), `${JSON.stringify(raw)}: ${(err as Error).message}`);
+      t.ok(InvalidAnalysisOption.is(err) && (err as Error).message.startsWith(message), `${JSON.stringify(raw)}: ${(err as Error).message}`);
     }
   };
-  fails({ roi: [[0, 0], [1, 1]] }, `${path}.roi: must be a polygon of at least 3 points [x,y] with 0 ≤ x,y ≤ 1`);
-  fails({ roi: [[0, 0], [1, 1.5], [0, 1]] }, `${path}.roi: must be a polygon`);
-  fails({ roi: { x1: 0.5, y1: 0, x2: 0.2, y2: 1 } }, `${path}.roi: must be a polygon`);
-  fails({ direction: 'sideways' }, `${path}.direction: must be an angle in degrees`);
-  fails({ startStopSeconds: -1 }, `${path}.startStopSeconds: must be a number from 0 to 600`);
+  fails({ roi: [[0, 0], [1, 1]] }, `${path}.roi: at least 3 entries (a polygon of at least 3 points [[x, y], …]), got 2`);
+  fails({ roi: [[0, 0], [1, 1.5], [0, 1]] }, `${path}.roi[1][1]: must be between 0 and 1, got 1.5`);
+  fails({ roi: [[0, 0], [0.5, 0.5], [1, 1]] }, `${path}.roi: the polygon encloses (almost) no area`);
+  fails({ roi: { x1: 0.5, y1: 0, x2: 0.2, y2: 1 } }, `${path}.roi: a rectangle needs x1 < x2 and y1 < y2`);
+  fails({ direction: 'sideways' }, `${path}.direction: must be right, down, left, up, or an angle in degrees`);
+  fails({ direction: 400 }, `${path}.direction: must be between -360 and 360, got 400`);
+  fails({ startStopSeconds: -1 }, `${path}.startStopSeconds: must be between 0 and 600, got -1`);
   fails({ minSpeedPx: 10, maxSpeedPx: 5 }, `${path}.maxSpeedPx: must exceed minSpeedPx`);
-  fails({ speed: 3 }, `${path}.speed: unknown option`);
+  fails({ speed: 3 }, `${path}.speed: unknown key`);
+  fails({ coalSecond: 3 }, `${path}.coalSecond: unknown key (did you mean ${path}.coalSeconds?)`);
   fails('fast', `${path}: must be a mapping`);
   fails({ baselineImage: '/etc/passwd' }, `${path}.baselineImage: must be the path of an existing JPEG file`);
   fails({ coalShare: 0.3, coalHysteresis: 0.3 }, `${path}.coalHysteresis: must be below coalShare`);
-  fails({ cells: 0 }, `${path}.cells: must be an integer`);
+  fails({ cells: 0 }, `${path}.cells: must be between 1 and 64, got 0`);
+  fails({ cells: 2.5 }, `${path}.cells: must be a whole number between 1 and 64, got 2.5`);
+  fails({ cells: 0, speed: 3 }, `${path}.cells: must be between 1 and 64, got 0; ${path}.speed: unknown key`);
   t.end();
 });

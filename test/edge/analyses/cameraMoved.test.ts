@@ -1,6 +1,6 @@
 import t from 'tap';
 import { CameraMovedAnalysis, DEFAULT_MOVED_OPTIONS, validateMovedOptions } from '../../../edge/analyses/cameraMoved.ts';
-import { ImageOptionInvalid } from '../../../edge/analyses/imageErrors.ts';
+import { InvalidAnalysisOption } from '../../../edge/analyses/errors.ts';
 import type { AnalysisEvent } from '../../../edge/types.ts';
 import { contextOf, cut, frameOf, grayPhoto, noisy, paint, relit, type Gray } from './image/scenes.ts';
 
@@ -120,10 +120,10 @@ t.test('options', (t) => {
   t.same(validateMovedOptions(undefined, path), DEFAULT_MOVED_OPTIONS);
   t.equal(DEFAULT_MOVED_OPTIONS.minShiftPercent, 3);
   t.equal(validateMovedOptions({ fftSize: 256 }, path).fftSize, 256);
-  t.throws(() => validateMovedOptions({ fftSize: 200 }, path), { code: ImageOptionInvalid.code, field: `${path}.fftSize` });
-  t.throws(() => validateMovedOptions({ minShiftPercent: 0 }, path), { code: ImageOptionInvalid.code, field: `${path}.minShiftPercent` });
-  t.throws(() => validateMovedOptions({ minPeak: 0.05, collapsePeak: 0.1 }, path), { code: ImageOptionInvalid.code, field: `${path}.collapsePeak` });
-  t.throws(() => validateMovedOptions([], path), { code: ImageOptionInvalid.code, field: path });
+  t.throws(() => validateMovedOptions({ fftSize: 200 }, path), { code: InvalidAnalysisOption.code, field: `${path}.fftSize` });
+  t.throws(() => validateMovedOptions({ minShiftPercent: 0 }, path), { code: InvalidAnalysisOption.code, field: `${path}.minShiftPercent` });
+  t.throws(() => validateMovedOptions({ minPeak: 0.05, collapsePeak: 0.1 }, path), { code: InvalidAnalysisOption.code, field: `${path}.collapsePeak` });
+  t.throws(() => validateMovedOptions([], path), { code: InvalidAnalysisOption.code, field: path });
   t.end();
 });
 
@@ -152,8 +152,8 @@ t.test('ignore and agreeShare options', (t) => {
   const path = 'edge.cameras[2].analyses.moved';
   t.same(DEFAULT_MOVED_OPTIONS.ignore, []);
   t.same(validateMovedOptions({ ignore: [[[0, 0.5], [1, 0.5], [1, 1]]] }, path).ignore, [[{ x: 0, y: 0.5 }, { x: 1, y: 0.5 }, { x: 1, y: 1 }]]);
-  t.throws(() => validateMovedOptions({ ignore: [[[0, 0], [1, 0]]] }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore.0` });
-  t.throws(() => validateMovedOptions({ ignore: {} }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore` });
-  t.throws(() => validateMovedOptions({ agreeShare: 2 }, path), { code: ImageOptionInvalid.code, field: `${path}.agreeShare` });
+  t.throws(() => validateMovedOptions({ ignore: [[[0, 0], [1, 0]]] }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore[0]`, message: /at least 3 entries/ });
+  t.throws(() => validateMovedOptions({ ignore: {} }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore` });
+  t.throws(() => validateMovedOptions({ agreeShare: 2 }, path), { code: InvalidAnalysisOption.code, field: `${path}.agreeShare` });
   t.end();
 });

@@ -120,8 +120,8 @@ t.test('validateEmptyDispatchRoomOptions', async (t) => {
   const o = validateEmptyDispatchRoomOptions({ roi: [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]], emptySeconds: 300, minScore: 0.5, presentSeconds: 5, maxGapSeconds: 60 }, path);
   t.same(o.roi[2], { x: 0.5, y: 0.9 });
   t.equal(o.emptySeconds, 300);
-  t.throws(() => validateEmptyDispatchRoomOptions({ emptySeconds: 0 }, path), { code: InvalidAnalysisOption.code, field: `${path}.emptySeconds`, message: `${path}.emptySeconds: must be a number from 1 to 86400` });
-  t.throws(() => validateEmptyDispatchRoomOptions({ roi: [[0, 0], [2, 0], [1, 1]] }, path), { field: `${path}.roi`, message: /polygon/ });
-  t.throws(() => validateEmptyDispatchRoomOptions({ emptySecond: 10 }, path), { field: `${path}.emptySecond`, message: /unknown option/ });
+  t.throws(() => validateEmptyDispatchRoomOptions({ emptySeconds: 0 }, path), { code: InvalidAnalysisOption.code, field: `${path}.emptySeconds`, message: `${path}.emptySeconds: must be between 1 and 86400, got 0` });
+  t.throws(() => validateEmptyDispatchRoomOptions({ roi: [[0, 0], [2, 0], [1, 1]] }, path), { field: `${path}.roi[1][0]`, message: /must be between 0 and 1, got 2/ });
+  t.throws(() => validateEmptyDispatchRoomOptions({ emptySecond: 10 }, path), { field: `${path}.emptySecond`, message: /unknown key \(did you mean .*\.emptySeconds\?\)/ });
   t.throws(() => validateEmptyDispatchRoomOptions('yes', path), { field: path, message: /mapping/ });
 });

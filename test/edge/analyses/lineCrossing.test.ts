@@ -158,18 +158,25 @@ t.test('validateLineCountOptions: typed options with defaults, or an error namin
     }
   };
   const towards = [0.5, 0.8];
-  refuse({ towards }, `${path}.line`, /is required/);
-  refuse({ line: [[0.1, 0.5], [1.2, 0.5]], towards }, `${path}.line`, /must be two points \[\[x,y\],\[x,y\]\] with 0 ≤ x,y ≤ 1/);
-  refuse({ line: [[0.1, 0.5]], towards }, `${path}.line`, /two points/);
+  refuse({ towards }, `${path}.line`, /required with towards/);
+  refuse({ line: [[0.1, 0.5], [1.2, 0.5]], towards }, `${path}.line[1][0]`, /must be between 0 and 1, got 1\.2/);
+  refuse({ line: [[0.1, 0.5]], towards }, `${path}.line`, /must be a list of 2 \(two points \[\[x, y\], \[x, y\]\]\), got 1/);
   refuse({ line: [[0.5, 0.5], [0.5, 0.5]], towards }, `${path}.line`, /must differ/);
-  refuse({ line: [[0.1, 0.5], [0.9, 0.5]] }, `${path}.towards`, /is required/);
+  refuse({ line: [[0.1, 0.5], [0.9, 0.5]] }, `${path}.towards`, /required with line/);
   refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards: [0.3, 0.5] }, `${path}.towards`, /off the line/);
-  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards: 'down' }, `${path}.towards`, /point \[x,y\]/);
-  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, roi: [[0, 0], [1, 1]] }, `${path}.roi`, /at least 3 points/);
+  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards: 'down' }, `${path}.towards`, /must be a point \[x, y\] with 0 ≤ x, y ≤ 1, got "down"/);
+  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, roi: [[0, 0], [1, 1]] }, `${path}.roi`, /at least 3 entries \(a polygon of at least 3 points/);
   refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, roi: [[0, 0], [0.5, 0.5], [1, 1]] }, `${path}.roi`, /no area/);
-  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, minScore: 2 }, `${path}.minScore`, /from 0 to 1/);
-  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, groupSecs: 2 }, `${path}.groupSecs`, /unknown option/);
-  refuse([1, 2], path, /mapping/);
+  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, minScore: 2 }, `${path}.minScore`, /must be between 0 and 1, got 2/);
+  refuse({ line: [[0.1, 0.5], [0.9, 0.5]], towards, groupSecs: 2 }, `${path}.groupSecs`, /unknown key \(did you mean .*\.groupSeconds\?\)/);
+  refuse([1, 2], path, /must be a mapping with keys line, towards/);
+  // every problem at once, the first one's path as the field
+  refuse({ line: [[0.1, 2], [0.9, 0.5]], towards: [0.5, -1], minScore: 'high' }, `${path}.line[0][1]`, /line\[0\]\[1\]: .*; .*towards\[1\]: .*; .*minScore: must be a number between 0 and 1, got "high"/);
+  // nothing given (or true): a line across the middle, counted going down
+  for (const raw of [undefined, null, true, {}]) {
+    t.same(validateLineCountOptions(raw, path), { line: [{ x: 0.02, y: 0.55 }, { x: 0.98, y: 0.55 }], towards: { x: 0.5, y: 1 }, minScore: 0.5, groupSeconds: 2, minDistance: 0.02 }, `${JSON.stringify(raw)}: defaults`);
+  }
+  t.same(validateLineCountOptions({ towards: [0.5, 0.9], line: [[0, 0.5], [1, 0.5]], roi: { x1: 0, y1: 0, x2: 1, y2: 0.5 } }, path).roi?.length, 4, 'a rectangle ROI');
 });
 
 t.test('a person who turns across the line while hidden behind another counts once (tracker recovery)', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { DEFAULT_OCCLUSION_OPTIONS, OcclusionAnalysis, validateOcclusionOptions } from '../../../edge/analyses/occlusion.ts';
-import { ImageOptionInvalid } from '../../../edge/analyses/imageErrors.ts';
+import { InvalidAnalysisOption } from '../../../edge/analyses/errors.ts';
 import { ReportLimiter } from '../../../edge/analyses/reportLimiter.ts';
 import type { AnalysisEvent } from '../../../edge/types.ts';
 import { blurred, contextOf, cut, frameOf, grayPhoto, noisy, paint, relit, type Gray } from './image/scenes.ts';
@@ -137,9 +137,9 @@ t.test('options', (t) => {
   t.equal(validateOcclusionOptions({ holdSeconds: 20 }, path).holdSeconds, 20);
   t.equal(DEFAULT_OCCLUSION_OPTIONS.holdSeconds, 10);
   t.equal(DEFAULT_OCCLUSION_OPTIONS.reportIntervalSeconds, 3600);
-  t.throws(() => validateOcclusionOptions({ holdSeconds: 'ten' }, path), { code: ImageOptionInvalid.code, field: `${path}.holdSeconds` });
-  t.throws(() => validateOcclusionOptions({ hold: 10 }, path), { code: ImageOptionInvalid.code, field: `${path}.hold` });
-  t.throws(() => validateOcclusionOptions({ warmupSeconds: 100, refreshSeconds: 50 }, path), { code: ImageOptionInvalid.code, field: `${path}.warmupSeconds` });
+  t.throws(() => validateOcclusionOptions({ holdSeconds: 'ten' }, path), { code: InvalidAnalysisOption.code, field: `${path}.holdSeconds` });
+  t.throws(() => validateOcclusionOptions({ hold: 10 }, path), { code: InvalidAnalysisOption.code, field: `${path}.hold` });
+  t.throws(() => validateOcclusionOptions({ warmupSeconds: 100, refreshSeconds: 50 }, path), { code: InvalidAnalysisOption.code, field: `${path}.warmupSeconds` });
   t.end();
 });
 
@@ -182,10 +182,10 @@ t.test('ignore option: polygons checked with the config path', (t) => {
   t.same(rect, [[{ x: 0.1, y: 0.2 }, { x: 0.9, y: 0.2 }, { x: 0.9, y: 0.7 }, { x: 0.1, y: 0.7 }]]);
   // an already validated ROI (points as {x, y}), as the pipeline hands on the belt's
   t.same(validateOcclusionOptions({ ignore: [[{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }]] }, path).ignore.length, 1);
-  t.throws(() => validateOcclusionOptions({ ignore: [[0, 0], [1, 0], [1, 1]] }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore.0` });
-  t.throws(() => validateOcclusionOptions({ ignore: [[[0, 0], [1.5, 0], [1, 1]]] }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore.0` });
-  t.throws(() => validateOcclusionOptions({ ignore: 'belt' }, path), { code: ImageOptionInvalid.code, field: `${path}.ignore` });
-  t.throws(() => validateOcclusionOptions({ coveredShare: 0.1 }, path), { code: ImageOptionInvalid.code, field: `${path}.coveredShare` });
+  t.throws(() => validateOcclusionOptions({ ignore: [[0, 0], [1, 0], [1, 1]] }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore[0]` });
+  t.throws(() => validateOcclusionOptions({ ignore: [[[0, 0], [1.5, 0], [1, 1]]] }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore[0][1][0]`, message: /must be between 0 and 1, got 1\.5/ });
+  t.throws(() => validateOcclusionOptions({ ignore: 'belt' }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore` });
+  t.throws(() => validateOcclusionOptions({ coveredShare: 0.1 }, path), { code: InvalidAnalysisOption.code, field: `${path}.coveredShare` });
   t.end();
 });
 

@@ -55,5 +55,6 @@ t.test('validatePersonsEnteringOptions names the person path in its errors', asy
     code: InvalidAnalysisOption.code,
     field: 'edge.cameras[1].analyses.person.towards',
   });
-  t.throws(() => validatePersonsEnteringOptions(undefined, 'edge.cameras[1].analyses.person'), { message: /analyses\.person\.line: is required/ });
+  t.throws(() => validatePersonsEnteringOptions({ towards: [0.5, 0.9] }, 'edge.cameras[1].analyses.person'), { message: /analyses\.person\.line: required with towards/ });
+  t.same(validatePersonsEnteringOptions(undefined, 'edge.cameras[1].analyses.person').towards, { x: 0.5, y: 1 }, 'nothing given: the default line');
 });

@@ -56,7 +56,11 @@ t.test('malformed files are refused with the path of the bad field', async (t) =
     ['bad role', (v) => (v.camera.role = 'kitchen'), 'camera.role'],
     ['unknown analysis', (v) => (v.camera.analyses.smoke = {}), 'camera.analyses.smoke'],
     ['towards on the line', (v) => (v.camera.analyses.person.towards = [0.3, 0.6]), 'camera.analyses.person.towards'],
-    ['line point out of range', (v) => (v.camera.analyses.person.line[1] = [1.2, 0.6]), 'camera.analyses.person.line[1]'],
+    ['line point out of range', (v) => (v.camera.analyses.person.line[1] = [1.2, 0.6]), 'camera.analyses.person.line[1][0]'],
+    ['line points the same (a rule of the analysis)', (v) => (v.camera.analyses.person.line[1] = [0, 0.6]), 'camera.analyses.person.line'],
+    ['an option out of the analysis range', (v) => (v.camera.analyses.occlusion = { holdSeconds: 4000 }), 'camera.analyses.occlusion.holdSeconds'],
+    ['the old name of the dispatch room wait', (v) => (v.camera.analyses.dispatchRoom = { absentSeconds: 20 }), 'camera.analyses.dispatchRoom.absentSeconds'],
+    ['no analysis', (v) => (v.camera.analyses = {}), 'camera.analyses'],
     ['belt roi too short', (v) => (v.camera.analyses.belt.roi = [[0, 0], [1, 1]]), 'camera.analyses.belt.roi'],
     ['belt direction', (v) => (v.camera.analyses.belt.direction = 'sideways'), 'camera.analyses.belt.direction'],
     ['occlusion options', (v) => (v.camera.analyses.occlusion = { seconds: 3 }), 'camera.analyses.occlusion.seconds'],
@@ -92,6 +96,15 @@ t.test('malformed files are refused with the path of the bad field', async (t) =
   })();
   t.match(err?.message, /^clip\.truth\.json: fps: .*events\[0\]\.beltStatus: /, 'every problem is listed, source first');
   t.equal(err?.detail?.problems?.length, 2);
+});
+
+t.test('the camera analyses take the options of edge.cameras[].analyses', async (t) => {
+  const v = valid() as any;
+  v.camera.analyses.belt = { roi: { x1: 0.1, y1: 0.4, x2: 0.9, y2: 0.7 }, direction: 90, coalSeconds: 8 };
+  v.camera.analyses.dispatchRoom = { emptySeconds: 20 };
+  v.camera.analyses.moved = { holdSeconds: 5, ignore: [[[0, 0.5], [1, 0.5], [1, 1]]] };
+  t.same(truthProblems(v), []);
+  t.same(parseTruth(structuredClone(v)), v, 'unchanged: no defaults written in');
 });
 
 t.test('files: written files read back; bad JSON is refused at (root)', async (t) => {

@@ -165,6 +165,24 @@ t.test('malformed fields are named by their path', async (t) => {
   t.throws(() => parseManifest('{"format":'), { code: ManifestMalformed.code, field: 'manifest' });
 });
 
+t.test('every malformed field at once, each with its path and rule', async (t) => {
+  const b = structuredClone(body()) as unknown as Record<string, any>;
+  b['models'][0]['inputSize'] = 8;
+  b['models'][1]['layout'] = 'chw';
+  b['models'][1]['classes'] = {};
+  try {
+    parseManifest(JSON.stringify(b));
+    t.fail('accepted');
+  } catch (err) {
+    t.match(err, { code: ManifestMalformed.code, field: 'models[0].inputSize' });
+    t.equal(
+      (err as Error).message,
+      'model manifest: models[0].inputSize: must be between 16 and 4096, got 8; models[1].layout: must be one of nchw, nhwc, got "chw"; ' +
+        'models[1].classes: at least 1 key (class ids 0 to 9999, each mapped to person or vehicle), got 0',
+    );
+  }
+});
+
 // values that survive JSON text unchanged (so no -0, which JSON cannot carry)
 const jsonValue = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 
