@@ -50,7 +50,7 @@ export interface MovedOptions {
   /** a move must be borne out by at least this share of the textured tiles */
   agreeShare: number;
   /** regions left out (normalised polygons): parts of the view that move by design */
-  ignore: Point[][];
+  ignore?: Point[][];
 }
 
 /** `analyses.moved` in the YAML (what each option means: MovedOptions). */
@@ -71,7 +71,7 @@ export const MovedSchema = Type.Object({
 
 export const MOVED_OPTIONS = defineOptions(MovedSchema, (o, problem): MovedOptions => {
   if (o.collapsePeak >= o.minPeak) problem('collapsePeak', `must be below minPeak (${o.minPeak})`);
-  return { ...o, ignore: regionsPoints(o.ignore, 'ignore', problem) };
+  return { ...o, ignore: o.ignore && regionsPoints(o.ignore, 'ignore', problem) };
 });
 
 /** Checks `analyses.moved` from the YAML; `path` is its config path for error messages. */
@@ -138,7 +138,7 @@ export class CameraMovedAnalysis implements Analysis {
     this.options = { ...DEFAULT_MOVED_OPTIONS, ...options };
     this.limiter = limiter ?? new ReportLimiter(this.options.reportIntervalSeconds);
     this.persistence = new Persistence<boolean>(this.options.holdSeconds * 1000, false);
-    this.ignore = new IgnoreMask(this.options.ignore);
+    this.ignore = new IgnoreMask(this.options.ignore ?? []);
   }
 
   get hasReference(): boolean {

@@ -55,7 +55,7 @@ export interface OcclusionOptions {
   /** covered, tile by tile: at least this share of the textured tiles lost their edges and correlation */
   coveredShare: number;
   /** regions left out of every measure (normalised polygons): parts of the view that change by design */
-  ignore: Point[][];
+  ignore?: Point[][];
 }
 
 /** `analyses.occlusion` in the YAML (what each option means: OcclusionOptions). */
@@ -79,7 +79,7 @@ export const OcclusionSchema = Type.Object({
 
 export const OCCLUSION_OPTIONS = defineOptions(OcclusionSchema, (o, problem): OcclusionOptions => {
   if (o.warmupSeconds > o.refreshSeconds) problem('warmupSeconds', `must not exceed refreshSeconds (${o.refreshSeconds})`);
-  return { ...o, ignore: regionsPoints(o.ignore, 'ignore', problem) };
+  return { ...o, ignore: o.ignore && regionsPoints(o.ignore, 'ignore', problem) };
 });
 
 /** Checks `analyses.occlusion` from the YAML; `path` is its config path for error messages. */
@@ -151,7 +151,7 @@ export class OcclusionAnalysis implements Analysis {
     this.options = { ...DEFAULT_OCCLUSION_OPTIONS, ...options };
     this.limiter = limiter ?? new ReportLimiter(this.options.reportIntervalSeconds);
     this.persistence = new Persistence<boolean>(this.options.holdSeconds * 1000, false);
-    this.ignore = new IgnoreMask(this.options.ignore);
+    this.ignore = new IgnoreMask(this.options.ignore ?? []);
   }
 
   /** True once a reference view has been learnt. */

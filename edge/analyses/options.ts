@@ -96,8 +96,11 @@ export function regionPoints(region: Static<typeof NormRegion>, at: string, prob
   return points;
 }
 
-/** Regions left out of an analysis (`ignore`); none by default. */
-export const IgnoreRegions = Type.Array(NormRegion, { default: [] });
+/**
+ * Regions left out of an analysis (`ignore`). No default: left out, it stays undefined so that
+ * linkAnalyses can tell "not said" (leave a belt's ROI out) from "said: nothing" (`ignore: []`).
+ */
+export const IgnoreRegions = Type.Optional(Type.Array(NormRegion));
 
 export function regionsPoints(regions: readonly Static<typeof NormRegion>[], at: string, problem: Problem): Point[][] {
   return regions.map((r, i) => regionPoints(r, `${at}[${i}]`, problem));

@@ -8,6 +8,7 @@ import { EMPTY_DISPATCH_ROOM_OPTIONS, EmptyDispatchRoom, type EmptyDispatchRoomO
 import { LINE_COUNT_OPTIONS } from './lineCrossing.ts';
 import { OCCLUSION_OPTIONS, OcclusionAnalysis, type OcclusionOptions } from './occlusion.ts';
 import { type AnalysisOptions, type ReadOptions, readOptions, validateOptions } from './options.ts';
+import { polygonArea } from './geometry.ts';
 import { PersonsEntering, type PersonsEnteringOptions } from './personsEntering.ts';
 import { TrucksLeaving, type TrucksLeavingOptions } from './trucksLeaving.ts';
 
@@ -33,14 +34,18 @@ function entry<T>(needsDetections: boolean, options: AnalysisOptions<TSchema, T>
   };
 }
 
+/** A belt ROI covering more than this share of the frame is not left out (nothing would be left to watch). */
+const MAX_LINKED_SHARE = 0.5;
+
 /**
  * Options that depend on another analysis of the same camera: a running belt moves and changes by
- * design, so the moved and occlusion checks of a belt camera leave the belt's ROI out unless
- * their own `ignore` says otherwise.
+ * design, so the moved and occlusion checks of a belt camera leave the belt's ROI out unless their
+ * own `ignore` says otherwise (`ignore: []` keeps the whole view). An ROI of most of the frame (the
+ * default is the whole frame) is not left out: the camera could then be covered or turned unseen.
  */
 export function linkAnalyses(options: Partial<Record<AnalysisKind, unknown>>): Partial<Record<AnalysisKind, unknown>> {
   const belt = options.belt as BeltOptions | undefined;
-  if (!belt) return options;
+  if (!belt || Math.abs(polygonArea(belt.roi)) > MAX_LINKED_SHARE) return options;
   const out = { ...options };
   for (const kind of ['moved', 'occlusion'] as const) {
     const o = out[kind] as { ignore?: unknown } | undefined;

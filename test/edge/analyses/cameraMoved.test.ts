@@ -150,7 +150,7 @@ t.test('a strong shift confined to part of the view (a running belt) is not a mo
 
 t.test('ignore and agreeShare options', (t) => {
   const path = 'edge.cameras[2].analyses.moved';
-  t.same(DEFAULT_MOVED_OPTIONS.ignore, []);
+  t.equal(DEFAULT_MOVED_OPTIONS.ignore, undefined, 'not said: left to linkAnalyses');
   t.same(validateMovedOptions({ ignore: [[[0, 0.5], [1, 0.5], [1, 1]]] }, path).ignore, [[{ x: 0, y: 0.5 }, { x: 1, y: 0.5 }, { x: 1, y: 1 }]]);
   t.throws(() => validateMovedOptions({ ignore: [[[0, 0], [1, 0]]] }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore[0]`, message: /at least 3 entries/ });
   t.throws(() => validateMovedOptions({ ignore: {} }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore` });

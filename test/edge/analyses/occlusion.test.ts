@@ -177,11 +177,11 @@ t.test('ignore: a region that changes all the time (a belt) does not count', (t)
 
 t.test('ignore option: polygons checked with the config path', (t) => {
   const path = 'edge.cameras[1].analyses.occlusion';
-  t.same(DEFAULT_OCCLUSION_OPTIONS.ignore, []);
+  t.equal(DEFAULT_OCCLUSION_OPTIONS.ignore, undefined, 'not said: left to linkAnalyses');
   const rect = validateOcclusionOptions({ ignore: [{ x1: 0.1, y1: 0.2, x2: 0.9, y2: 0.7 }] }, path).ignore;
   t.same(rect, [[{ x: 0.1, y: 0.2 }, { x: 0.9, y: 0.2 }, { x: 0.9, y: 0.7 }, { x: 0.1, y: 0.7 }]]);
   // an already validated ROI (points as {x, y}), as the pipeline hands on the belt's
-  t.same(validateOcclusionOptions({ ignore: [[{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }]] }, path).ignore.length, 1);
+  t.same(validateOcclusionOptions({ ignore: [[{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 1, y: 1 }]] }, path).ignore!.length, 1);
   t.throws(() => validateOcclusionOptions({ ignore: [[0, 0], [1, 0], [1, 1]] }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore[0]` });
   t.throws(() => validateOcclusionOptions({ ignore: [[[0, 0], [1.5, 0], [1, 1]]] }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore[0][1][0]`, message: /must be between 0 and 1, got 1\.5/ });
   t.throws(() => validateOcclusionOptions({ ignore: 'belt' }, path), { code: InvalidAnalysisOption.code, field: `${path}.ignore` });

@@ -1,7 +1,7 @@
 // The registry reads every analysis's options the same way: one schema each, one meaning of `true`,
 // every problem at once with its path.
 import t from 'tap';
-import { ANALYSES } from '../../../edge/analyses/registry.ts';
+import { ANALYSES, linkAnalyses } from '../../../edge/analyses/registry.ts';
 import { InvalidAnalysisOption } from '../../../edge/analyses/errors.ts';
 import type { AnalysisKind } from '../../../edge/types.ts';
 
@@ -58,4 +58,26 @@ t.test('belt direction: the README names, or degrees from right towards down', a
   const direction = (d: unknown) => (ANALYSES.belt.validate({ direction: d }, 'b') as { direction: number }).direction;
   t.same(['right', 'down', 'left', 'up'].map(direction), [0, 90, 180, 270]);
   t.same([90, -90, 45, 360].map(direction), [90, 270, 45, 0]);
+});
+
+t.test("a belt camera's moved and occlusion checks leave the belt's ROI out unless their ignore says otherwise", async (t) => {
+  const validated = (raw: Partial<Record<AnalysisKind, unknown>>) =>
+    Object.fromEntries(Object.entries(raw).map(([kind, o]) => [kind, ANALYSES[kind as AnalysisKind].validate(o, kind)])) as Partial<Record<AnalysisKind, unknown>>;
+  const roi = [[0.1, 0.6], [0.9, 0.6], [0.9, 0.95], [0.1, 0.95]];
+  const roiPoints = roi.map(([x, y]) => ({ x, y }));
+  const linked = linkAnalyses(validated({ belt: { roi }, moved: {}, occlusion: {} }));
+  t.same((linked.moved as { ignore: unknown }).ignore, [roiPoints], 'moved: the belt left out');
+  t.same((linked.occlusion as { ignore: unknown }).ignore, [roiPoints], 'occlusion: the belt left out');
+  // said explicitly, even as "nothing", the camera's own ignore wins
+  const own = linkAnalyses(validated({ belt: { roi }, moved: { ignore: [] }, occlusion: { ignore: [[[0, 0], [0.2, 0], [0.2, 0.2]]] } }));
+  t.same((own.moved as { ignore: unknown }).ignore, []);
+  t.equal((own.occlusion as { ignore: unknown[] }).ignore.length, 1);
+  t.not((own.occlusion as { ignore: unknown[] }).ignore[0], roiPoints);
+  // a belt ROI of the whole frame (its default) is not left out: nothing would remain to watch
+  const whole = linkAnalyses(validated({ belt: {}, moved: {}, occlusion: {} }));
+  t.equal((whole.moved as { ignore?: unknown }).ignore, undefined);
+  t.equal((whole.occlusion as { ignore?: unknown }).ignore, undefined);
+  // without a belt nothing changes
+  const plain = validated({ moved: {}, person: {} });
+  t.equal(linkAnalyses(plain), plain);
 });
