@@ -1,14 +1,13 @@
 // The simulator's control API round trip, and `eseal sim national` as an integrator runs it.
 import t from 'tap';
 import type { Test } from 'tap';
-import { spawn } from 'node:child_process';
 import { connect as tlsConnect } from 'node:tls';
-import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { AUTH_PATHS, RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
 import { NationalSimulator } from '../../sim/national/index.ts';
 import { parseAccount, parseHostPort } from '../../sim/cli.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
+import { EsealChild } from '../../tools/esealChild.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';
@@ -115,40 +114,20 @@ interface Running {
 }
 
 async function runCli(t: Test, args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts', 'sim', 'national', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const sim = EsealChild.spawn({
+    args: ['sim', 'national', '--listen', '127.0.0.1:0', '--control', '127.0.0.1:0', ...args],
+    name: 'the simulator',
+    keepLines: 10_000,
+    guard: (kill) => t.teardown(kill),
   });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const lines: string[] = [];
-  const waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) {
-      if (w.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const waitFor = (test: (line: string) => boolean) =>
-    new Promise<string>((resolve, reject) => {
-      const seen = lines.find(test);
-      if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`no such line in 20 s; stdout: ${lines.join('\n')}; stderr: ${stderr}`)), 20_000);
-      waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-    });
+  const waitFor = (test: (line: string) => boolean) => sim.waitForLine(test, 20_000, 'print the line awaited');
   await waitFor((l) => l.startsWith('stop with'));
   const header: Record<string, string> = {};
-  for (const l of lines) {
+  for (const l of sim.lines) {
     const m = /^ {2}([a-z0-9 ]+):\s+(\S+)/.exec(l);
     if (m) header[m[1]!.trim()] = m[2]!;
   }
-  return { lines, header, exit, kill: (s) => child.kill(s), waitFor };
+  return { lines: sim.lines, header, exit: sim.exited.then((end) => end.code), kill: (s) => sim.child.kill(s), waitFor };
 }
 
 t.test('eseal sim national: prints its URLs and key, logs each call, stops on SIGTERM', async (t) => {
@@ -198,10 +177,8 @@ t.test('eseal sim national --tls --public-key-format spki: HTTPS with the printe
 });
 
 t.test('eseal sim national: a bad option is named', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts', 'sim', 'national', '--faults', '{"error5xxRate":3}'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const sim = EsealChild.spawn({ args: ['sim', 'national', '--faults', '{"error5xxRate":3}'], name: 'the simulator', guard: (kill) => t.teardown(kill) });
+  const code = (await sim.exited).code;
   t.equal(code, 1);
-  t.match(stderr, /eseal sim national: faults\.error5xxRate: must be between 0 and 1, got 3/);
+  t.match(sim.tail(), /eseal sim national: faults\.error5xxRate: must be between 0 and 1, got 3/);
 });

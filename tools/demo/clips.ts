@@ -1,10 +1,9 @@
 // The evidence videos the demo's mine sends: distinct short H.264 clips made with ffmpeg, one
 // test pattern per kind of evidence, each with its SM3 so that what arrives can be checked.
-import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ffmpegPath } from '../../src/media/ffmpeg.ts';
+import { runFfmpeg } from '../../src/media/ffmpeg.ts';
 import { EVIDENCE_ENDPOINTS } from '../../src/contract/index.ts';
 import { createSm3 } from '../../src/crypto/sm3.ts';
 
@@ -24,15 +23,6 @@ const VIDEO_PATTERNS: Record<EvidenceKind, string> = {
   dispatchingRoomVideo: 'rgbtestsrc',
   cameraCoverVideo: 'yuvtestsrc',
 };
-
-function runFfmpeg(args: string[]): Promise<void> {
-  return new Promise((done, fail) => {
-    execFile(ffmpegPath(), args, { maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
-      if (err) fail(new Error(`ffmpeg failed (${ffmpegPath()}): ${String(stderr).trim() || err.message}`, { cause: err }));
-      else done();
-    });
-  });
-}
 
 async function sm3OfFile(path: string): Promise<string> {
   const hash = createSm3();
@@ -56,7 +46,7 @@ async function makeClips(dir: string, kind: EvidenceKind, count: number): Promis
     args.push('-map', `[v${i}]`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '10');
     args.push('-metadata', `comment=eseal demo ${kind} ${i + 1}`, '-f', 'mp4', paths[i]!);
   }
-  await runFfmpeg(args);
+  await runFfmpeg(args, { stdout: 'ignore', what: `ffmpeg making the demo's ${kind} clips` });
   return Promise.all(paths.map(async (path) => ({ path, size: (await stat(path)).size, sm3: await sm3OfFile(path) })));
 }
 
