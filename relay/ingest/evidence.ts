@@ -36,16 +36,21 @@ export function prepareEvidence(
   contentType: string,
   receivedAt = Date.now(),
 ): PreparedEvidence {
-  if (ctx.disk.full) {
-    throw NoSpace(
-      `the relay's disk is above its high-water mark (${Math.round(ctx.disk.usedPercent)}% used, limit ${ctx.config.disk.highWatermarkPercent}%): videos are refused until space is freed; nothing of this upload was stored, retry later`,
-    );
-  }
+  ensureDiskRoom(ctx);
   const checked = checkEvidenceFileName(endpoint, fileName, { now: receivedAt, maxSkewMs: ctx.config.relay.clockSkewSeconds * 1000 });
   ensureMine(ctx, account, checked.value.mineId, `${endpoint.partName} filename mineId`);
   const flags = checked.flags;
   if (!MP4_TYPES.has(contentType.toLowerCase())) flags.push(flag('file.contentType', contentType.slice(0, 40)));
   return { endpoint, account, fileName, contentType, name: checked.value, flags, receivedAt };
+}
+
+/** Above the disk's high-water mark no video bytes are taken (507), however they come. */
+export function ensureDiskRoom(ctx: RelayContext, what = 'nothing of this upload was stored'): void {
+  if (ctx.disk.full) {
+    throw NoSpace(
+      `the relay's disk is above its high-water mark (${Math.round(ctx.disk.usedPercent)}% used, limit ${ctx.config.disk.highWatermarkPercent}%): videos are refused until space is freed; ${what}, retry later`,
+    );
+  }
 }
 
 export function tooLarge(endpoint: EvidenceEndpoint, maxBytes: number, cause?: unknown): EsealError {
