@@ -139,11 +139,13 @@ export class TusUploads {
 
   /** The upload as HEAD reports it; an upload whose bytes all came is completed first. */
   async status(id: string, account: Account, meta: CallMeta): Promise<TusUpload> {
+    this.#ownedRecord(id, account);
     return this.#track(this.#locked(id, async () => this.#owned(id, account, meta, true)));
   }
 
   /** A PATCH: appends the body at the upload's offset; completes the upload with its last byte. */
   async append(id: string, account: Account, input: AppendInput, meta: CallMeta): Promise<TusUpload> {
+    this.#ownedRecord(id, account);
     // A newer request for this upload stops a PATCH still reading: its client has moved on, and
     // its connection may be dead without the relay knowing yet. (The body is only taken over once
     // it is read: an unread body must stay as Node left it, to be drained after a refusal.)
@@ -180,11 +182,10 @@ export class TusUploads {
 
   /** DELETE: the record and any bytes go; a completed upload's evidence item stays queued. */
   async terminate(id: string, account: Account): Promise<void> {
+    this.#ownedRecord(id, account);
     return this.#track(
       this.#locked(id, async () => {
-        const upload = this.#store.get(id);
-        if (!upload || upload.account !== account.username) throw notFound(id, account);
-        await this.#remove(upload);
+        await this.#remove(this.#ownedRecord(id, account));
       }),
     );
   }
@@ -295,8 +296,7 @@ export class TusUploads {
    * so that an offset equal to the length always means the evidence item is committed.
    */
   async #owned(id: string, account: Account, meta: CallMeta, forHead: boolean): Promise<TusUpload> {
-    const upload = this.#store.get(id);
-    if (!upload || upload.account !== account.username) throw notFound(id, account);
+    const upload = this.#ownedRecord(id, account);
     if (upload.state === 'expired') throw expired(upload);
     if (upload.state !== 'receiving') return upload;
     if (upload.offset === upload.length) {
@@ -404,6 +404,16 @@ export class TusUploads {
   async #expire(upload: TusUpload, now: number): Promise<void> {
     await this.#retire(upload, 'expired', now + this.#expireAfterMs);
     this.#ctx.log.info({ upload: upload.id, file: upload.fileName, offset: upload.offset, length: upload.length }, 'resumable upload expired incomplete');
+  }
+
+  /**
+   * The record of the account's upload, or 404 for none or another account's: checked before the
+   * upload's lock is asked for, so that another account can neither stop nor delay its owner.
+   */
+  #ownedRecord(id: string, account: Account): TusUpload {
+    const upload = this.#store.get(id);
+    if (!upload || upload.account !== account.username) throw notFound(id, account);
+    return upload;
   }
 
   // (the record goes or changes first, the bytes after: the upload stops counting either way)
