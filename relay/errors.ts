@@ -38,4 +38,4 @@ export const TusLimit = defineError(
 );
 
 export { TusHeader, TusChecksumAlgorithm } from '../src/contract/errors.ts';
-export { TusClientGaveUp, TusClientProtocol } from '../src/client/errors.ts';
+export { TusClientGaveUp, TusClientLocation, TusClientProtocol } from '../src/client/errors.ts';
