@@ -13,6 +13,7 @@ import { NoSpace, TooLarge } from '../../src/store/errors.ts';
 import type { RelayContext } from '../RelayContext.ts';
 import type { Account } from '../auth/AccountStore.ts';
 import { ensureMine } from '../auth/bearer.ts';
+import { blobLocks } from '../keep/BlobLocks.ts';
 import type { Accepted } from './Ingest.ts';
 import type { RelayItem } from './RelayItem.ts';
 
@@ -90,30 +91,34 @@ export async function completeEvidence(
       }
       throw err;
     }
-    const blob = await staged.commit();
-    committed = true;
-    const item: RelayItem = {
-      v: 1,
-      endpoint: endpoint.id,
-      account: prepared.account.username,
-      mineId: prepared.name.mineId,
-      cameraId: prepared.name.cameraId,
-      receivedAt: prepared.receivedAt,
-      requestId: meta.requestId,
-      from: meta.from,
-      flags: prepared.flags,
-      file: {
-        name: prepared.fileName,
-        blob: blob.id,
-        size: blob.size,
-        durationMs: info.durationMs,
-        codec: info.video.codec,
-        width: info.video.width,
-        height: info.video.height,
-        contentType: prepared.contentType,
-      },
-    };
-    return await ctx.ingest.accept(item, endpoint.lane);
+    // The blob and the item that refers to it, under the blob's lock: retention, deleting the blob
+    // of a delivered item with the same bytes, waits and then sees this item (relay/keep/BlobLocks.ts).
+    return await blobLocks(ctx.blobs).run(staged.id, async () => {
+      const blob = await staged.commit();
+      committed = true;
+      const item: RelayItem = {
+        v: 1,
+        endpoint: endpoint.id,
+        account: prepared.account.username,
+        mineId: prepared.name.mineId,
+        cameraId: prepared.name.cameraId,
+        receivedAt: prepared.receivedAt,
+        requestId: meta.requestId,
+        from: meta.from,
+        flags: prepared.flags,
+        file: {
+          name: prepared.fileName,
+          blob: blob.id,
+          size: blob.size,
+          durationMs: info.durationMs,
+          codec: info.video.codec,
+          width: info.video.width,
+          height: info.video.height,
+          contentType: prepared.contentType,
+        },
+      };
+      return ctx.ingest.accept(item, endpoint.lane);
+    });
   } finally {
     if (!committed) await staged.discard().catch(() => {});
   }
