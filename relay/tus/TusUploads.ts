@@ -1,7 +1,9 @@
-// The life of a resumable upload, apart from HTTP: create (the file name and the account's right
-// to its mine checked before a byte is sent), append chunks (written, fsynced, then the offset
-// committed), complete (the shared evidence steps: stage, MP4 check, commit, queue item), expire
-// and terminate. tusRoutes maps it onto tus 1.0.
+// The life of a resumable upload, apart from HTTP: create (the file name, the account's right to
+// its mine and what the account already holds checked before a byte is sent), append chunks
+// (written, fsynced, then the offset committed; none above the disk's high-water mark), complete
+// (the shared evidence steps: stage, MP4 check, commit, queue item), expire and terminate. Every
+// call is checked against the upload's owner before anything else, its lock included. tusRoutes
+// maps it onto tus 1.0.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BodyTooLarge, endpointById, type EvidenceEndpoint } from '../../src/contract/index.ts';
