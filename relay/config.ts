@@ -42,6 +42,17 @@ const relaySchema = Type.Object({
       maxConcurrentUploads: int(1, 100000),
       /** connections at once */
       maxConnections: int(1, 1000000),
+      // -- resumable uploads (tus): what one account may hold, below what all together may (issue 9) --
+      resumable: Type.Object({
+        /** PATCH chunks one account sends at once; below maxConcurrentUploads (the cap for all) */
+        maxChunksPerAccount: int(1, 100000),
+        /** uploads created and neither complete nor expired, per account and in all */
+        maxOpenPerAccount: int(1, 1000000),
+        maxOpen: int(1, 1000000),
+        /** the Upload-Length of those uploads added up, per account and in all */
+        maxReservedBytesPerAccount: int(1024, 2 ** 50),
+        maxReservedBytes: int(1024, 2 ** 50),
+      }),
     }),
   }),
   upstream: Type.Object({
@@ -119,6 +130,17 @@ export const RELAY_DEFAULTS: RelaySettings = {
       keepAliveSeconds: 75,
       maxConcurrentUploads: 64,
       maxConnections: 4096,
+      // A mine with 4 cameras sends each clip (10 s, at most 10 MiB) once per event, one at a time
+      // per camera or fewer (the edge: 2), and resumes its own uploads: 4 chunks, 4 open uploads and
+      // 40 MiB at the most, plus what a device restart leaves behind until it expires. These are
+      // 2 to 8 times that; an attacker's account holds at most 200 MiB, not the disk.
+      resumable: {
+        maxChunksPerAccount: 8,
+        maxOpenPerAccount: 32,
+        maxOpen: 4096,
+        maxReservedBytesPerAccount: 200 * 1024 * 1024,
+        maxReservedBytes: 8 * 1024 * 1024 * 1024,
+      },
     },
   },
   upstream: {
@@ -164,6 +186,35 @@ export const relayConfigSection: ConfigSection<RelayConfig> = {
     if (c.relay.tls.mode === 'files' && (!c.relay.tls.cert || !c.relay.tls.key)) {
       problems.push('relay.tls: mode files needs both relay.tls.cert and relay.tls.key (ESEAL_RELAY_TLS_CERT, ESEAL_RELAY_TLS_KEY)');
     }
+    problems.push(...resumableLimitProblems(c, given));
     return problems;
   },
 };
+
+/**
+ * One account must never take all of a resumable-upload resource: each per-account limit stays
+ * below its global one. A per-account limit left at its default follows a lower global one down
+ * (a relay that takes one chunk at a time has no room to share, and keeps 1).
+ */
+function resumableLimitProblems(c: RelaySettings, given: ReadonlySet<string>): string[] {
+  const limits = c.relay.limits;
+  const r = limits.resumable;
+  const at = 'relay.limits.resumable.';
+  const pairs: [keyof typeof r, number, string][] = [
+    ['maxChunksPerAccount', limits.maxConcurrentUploads, 'relay.limits.maxConcurrentUploads'],
+    ['maxOpenPerAccount', r.maxOpen, `${at}maxOpen`],
+    ['maxReservedBytesPerAccount', r.maxReservedBytes, `${at}maxReservedBytes`],
+  ];
+  const problems: string[] = [];
+  for (const [key, global, globalKey] of pairs) {
+    if (r[key] < global) continue;
+    if (given.has(at + key)) problems.push(`${at}${key}: must be below ${globalKey} (${global}), so that one account cannot take them all; got ${r[key]}`);
+    else r[key] = Math.max(1, global - 1);
+  }
+  if (r.maxReservedBytesPerAccount < limits.videoMaxBytes) {
+    problems.push(
+      `${at}maxReservedBytesPerAccount: must be at least relay.limits.videoMaxBytes (${limits.videoMaxBytes}), else a video of the largest size can never be uploaded; got ${r.maxReservedBytesPerAccount}`,
+    );
+  }
+  return problems;
+}

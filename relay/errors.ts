@@ -31,5 +31,11 @@ export const TusExpired = defineError('ESEAL_ERR_TUS_EXPIRED', 410, 'the resumab
 export const TusOffset = defineError('ESEAL_ERR_TUS_OFFSET', 409, 'Upload-Offset is not the offset the relay holds; HEAD the upload and resume from there');
 export const TusChecksum = defineError('ESEAL_ERR_TUS_CHECKSUM', 460, 'the chunk does not match its Upload-Checksum; it was discarded');
 
+export const TusLimit = defineError(
+  'ESEAL_ERR_TUS_LIMIT',
+  429,
+  'the account holds as many open resumable uploads (or reserved bytes) as it may; finish or DELETE one, or retry after Retry-After',
+);
+
 export { TusHeader, TusChecksumAlgorithm } from '../src/contract/errors.ts';
-export { TusClientGaveUp, TusClientProtocol } from '../src/client/errors.ts';
+export { TusClientGaveUp, TusClientLocation, TusClientProtocol } from '../src/client/errors.ts';

@@ -13,6 +13,7 @@ import { NoSpace, TooLarge } from '../../src/store/errors.ts';
 import type { RelayContext } from '../RelayContext.ts';
 import type { Account } from '../auth/AccountStore.ts';
 import { ensureMine } from '../auth/bearer.ts';
+import { blobLocks } from '../keep/BlobLocks.ts';
 import type { Accepted } from './Ingest.ts';
 import type { RelayItem } from './RelayItem.ts';
 
@@ -36,16 +37,21 @@ export function prepareEvidence(
   contentType: string,
   receivedAt = Date.now(),
 ): PreparedEvidence {
-  if (ctx.disk.full) {
-    throw NoSpace(
-      `the relay's disk is above its high-water mark (${Math.round(ctx.disk.usedPercent)}% used, limit ${ctx.config.disk.highWatermarkPercent}%): videos are refused until space is freed; nothing of this upload was stored, retry later`,
-    );
-  }
+  ensureDiskRoom(ctx);
   const checked = checkEvidenceFileName(endpoint, fileName, { now: receivedAt, maxSkewMs: ctx.config.relay.clockSkewSeconds * 1000 });
   ensureMine(ctx, account, checked.value.mineId, `${endpoint.partName} filename mineId`);
   const flags = checked.flags;
   if (!MP4_TYPES.has(contentType.toLowerCase())) flags.push(flag('file.contentType', contentType.slice(0, 40)));
   return { endpoint, account, fileName, contentType, name: checked.value, flags, receivedAt };
+}
+
+/** Above the disk's high-water mark no video bytes are taken (507), however they come. */
+export function ensureDiskRoom(ctx: RelayContext, what = 'nothing of this upload was stored'): void {
+  if (ctx.disk.full) {
+    throw NoSpace(
+      `the relay's disk is above its high-water mark (${Math.round(ctx.disk.usedPercent)}% used, limit ${ctx.config.disk.highWatermarkPercent}%): videos are refused until space is freed; ${what}, retry later`,
+    );
+  }
 }
 
 export function tooLarge(endpoint: EvidenceEndpoint, maxBytes: number, cause?: unknown): EsealError {
@@ -85,30 +91,34 @@ export async function completeEvidence(
       }
       throw err;
     }
-    const blob = await staged.commit();
-    committed = true;
-    const item: RelayItem = {
-      v: 1,
-      endpoint: endpoint.id,
-      account: prepared.account.username,
-      mineId: prepared.name.mineId,
-      cameraId: prepared.name.cameraId,
-      receivedAt: prepared.receivedAt,
-      requestId: meta.requestId,
-      from: meta.from,
-      flags: prepared.flags,
-      file: {
-        name: prepared.fileName,
-        blob: blob.id,
-        size: blob.size,
-        durationMs: info.durationMs,
-        codec: info.video.codec,
-        width: info.video.width,
-        height: info.video.height,
-        contentType: prepared.contentType,
-      },
-    };
-    return await ctx.ingest.accept(item, endpoint.lane);
+    // The blob and the item that refers to it, under the blob's lock: retention, deleting the blob
+    // of a delivered item with the same bytes, waits and then sees this item (relay/keep/BlobLocks.ts).
+    return await blobLocks(ctx.blobs).run(staged.id, async () => {
+      const blob = await staged.commit();
+      committed = true;
+      const item: RelayItem = {
+        v: 1,
+        endpoint: endpoint.id,
+        account: prepared.account.username,
+        mineId: prepared.name.mineId,
+        cameraId: prepared.name.cameraId,
+        receivedAt: prepared.receivedAt,
+        requestId: meta.requestId,
+        from: meta.from,
+        flags: prepared.flags,
+        file: {
+          name: prepared.fileName,
+          blob: blob.id,
+          size: blob.size,
+          durationMs: info.durationMs,
+          codec: info.video.codec,
+          width: info.video.width,
+          height: info.video.height,
+          contentType: prepared.contentType,
+        },
+      };
+      return ctx.ingest.accept(item, endpoint.lane);
+    });
   } finally {
     if (!committed) await staged.discard().catch(() => {});
   }

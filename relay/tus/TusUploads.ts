@@ -1,7 +1,9 @@
-// The life of a resumable upload, apart from HTTP: create (the file name and the account's right
-// to its mine checked before a byte is sent), append chunks (written, fsynced, then the offset
-// committed), complete (the shared evidence steps: stage, MP4 check, commit, queue item), expire
-// and terminate. tusRoutes maps it onto tus 1.0.
+// The life of a resumable upload, apart from HTTP: create (the file name, the account's right to
+// its mine and what the account already holds checked before a byte is sent), append chunks
+// (written, fsynced, then the offset committed; none above the disk's high-water mark), complete
+// (the shared evidence steps: stage, MP4 check, commit, queue item), expire and terminate. Every
+// call is checked against the upload's owner before anything else, its lock included. tusRoutes
+// maps it onto tus 1.0.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BodyTooLarge, endpointById, type EvidenceEndpoint } from '../../src/contract/index.ts';
@@ -10,8 +12,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { errnoOf } from '../../src/store/errors.ts';
 import type { RelayContext } from '../RelayContext.ts';
 import type { Account } from '../auth/AccountStore.ts';
-import { Internal, TusChecksum, TusExpired, TusHeader, TusNotFound, TusOffset, UploadAborted, UploadBusy } from '../errors.ts';
-import { completeEvidence, prepareEvidence, stageEvidence } from '../ingest/evidence.ts';
+import { Internal, TusChecksum, TusExpired, TusHeader, TusLimit, TusNotFound, TusOffset, UploadAborted, UploadBusy } from '../errors.ts';
+import { completeEvidence, ensureDiskRoom, prepareEvidence, stageEvidence } from '../ingest/evidence.ts';
+import { UploadQuota, type OverQuota } from './UploadQuota.ts';
 import { BodyStopped, bodyPieces, type BodyPieces } from './bodyPieces.ts';
 import { UploadLocks, type Release } from './UploadLocks.ts';
 import { TusStore, type TusUpload } from './TusStore.ts';
@@ -31,7 +34,7 @@ export interface TusOptions {
   sweepIntervalMs?: number;
   /** PATCH requests received at once, all accounts together (default relay.limits.maxConcurrentUploads) */
   maxPatches?: number;
-  /** PATCH requests received at once per account (default relay.limits.maxConcurrentUploads) */
+  /** PATCH requests received at once per account (default relay.limits.resumable.maxChunksPerAccount) */
   maxPatchesPerAccount?: number;
 }
 
@@ -68,6 +71,8 @@ export class TusUploads {
   readonly #sweepIntervalMs: number;
   readonly #maxPatches: number;
   readonly #maxPatchesPerAccount: number;
+  /** what the open uploads hold, per account and in all */
+  readonly #quota: UploadQuota;
   /** ids whose file exists and whose record is being written (the orphan sweep leaves them) */
   readonly #creating = new Set<string>();
   /** everything under way (requests, sweeps, recoveries), awaited by close() */
@@ -84,7 +89,9 @@ export class TusUploads {
     this.#expireAfterMs = options.expireAfterMs ?? DEFAULT_EXPIRE_AFTER_MS;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     this.#maxPatches = options.maxPatches ?? limit;
-    this.#maxPatchesPerAccount = options.maxPatchesPerAccount ?? limit;
+    this.#maxPatchesPerAccount = options.maxPatchesPerAccount ?? ctx.config.relay.limits.resumable.maxChunksPerAccount;
+    this.#quota = new UploadQuota(ctx.config.relay.limits.resumable);
+    for (const upload of store.all()) if (upload.state === 'receiving') this.#quota.hold(upload.id, upload.account, upload.length);
   }
 
   get maxBytes(): number {
@@ -134,11 +141,13 @@ export class TusUploads {
 
   /** The upload as HEAD reports it; an upload whose bytes all came is completed first. */
   async status(id: string, account: Account, meta: CallMeta): Promise<TusUpload> {
+    this.#ownedRecord(id, account);
     return this.#track(this.#locked(id, async () => this.#owned(id, account, meta, true)));
   }
 
   /** A PATCH: appends the body at the upload's offset; completes the upload with its last byte. */
   async append(id: string, account: Account, input: AppendInput, meta: CallMeta): Promise<TusUpload> {
+    this.#ownedRecord(id, account);
     // A newer request for this upload stops a PATCH still reading: its client has moved on, and
     // its connection may be dead without the relay knowing yet. (The body is only taken over once
     // it is read: an unread body must stay as Node left it, to be drained after a refusal.)
@@ -159,6 +168,8 @@ export class TusUploads {
             if ((input.declaredLength ?? 0) > 0) throw overflow(upload);
             return upload;
           }
+          // no bytes are taken above the high-water mark; what the upload holds stays for later
+          ensureDiskRoom(this.#ctx, `nothing of this chunk was stored; the upload keeps its ${upload.offset} bytes: HEAD and resume it`);
           if (input.offset !== upload.offset) throw offsetMismatch(upload, input.offset);
           if (input.declaredLength !== undefined && input.declaredLength > upload.length - upload.offset) throw overflow(upload);
           return this.#appendBody(upload, input, readBody(), meta);
@@ -173,11 +184,10 @@ export class TusUploads {
 
   /** DELETE: the record and any bytes go; a completed upload's evidence item stays queued. */
   async terminate(id: string, account: Account): Promise<void> {
+    this.#ownedRecord(id, account);
     return this.#track(
       this.#locked(id, async () => {
-        const upload = this.#store.get(id);
-        if (!upload || upload.account !== account.username) throw notFound(id, account);
-        await this.#store.remove(upload);
+        await this.#remove(this.#ownedRecord(id, account));
       }),
     );
   }
@@ -199,7 +209,7 @@ export class TusUploads {
             await this.#expire(upload, now);
           }
         } else if ((upload.keepUntil ?? 0) <= now) {
-          await this.#store.remove(upload);
+          await this.#remove(upload);
         }
       });
     }
@@ -251,6 +261,8 @@ export class TusUploads {
     const now = Date.now();
     // The same rules as a multipart upload, before a byte of the video is sent.
     prepareEvidence(this.#ctx, endpoint, account, fileName, contentType, now);
+    const over = this.#quota.check(account.username, length);
+    if (over) throw overQuota(over, account, length);
     const upload: TusUpload = {
       v: 1,
       id: randomBytes(16).toString('hex'),
@@ -267,8 +279,12 @@ export class TusUploads {
       state: 'receiving',
     };
     this.#creating.add(upload.id);
+    this.#quota.hold(upload.id, upload.account, upload.length);
     try {
       await this.#store.create(upload);
+    } catch (err) {
+      this.#quota.release(upload.id);
+      throw err;
     } finally {
       this.#creating.delete(upload.id);
     }
@@ -282,8 +298,7 @@ export class TusUploads {
    * so that an offset equal to the length always means the evidence item is committed.
    */
   async #owned(id: string, account: Account, meta: CallMeta, forHead: boolean): Promise<TusUpload> {
-    const upload = this.#store.get(id);
-    if (!upload || upload.account !== account.username) throw notFound(id, account);
+    const upload = this.#ownedRecord(id, account);
     if (upload.state === 'expired') throw expired(upload);
     if (upload.state !== 'receiving') return upload;
     if (upload.offset === upload.length) {
@@ -311,7 +326,7 @@ export class TusUploads {
       result = await this.#store.append(upload, pieces, { maxBytes: room, ...(hash ? { hash } : {}) });
     } catch (err) {
       if (errnoOf((err as Error).cause) === 'ENOENT') {
-        await this.#store.remove(upload);
+        await this.#remove(upload);
         throw TusNotFound(`${TUS_PATH}${upload.id}: its data file is missing (removed by hand?); start a new upload`, { cause: err });
       }
       throw err;
@@ -380,17 +395,44 @@ export class TusUploads {
       );
     } catch (err) {
       if (isRefusal(err) || Internal.is(err)) {
-        await this.#store.remove(upload);
+        await this.#remove(upload);
         meta.log.info({ upload: upload.id, file: upload.fileName, code: (err as EsealError).code }, 'resumable upload refused at completion; removed');
       }
       throw err;
     }
-    return this.#store.retire(upload, 'done', Date.now() + this.#expireAfterMs);
+    return this.#retire(upload, 'done', Date.now() + this.#expireAfterMs);
   }
 
   async #expire(upload: TusUpload, now: number): Promise<void> {
-    await this.#store.retire(upload, 'expired', now + this.#expireAfterMs);
+    await this.#retire(upload, 'expired', now + this.#expireAfterMs);
     this.#ctx.log.info({ upload: upload.id, file: upload.fileName, offset: upload.offset, length: upload.length }, 'resumable upload expired incomplete');
+  }
+
+  /**
+   * The record of the account's upload, or 404 for none or another account's: checked before the
+   * upload's lock is asked for, so that another account can neither stop nor delay its owner.
+   */
+  #ownedRecord(id: string, account: Account): TusUpload {
+    const upload = this.#store.get(id);
+    if (!upload || upload.account !== account.username) throw notFound(id, account);
+    return upload;
+  }
+
+  // (the record goes or changes first, the bytes after: the upload stops counting either way)
+  async #remove(upload: TusUpload): Promise<void> {
+    try {
+      await this.#store.remove(upload);
+    } finally {
+      this.#quota.release(upload.id);
+    }
+  }
+
+  async #retire(upload: TusUpload, state: 'done' | 'expired', keepUntil: number): Promise<TusUpload> {
+    try {
+      return await this.#store.retire(upload, state, keepUntil);
+    } finally {
+      this.#quota.release(upload.id);
+    }
   }
 
   async #locked<T>(id: string, fn: () => Promise<T>, stop?: () => void): Promise<T> {
@@ -420,6 +462,21 @@ function notFound(id: string, account: Account): EsealError {
 
 function expired(upload: TusUpload): EsealError {
   return TusExpired(`${TUS_PATH}${upload.id}: expired on ${new Date(upload.expiresAt).toISOString()} with ${upload.offset} of ${upload.length} bytes; start a new upload`);
+}
+
+function overQuota(over: OverQuota, account: Account, length: number): EsealError {
+  const key = `relay.limits.resumable.max${over.what === 'open' ? 'Open' : 'ReservedBytes'}${over.scope === 'account' ? 'PerAccount' : ''}`;
+  const holds =
+    over.what === 'open'
+      ? `${over.held.open} open resumable uploads`
+      : `${over.held.bytes} bytes in open resumable uploads, and ${length} more would pass the limit of ${over.limit}`;
+  if (over.scope === 'all') {
+    return UploadBusy(`relay busy: all accounts together hold ${holds}${over.what === 'open' ? ' (the limit)' : ''} (${key}); retry later (nothing was created)`);
+  }
+  return TusLimit(
+    `Upload-Length: account ${account.username} holds ${holds}${over.what === 'open' ? ' (the limit)' : ''} (${key}); finish or DELETE one of them (or wait until one expires, 24 h after its creation), then retry`,
+    { field: 'Upload-Length' },
+  );
 }
 
 function offsetMismatch(upload: TusUpload, claimed: number): EsealError {

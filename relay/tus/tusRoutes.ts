@@ -15,7 +15,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyTooLarge, UnsupportedContentType, endpointById, type EvidenceEndpoint } from '../../src/contract/index.ts';
 import type { RelayContext } from '../RelayContext.ts';
 import { bearerAuth } from '../auth/bearer.ts';
-import { TusChecksum, TusHeader, TusOffset, TusVersion } from '../errors.ts';
+import { TusChecksum, TusHeader, TusLimit, TusOffset, TusVersion, UploadBusy } from '../errors.ts';
+import { NoSpace } from '../../src/store/errors.ts';
 import { TusStore, type TusUpload } from './TusStore.ts';
 import { TusUploads, type CallMeta, type TusOptions } from './TusUploads.ts';
 import {
@@ -79,8 +80,8 @@ export async function tusRoutes(app: FastifyInstance, ctx: RelayContext, options
       if (typeof offset === 'number') reply.header('Upload-Offset', String(offset));
       if (TusChecksum.is(err)) reply.raw.statusMessage = 'Checksum Mismatch';
     }
-    // The rest of an oversized body is not read: close rather than drain it.
-    if (BodyTooLarge.is(err)) reply.header('Connection', 'close');
+    // The rest of an oversized body (or of one refused for a full disk) is not read: close rather than drain it.
+    if (BodyTooLarge.is(err) || NoSpace.is(err)) reply.header('Connection', 'close');
     throw err;
   }
 
@@ -105,15 +106,22 @@ export async function tusRoutes(app: FastifyInstance, ctx: RelayContext, options
       url,
       config,
       handler: async (request, reply) => {
-        const upload = await uploads.create(
-          request.account!,
-          {
-            length: parseByteCount('Upload-Length', request.headers['upload-length']),
-            deferLength: request.headers['upload-defer-length'] !== undefined,
-            metadata: parseMetadata(header(request, 'upload-metadata')),
-          },
-          meta(request),
-        );
+        let upload: TusUpload;
+        try {
+          upload = await uploads.create(
+            request.account!,
+            {
+              length: parseByteCount('Upload-Length', request.headers['upload-length']),
+              deferLength: request.headers['upload-defer-length'] !== undefined,
+              metadata: parseMetadata(header(request, 'upload-metadata')),
+            },
+            meta(request),
+          );
+        } catch (err) {
+          // room comes back as uploads complete or expire
+          if (TusLimit.is(err) || UploadBusy.is(err)) reply.header('Retry-After', '60');
+          throw err;
+        }
         reply.header('Location', TUS_PATH + upload.id).header('Upload-Expires', httpDate(upload.expiresAt)).code(201);
         return reply.send();
       },

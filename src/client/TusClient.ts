@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { SUCCESS } from '../contract/index.ts';
-import { TusClientGaveUp, TusClientProtocol } from './errors.ts';
+import { TusClientGaveUp, TusClientLocation, TusClientProtocol } from './errors.ts';
 import { DEFAULT_VIDEO_TYPE, OFFSET_OCTET_STREAM, TUS_PATH, TUS_VERSION, formatMetadata } from '../contract/tus.ts';
 
 export interface TusUploadOptions {
@@ -145,6 +145,27 @@ async function* slice(open: () => Readable, length: number): AsyncGenerator<Buff
   if (left > 0) throw new Error(`tus upload: the source ended ${left} bytes before the announced size`);
 }
 
+/**
+ * An upload URL (a Location, a stored URL) resolved against the upstream, on the upstream's own
+ * origin only: the account's token is sent to every URL of the upload, and an upstream (or whoever
+ * answers for it) must not be able to send it elsewhere.
+ */
+export function sameOriginUploadUrl(location: string, baseUrl: string, what: string): string {
+  const base = new URL(baseUrl);
+  let url: URL;
+  try {
+    url = new URL(location, base);
+  } catch (err) {
+    throw TusClientProtocol(`${what} ${JSON.stringify(location.slice(0, 200))}: not a URL`, { cause: err });
+  }
+  if (url.origin !== base.origin) {
+    throw TusClientLocation(`${what} on ${url.origin}, not on the upstream's origin ${base.origin}: the account's token is sent to the upstream only`, {
+      detail: { location: location.slice(0, 200) },
+    });
+  }
+  return url.href;
+}
+
 export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploadResult> {
   const { baseUrl, token, size, signal } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -193,7 +214,7 @@ export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploa
     return { uploadUrl: url, offset: size, completed: true, answer: { ...SUCCESS }, status };
   };
 
-  let url = options.uploadUrl ? new URL(options.uploadUrl, baseUrl).href : undefined;
+  let url = options.uploadUrl ? sameOriginUploadUrl(options.uploadUrl, baseUrl, 'the upload URL to resume is') : undefined;
   let offset = 0;
   let needHead = url !== undefined;
   let failures = 0;
@@ -211,7 +232,7 @@ export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploa
         if (created.status !== 201) return refused(created, '', 0);
         const location = headerOf(created, 'location');
         if (!location) throw TusClientProtocol(`create answered 201 without a Location`);
-        url = new URL(location, baseUrl).href;
+        url = sameOriginUploadUrl(location, baseUrl, 'create answered 201 with its Location');
         offset = 0;
         needHead = false;
       } else if (needHead) {

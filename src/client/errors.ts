@@ -4,6 +4,12 @@ import { defineError } from '../errors.ts';
 
 export const TusClientGaveUp = defineError('ESEAL_ERR_TUS_CLIENT_RETRIES', 502, 'the upstream stayed unreachable or failing through every retry of a resumable upload');
 export const TusClientProtocol = defineError('ESEAL_ERR_TUS_CLIENT_PROTOCOL', 502, 'the upstream answered a resumable upload outside tus 1.0');
+/** The token goes only where the upload was created: a Location (or a stored upload URL) elsewhere is refused. */
+export const TusClientLocation = defineError(
+  'ESEAL_ERR_TUS_CLIENT_LOCATION',
+  502,
+  "the upstream named an upload URL on another origin than its own; the client does not send the account's token there",
+);
 
 /** GET /sm2 or the login answered a status that is neither success nor a refusal; detail.status holds it. */
 export const UpstreamHttpError = defineError(

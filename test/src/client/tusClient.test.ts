@@ -197,10 +197,12 @@ t.test('resuming a known upload URL sends only what the relay lacks; a gone one 
   t.same(starts, [], 'a completed upload is recognised by its offset');
 
   // deleted: a new upload is made; the relay's dedupe keeps one item
-  const gone = await create(nameFor(e, Date.now() - 1000));
+  // (a name a minute older: never the first one's, however long the steps above took)
+  const otherName = nameFor(e, Date.now() - 60_000);
+  const gone = await create(otherName);
   const del = await request(relay.url + gone, { method: 'DELETE', headers: auth });
   await del.body.dump();
-  const remade = await uploadWithTus({ ...base, fileName: nameFor(e, Date.now() - 1000), uploadUrl: gone, retryDelayMs: 1 });
+  const remade = await uploadWithTus({ ...base, fileName: otherName, uploadUrl: gone, retryDelayMs: 1 });
   t.equal(remade.completed, true);
   t.not(remade.uploadUrl, relay.url + gone);
   t.equal(relay.ctx.queue.range().length, 2);
