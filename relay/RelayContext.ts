@@ -30,6 +30,7 @@ import type { Forwarder } from './forward/Forwarder.ts';
 import { NationalClient } from '../src/client/NationalClient.ts';
 import type { UpstreamSession } from '../src/client/UpstreamSession.ts';
 import { relayUpstreamSession } from './forward/upstreamSession.ts';
+import { upgradeQueueKeys } from './forward/queueKeys.ts';
 
 export interface RelayContext {
   config: RelayConfig;
@@ -94,6 +95,7 @@ export async function openRelayContext(config: RelayConfig, log: Logger, metrics
   try {
     const queue = new LmdbQueueStore<RelayItem>(stores.root, { name: 'queue' });
     opened.unshift(queue);
+    await upgradeQueueKeys(queue, stores.root, log);
     const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
     opened.unshift(blobs);
     const keys = await KeyHolder.open(config.dataDir);

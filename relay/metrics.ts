@@ -50,7 +50,7 @@ export class RelayMetrics {
 
   readonly forwarded = new Counter({
     name: 'eseal_forward_total',
-    help: 'Forwarding attempts by endpoint and outcome (delivered, retry, dead)',
+    help: 'Forwarding attempts by endpoint and outcome (delivered, retry, dead; waitLogin: held back, its account may not log in upstream)',
     labelNames: ['endpoint', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -75,6 +75,11 @@ export class RelayMetrics {
   readonly forwardAtRisk = new Gauge({
     name: 'eseal_forward_lanes_at_risk',
     help: 'Lanes whose oldest pending item has used more than half of its budget',
+    registers: [this.registry],
+  });
+  readonly forwardAccountsWaiting = new Gauge({
+    name: 'eseal_forward_accounts_waiting_login',
+    help: "Accounts whose items wait because the upstream refuses their login (or they have no national credentials); other accounts' items go on",
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({

@@ -13,13 +13,19 @@ export interface StatusReport {
   dataDir: string;
   disk?: { usedPercent: number; full: boolean; highWatermarkPercent: number };
   upstream: { url: string; state: string; since?: number; lastError?: string } | null;
-  lanes: Record<string, { pending: number; inFlight?: number; oldestAgeSeconds?: number; budgetSeconds: number; delivered?: number; late?: number; atRisk: boolean }>;
+  lanes: Record<string, { pending: number; inFlight?: number; oldestAgeSeconds?: number; budgetSeconds: number; delivered?: number; late?: number; atRisk: boolean; waitingForLogin?: number }>;
   queue: { ready: number; leased: number; dead: number; done: number; lastSeq: number; oldestPendingAgeSeconds?: number };
   redelivered?: number;
   /** mines heard from since the relay started, newest first */
   mines: { mineId: string; lastSeenAt: number }[];
   /** accounts whose upstream login failed last time */
   upstreamLoginErrors: { username: string; error: string; at: number }[];
+  /**
+   * accounts whose items wait because the upstream refuses their login (FIFO is per account: other
+   * accounts' items go on); `failures`: logins refused since `since` (one try per back-off, however
+   * many items wait); `heads`: how many of its mine/camera/kind queues are held, under `mines`
+   */
+  accountsWaiting?: { account: string; reason: string; since: number; retryAt: number; failures: number; heads: number; mines: string[] }[];
 }
 
 function lanesFromStats(stats: QueueStats, now: number): StatusReport['lanes'] {
@@ -51,7 +57,7 @@ export function liveStatus(ctx: RelayContext, startedAt: number, now = Date.now(
   const lanes = lanesFromStats(stats, now);
   if (fwd) {
     for (const [lane, l] of Object.entries(fwd.lanes)) {
-      Object.assign(lanes[lane]!, { inFlight: l.inFlight, delivered: l.delivered, late: l.late });
+      Object.assign(lanes[lane]!, { inFlight: l.inFlight, delivered: l.delivered, late: l.late, waitingForLogin: l.waitingForLogin });
     }
   }
   const errors: StatusReport['upstreamLoginErrors'] = [];
@@ -75,6 +81,7 @@ export function liveStatus(ctx: RelayContext, startedAt: number, now = Date.now(
     ...(fwd ? { redelivered: fwd.redelivered } : {}),
     mines: [...ctx.ingest.lastSeen.entries()].map(([mineId, lastSeenAt]) => ({ mineId, lastSeenAt })).sort((a, b) => b.lastSeenAt - a.lastSeenAt),
     upstreamLoginErrors: errors,
+    ...(fwd ? { accountsWaiting: fwd.accountsWaiting } : {}),
   };
 }
 

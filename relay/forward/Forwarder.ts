@@ -4,9 +4,15 @@
 //
 // - Lanes by budget (src/contract LANES): camera status and records (30 s) before videos (300 s).
 //   Each lane has its own concurrency, so a backlog of videos never holds up a record.
-// - Within a lane, round-robin across mines: the queue hands out only the head of each key, and
-//   the heads held here are taken one mine at a time, so one mine's backlog cannot delay another's.
+// - Within a lane, round-robin across mines, and within a mine across the accounts sending for it:
+//   the queue hands out only the head of each key (mine/camera/kind and account, RelayItem.ts), and
+//   the heads held here are taken one mine at a time, so one mine's backlog cannot delay another's,
+//   nor one account's (a passthrough account may send for any mine) a mine's own account.
 // - An item is delivered only on the upstream's code 0. Token refused: log in again once, retry.
+//   Login refused (or no credentials): the account is set aside with its own back-off, its items
+//   wait without a call upstream (one login try per back-off, not one per item: a platform that
+//   locks accounts after failed logins is not provoked) and are never dead letters; other
+//   accounts' items go on meanwhile, as FIFO is per account. A login that works clears it.
 //   Network errors and overload statuses: retry with exponential back-off and jitter. A definite
 //   refusal: dead letter, with the upstream's answer, to be replayed by an operator.
 // - A circuit breaker stops sending while the upstream is down and probes it instead.
@@ -37,6 +43,9 @@ const PUMP_MS = 250;
 /** an item older than this share of its budget is reported at risk */
 const AT_RISK_SHARE = 0.5;
 
+/** What one try of an item came to: an upstream outcome, or its account may not log in yet. */
+type Attempt = Outcome | { kind: 'waitLogin'; reason: string; retryAt: number };
+
 /** Sends one item upstream; evidence may go by tus when the upstream is another relay. */
 export type EvidenceSender = (
   endpoint: EvidenceEndpoint,
@@ -50,6 +59,8 @@ interface LaneState {
   /** mines with held items, in round-robin order */
   mines: string[];
   cursor: number;
+  /** per mine: the accounts with held items under it, in round-robin order */
+  accounts: Map<string, { names: string[]; cursor: number }>;
   refilling: boolean;
   inFlight: number;
   delivered: number;
@@ -58,10 +69,26 @@ interface LaneState {
   late: number;
 }
 
+/** An account whose upstream login was refused (or that has no credentials): its items wait. */
+interface AccountWait {
+  reason: string;
+  /** first refusal of this spell (ms) */
+  since: number;
+  /** last refusal (ms): a login that worked after it clears the wait */
+  refusedAt: number;
+  /** no login is tried for it before then (ms) */
+  retryAt: number;
+  failures: number;
+  /** the heads (seq) set aside, by lane; one per mine/camera/kind key of the account */
+  heads: Map<number, { lane: Lane; mineId: string }>;
+}
+
 export interface ForwarderStatus {
   upstream: { url: string; state: 'closed' | 'open' | 'halfOpen'; since: number; lastError: string };
-  lanes: Record<string, { pending: number; inFlight: number; oldestAgeMs: number | undefined; budgetSeconds: number; delivered: number; failed: number; dead: number; late: number; atRisk: boolean }>;
+  lanes: Record<string, { pending: number; inFlight: number; oldestAgeMs: number | undefined; budgetSeconds: number; delivered: number; failed: number; dead: number; late: number; atRisk: boolean; waitingForLogin: number }>;
   redelivered: number;
+  /** accounts whose items wait for a login the upstream refuses; other accounts' items go on */
+  accountsWaiting: { account: string; reason: string; since: number; retryAt: number; failures: number; heads: number; mines: string[] }[];
 }
 
 export class Forwarder {
@@ -78,6 +105,7 @@ export class Forwarder {
   readonly #maybeDelivered = new Set<number>();
   readonly #running = new Set<Promise<void>>();
   readonly #sendEvidence: EvidenceSender;
+  readonly #waiting = new Map<string, AccountWait>();
   #redelivered = 0;
   #timer: NodeJS.Timeout | undefined;
   #probe: NodeJS.Timeout | undefined;
@@ -95,7 +123,7 @@ export class Forwarder {
     this.#breaker = new CircuitBreaker(this.#cfg.breaker.failures);
     this.#rate = this.#cfg.bandwidthBytesPerSecond > 0 ? new ByteRate(this.#cfg.bandwidthBytesPerSecond) : undefined;
     for (const lane of LANE_ORDER) {
-      this.#lanes.set(lane, { held: new Map(), mines: [], cursor: 0, refilling: false, inFlight: 0, delivered: 0, failed: 0, dead: 0, late: 0 });
+      this.#lanes.set(lane, { held: new Map(), mines: [], cursor: 0, accounts: new Map(), refilling: false, inFlight: 0, delivered: 0, failed: 0, dead: 0, late: 0 });
     }
     this.#inflightDb = ctx.root.openDB<number, number>({ name: 'forward-inflight' });
     const multipart: EvidenceSender = (endpoint, item, token) => this.#sendMultipart(endpoint, item, token);
@@ -171,25 +199,45 @@ export class Forwarder {
   #hold(state: LaneState, item: QueueItem<RelayItem>): void {
     if (state.held.has(item.seq)) return;
     state.held.set(item.seq, item);
-    const mine = item.payload.mineId;
-    if (!state.mines.includes(mine)) state.mines.push(mine);
+    const { mineId, account } = item.payload;
+    if (!state.mines.includes(mineId)) state.mines.push(mineId);
+    let turn = state.accounts.get(mineId);
+    if (!turn) state.accounts.set(mineId, (turn = { names: [], cursor: 0 }));
+    if (!turn.names.includes(account)) turn.names.push(account);
   }
 
-  /** The oldest held item of the next mine in turn. */
+  /** The oldest held item of the next account in turn of the next mine in turn. */
   #next(state: LaneState): QueueItem<RelayItem> | undefined {
     while (state.mines.length) {
       state.cursor %= state.mines.length;
       const mine = state.mines[state.cursor]!;
-      let best: QueueItem<RelayItem> | undefined;
-      for (const item of state.held.values()) {
-        if (item.payload.mineId === mine && (!best || item.seq < best.seq)) best = item;
-      }
+      const best = this.#nextOfMine(state, mine);
       if (!best) {
         state.mines.splice(state.cursor, 1);
+        state.accounts.delete(mine);
         continue;
       }
       state.held.delete(best.seq);
       state.cursor++;
+      return best;
+    }
+    return undefined;
+  }
+
+  #nextOfMine(state: LaneState, mine: string): QueueItem<RelayItem> | undefined {
+    const turn = state.accounts.get(mine);
+    while (turn?.names.length) {
+      turn.cursor %= turn.names.length;
+      const account = turn.names[turn.cursor]!;
+      let best: QueueItem<RelayItem> | undefined;
+      for (const item of state.held.values()) {
+        if (item.payload.mineId === mine && item.payload.account === account && (!best || item.seq < best.seq)) best = item;
+      }
+      if (!best) {
+        turn.names.splice(turn.cursor, 1);
+        continue;
+      }
+      turn.cursor++;
       return best;
     }
     return undefined;
@@ -233,14 +281,50 @@ export class Forwarder {
     return this.#client.sendEvidence(endpoint, file.name, file.size, stream, token);
   }
 
-  async #attempt(item: RelayItem): Promise<Outcome> {
+  /** The account's wait, while it lasts: until its retry time, unless a login worked since the refusal. */
+  #waitOf(account: string, now: number): AccountWait | undefined {
+    const wait = this.#waiting.get(account);
+    if (!wait) return undefined;
+    const loggedIn = this.#tokens.state(account).lastLoginAt;
+    if (loggedIn !== undefined && loggedIn > wait.refusedAt) {
+      // the mine logged in through the relay (passthrough) or the operator fixed its credentials
+      this.#waiting.delete(account);
+      return undefined;
+    }
+    return now < wait.retryAt ? wait : undefined;
+  }
+
+  #loginRefused(account: string, reason: string, now: number): AccountWait {
+    let wait = this.#waiting.get(account);
+    if (!wait) {
+      wait = { reason, since: now, refusedAt: now, retryAt: now, failures: 0, heads: new Map() };
+      this.#waiting.set(account, wait);
+      this.#log.warn({ account, reason }, "the upstream refuses this account's login: its items wait (other accounts' items go on)");
+    }
+    // items dispatched together share one login (single-flight): one refusal counts once
+    if (now >= wait.retryAt) {
+      wait.failures++;
+      wait.retryAt = now + backoffMs(wait.failures, this.#cfg.retry.baseSeconds, this.#cfg.retry.maxSeconds);
+    }
+    wait.reason = reason;
+    wait.refusedAt = now;
+    return wait;
+  }
+
+  async #attempt(item: RelayItem): Promise<Attempt> {
     const lists = this.#cfg.retry;
+    const waiting = this.#waitOf(item.account, Date.now());
+    if (waiting) return { kind: 'waitLogin', reason: waiting.reason, retryAt: waiting.retryAt };
     try {
       const { answer, relogged } = await this.#tokens.withToken(item.account, (token) => this.#send(item, token));
+      this.#waiting.delete(item.account); // it has a token: whatever the answer, its login works
       return relogged ? outcomeAfterRelogin(answer, lists) : outcomeOfAnswer(answer, lists);
     } catch (err) {
       // a refused or impossible login is the operator's to fix: the item waits, never dead-lettered
-      if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) return { kind: 'retry', reason: (err as Error).message, transport: false };
+      if (UpstreamLoginRefused.is(err) || UpstreamNoCredentials.is(err)) {
+        const reason = (err as Error).message;
+        return { kind: 'waitLogin', reason, retryAt: this.#loginRefused(item.account, reason, Date.now()).retryAt };
+      }
       // its blob is gone, or it names no endpoint: sending it again would fail the same way
       if (NotFound.is(err) || NotFound.is((err as Error)?.cause) || ForwardBadItem.is(err)) {
         return { kind: 'reject', reason: `the relay cannot send it: ${(err as Error).message}` };
@@ -256,6 +340,15 @@ export class Forwarder {
     const m = this.#ctx.metrics;
     const endpoint = item.payload.endpoint;
     switch (outcome.kind) {
+      case 'waitLogin': {
+        const wait = this.#waiting.get(item.payload.account);
+        wait?.heads.set(item.seq, { lane, mineId: item.payload.mineId });
+        // no call went upstream for most of these: the item's own attempts do not grow its wait
+        await queue.nack(item.seq, outcome.reason, Math.max(outcome.retryAt, Date.now() + PUMP_MS));
+        m.forwarded.inc({ endpoint, outcome: 'waitLogin' });
+        this.#log.debug({ seq: item.seq, endpoint, account: item.payload.account, retryAt: outcome.retryAt }, 'waits for its account to log in upstream');
+        return;
+      }
       case 'delivered': {
         await queue.ack(item.seq);
         this.#breaker.success();
@@ -319,14 +412,37 @@ export class Forwarder {
       if (at !== undefined && now - at > LANES[lane].budgetSeconds * 1000 * AT_RISK_SHARE) risky.push(`${lane} ${Math.round((now - at) / 1000)}s/${LANES[lane].budgetSeconds}s`);
     }
     this.#ctx.metrics.forwardAtRisk.set(risky.length);
+    this.#ctx.metrics.forwardAccountsWaiting.set(this.#waiting.size);
     if (risky.length && now - this.#lastRiskLog > 30_000) {
       this.#lastRiskLog = now;
-      this.#log.warn({ lanes: risky, upstream: this.#breaker.state, lastError: this.#breaker.lastError }, 'items at risk of missing their budget');
+      // an account refused upstream keeps its own items old: say so, they are not the upstream's delay
+      const waitingForLogin = [...this.#waiting.keys()];
+      this.#log.warn(
+        { lanes: risky, upstream: this.#breaker.state, lastError: this.#breaker.lastError, ...(waitingForLogin.length ? { waitingForLogin } : {}) },
+        'items at risk of missing their budget',
+      );
     }
+  }
+
+  /** Accounts waiting for a login, with their heads still pending (an operator may have deleted some). */
+  #accountsWaiting(): ForwarderStatus['accountsWaiting'] {
+    const out: ForwarderStatus['accountsWaiting'] = [];
+    for (const [account, wait] of this.#waiting) {
+      for (const seq of wait.heads.keys()) {
+        const state = this.#ctx.queue.get(seq)?.state;
+        if (state !== 'ready' && state !== 'leased') wait.heads.delete(seq);
+      }
+      const mines = [...new Set([...wait.heads.values()].map((h) => h.mineId))].sort();
+      out.push({ account, reason: wait.reason, since: wait.since, retryAt: wait.retryAt, failures: wait.failures, heads: wait.heads.size, mines });
+    }
+    return out.sort((a, b) => a.since - b.since);
   }
 
   status(now = Date.now()): ForwarderStatus {
     const stats = this.#ctx.queue.stats();
+    const accountsWaiting = this.#accountsWaiting();
+    const waitingByLane = new Map<string, number>();
+    for (const wait of this.#waiting.values()) for (const h of wait.heads.values()) waitingByLane.set(h.lane, (waitingByLane.get(h.lane) ?? 0) + 1);
     const lanes: ForwarderStatus['lanes'] = {};
     for (const lane of LANE_ORDER) {
       const s = this.#lanes.get(lane)!;
@@ -342,12 +458,14 @@ export class Forwarder {
         dead: s.dead,
         late: s.late,
         atRisk: oldestAgeMs !== undefined && oldestAgeMs > LANES[lane].budgetSeconds * 1000 * AT_RISK_SHARE,
+        waitingForLogin: waitingByLane.get(lane) ?? 0,
       };
     }
     return {
       upstream: { url: this.#client.base, state: this.#breaker.state, since: this.#breaker.since, lastError: this.#breaker.lastError },
       lanes,
       redelivered: this.#redelivered,
+      accountsWaiting,
     };
   }
 

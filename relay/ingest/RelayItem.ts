@@ -36,7 +36,18 @@ export interface RelayItem {
   file?: EvidenceFile;
 }
 
-/** Per (mine, camera, kind) FIFO key of the queue. */
-export function queueKey(item: Pick<RelayItem, 'mineId' | 'cameraId' | 'endpoint'>): string {
+/**
+ * The FIFO key of the queue: per (mine, camera, kind) and per account that sent it. The guide's
+ * order is the order of one device's calls; two accounts sending for one mine are two senders, each
+ * with its own upstream login, so one account whose login the platform refuses (or whose backlog is
+ * long) never holds up another's items. The account goes last, after a colon: usernames hold no
+ * colon, so keys of different accounts never meet.
+ */
+export function queueKey(item: Pick<RelayItem, 'mineId' | 'cameraId' | 'endpoint' | 'account'>): string {
+  return `${legacyQueueKey(item)}:${item.account}`;
+}
+
+/** The key of relays before per-account FIFO: items queued by them carry it until the upgrade (relay/forward/queueKeys.ts). */
+export function legacyQueueKey(item: Pick<RelayItem, 'mineId' | 'cameraId' | 'endpoint'>): string {
   return `${item.mineId}/${item.cameraId}/${item.endpoint}`;
 }

@@ -12,7 +12,8 @@
 // (test/contracts/queueStoreContract.ts) runs the checks of each one a store has. The edge's outbox
 // needs all of them: a size bound that evicts old evidence (`appendBounded`), a payload that changes
 // (`update`: the tus upload URL of a clip), delivered items gone at once (`remove`), hand-outs given
-// back without a verdict (`release`) and the time the next item is due (`dueAt`).
+// back without a verdict (`release`) and the time the next item is due (`dueAt`). The relay needs
+// `rekey` once, when it changed how it forms keys (FIFO per account as well as per mine/camera/kind).
 
 export type QueueItemState = 'ready' | 'leased' | 'dead' | 'done';
 
@@ -124,6 +125,12 @@ export interface BoundedAppendResult<P> extends AppendResult<P> {
   evicted: QueueItem<P>[];
 }
 
+/** One item moved to another key (`rekey`). */
+export interface QueueRekey {
+  seq: number;
+  key: string;
+}
+
 export interface QueueStore<P = unknown> {
   append(input: QueueAppend<P>): Promise<AppendResult<P>>;
   /** Like append for many items, all in one durable commit. */
@@ -172,4 +179,12 @@ export interface QueueStore<P = unknown> {
    * ready, unleased head (0: due at once), or undefined when every pending item is leased or none is.
    */
   dueAt?(lane?: string): number | undefined;
+  /**
+   * Moves items to other keys, all in one durable commit (after a crash: all moved or none). Each
+   * keeps its seq, state, attempts and retry time, so among the pending items of its new key it
+   * takes its place by append order, and the key it left moves on. For an owner that changes how it
+   * forms keys (an upgrade), before it leases: an item whose key, old or new, holds a live lease is
+   * refused (ESEAL_ERR_STORE_STATE) and nothing changes. Resolves with how many items changed key.
+   */
+  rekey?(changes: readonly QueueRekey[]): Promise<number>;
 }

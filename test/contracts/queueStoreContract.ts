@@ -3,7 +3,7 @@
 // distributed queue later. It covers per-key FIFO, heads-only leasing, lease expiry, notBefore,
 // ack/nack/dead/replay/purge, dedupe, atomic appendMany, stats after each step, what survives a
 // reopen, and a fast-check run of random operations against a small model of the queue.
-// The optional capabilities (appendBounded, update, remove, release, dueAt) are checked for every
+// The optional capabilities (appendBounded, update, remove, release, dueAt, rekey) are checked for every
 // store that has them, each in its own test (the model run covers the core only).
 
 import fc from 'fast-check';
@@ -503,6 +503,7 @@ async function capabilityTests(t: Test, factory: QueueStoreFactory): Promise<voi
     remove: typeof s.remove === 'function',
     release: typeof s.release === 'function',
     dueAt: typeof s.dueAt === 'function',
+    rekey: typeof s.rekey === 'function',
   };
   await s.close();
   await probe.cleanup();
@@ -642,6 +643,42 @@ async function capabilityTests(t: Test, factory: QueueStoreFactory): Promise<voi
     await store.lease({ max: 1, leaseMs: LEASE, lane: 'video' });
     t.equal(store.dueAt!(), T0 + 500, 'over all lanes');
     t.equal(store.dueAt!('nothing-here'), undefined);
+  });
+
+  t.test('rekey moves items to other keys in append order, atomically; leased keys are refused', { skip: !has.rekey && 'no rekey' }, async (t) => {
+    const f = await fixture(t, factory);
+    const store = f.store;
+    // key K holds items of two owners (1, 3 of a; 2 of b); b's item is retried later
+    await store.append(item('K', 1));
+    await store.append(item('K', 2));
+    await store.append(item('K', 3));
+    await store.append(item('K/b', 4));
+    await store.append(item('K', 5));
+    await store.deadLetter(5, 'refused');
+    t.equal(await store.rekey!([]), 0, 'nothing to do');
+    t.equal(await store.rekey!([{ seq: 2, key: 'K/b' }, { seq: 1, key: 'K/a' }, { seq: 3, key: 'K/a' }, { seq: 5, key: 'K/a' }, { seq: 4, key: 'K/b' }]), 4, 'four moved, one stayed');
+    expectStats(t, store, { ready: 4, dead: 1, lastSeq: 5, pendingByLane: { record: 4 } }, 'counters unchanged');
+    t.strictSame(seqs(store.range({ key: 'K/b' })), [2, 4]);
+    t.strictSame(seqs(store.range({ key: 'K' })), [], 'the old key is empty');
+    await rejectsWith(t, store.rekey!([{ seq: 5, key: 'K/c' }, { seq: 99, key: 'X' }]), 'ESEAL_ERR_STORE_NOT_FOUND', 'one change fails');
+    t.equal(store.get(5)?.key, 'K/a', 'and nothing changed');
+    t.strictSame(seqs(await store.lease({ max: 5, leaseMs: LEASE })), [1, 2], 'the head of each new key, by seq');
+    await rejectsWith(t, store.rekey!([{ seq: 3, key: 'K/c' }]), 'ESEAL_ERR_STORE_STATE', 'its old key is leased');
+    await rejectsWith(t, store.rekey!([{ seq: 5, key: 'K/b' }]), 'ESEAL_ERR_STORE_STATE', 'its new key is leased');
+    await store.ack(1);
+    await store.ack(2);
+    t.strictSame(seqs(await store.lease({ max: 5, leaseMs: LEASE })), [3, 4], 'each new key moves on');
+    await store.nack(3, 'later', T0 + 1000);
+    await store.nack(4, 'later', T0 + 1000);
+    const again = await f.reopen();
+    t.equal(await again.rekey!([{ seq: 3, key: 'K' }, { seq: 4, key: 'K' }]), 2, 'back under one key after a reopen');
+    t.strictSame(seqs(await again.lease({ max: 5, leaseMs: LEASE })), [], 'its retry time moved with it');
+    f.clock.now = T0 + 1000;
+    t.strictSame(seqs(await again.lease({ max: 5, leaseMs: LEASE })), [3], 'then FIFO again');
+    await again.replay(5);
+    await again.ack(3);
+    t.strictSame(seqs(await again.lease({ max: 5, leaseMs: LEASE })), [4, 5], 'a dead item keeps its new key when replayed');
+    await rejectsWith(t, again.rekey!([{ seq: 1, key: '' }]), 'ESEAL_ERR_STORE_INVALID', 'an empty key');
   });
 }
 

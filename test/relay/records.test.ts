@@ -35,7 +35,7 @@ t.test('all seven JSON calls succeed and are stored durably, field for field', a
     t.same(p.record, expected[i]![1]);
     t.equal(p.account, 'mine001');
     t.same(p.flags, [], `${p.endpoint} unflagged`);
-    t.equal(item.key, `${MINE}/${p.cameraId}/${p.endpoint}`);
+    t.equal(item.key, `${MINE}/${p.cameraId}/${p.endpoint}:mine001`, 'FIFO per mine/camera/kind and account');
     t.equal(item.lane, p.endpoint.startsWith('camera/') ? 'status' : 'record');
   }
 });

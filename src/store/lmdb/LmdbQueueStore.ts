@@ -20,7 +20,8 @@
 // restart every unfinished item is ready again and will be delivered again (at least once).
 // `attempts` counts leases handed out; it is written to disk with the next nack, ack or deadLetter.
 //
-// Capabilities beyond the core (QueueStoreTypes.ts): appendBounded, update, remove, release, dueAt.
+// Capabilities beyond the core (QueueStoreTypes.ts): appendBounded, update, remove, release, dueAt,
+// rekey.
 // None of them adds work to append: an item's `bytes` is one more field and one more counter in
 // the meta record written anyway. `q.dead` is kept by the calls that make or unmake dead items;
 // a store written before it existed (meta without `deadIndex`) gets it built by its first bounded
@@ -35,6 +36,7 @@ import type {
   QueueBound,
   QueueItem,
   QueueItemState,
+  QueueRekey,
   QueueStats,
   QueueStore,
   RangeOptions,
@@ -384,6 +386,46 @@ export class LmdbQueueStore<P = unknown> implements QueueStore<P> {
     });
     this.#release(removed.key, seq);
     return removed;
+  }
+
+  async rekey(changes: readonly QueueRekey[]): Promise<number> {
+    if (!Array.isArray(changes)) throw InvalidInput('rekey: changes must be an array of {seq, key}');
+    changes.forEach((c, i) => {
+      if (typeof c !== 'object' || c === null) throw InvalidInput(`rekey[${i}]: must be {seq, key}`);
+      checkSeq(c.seq, `rekey[${i}]`);
+      checkName(c.key, 'key', MAX_KEY_BYTES, `rekey[${i}]`);
+    });
+    if (changes.length === 0) {
+      this.#assertOpen();
+      return 0;
+    }
+    const now = this.#clock();
+    const leasedKey = (key: string) => {
+      const lease = this.#leases.get(key);
+      return lease !== undefined && lease.leaseUntil > now;
+    };
+    return this.#write('moving queue items to other keys', () => {
+      const meta = this.#readMeta();
+      let moved = 0;
+      for (const { seq, key } of changes) {
+        const stored = this.#mustGet(seq, 'rekey');
+        if (stored.key === key) continue;
+        if (leasedKey(stored.key) || leasedKey(key)) {
+          throw WrongState(`rekey: queue item ${seq} (key ${JSON.stringify(stored.key)} -> ${JSON.stringify(key)}): a key is leased; rekey before leasing`);
+        }
+        const next: StoredItem<P> = { ...stored, key };
+        if (stored.state === 'ready') {
+          this.#removePending(seq, stored, meta);
+          this.#items.put(seq, next);
+          this.#addPending(seq, next, meta);
+        } else {
+          this.#items.put(seq, next);
+        }
+        moved++;
+      }
+      this.#meta.put(META_KEY, meta);
+      return moved;
+    });
   }
 
   release(seq: number): void {
