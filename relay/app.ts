@@ -17,7 +17,7 @@ import { NoSpace } from '../src/store/errors.ts';
 import type { RelayContext } from './RelayContext.ts';
 import { authFailureBody, authRoutes } from './auth/authRoutes.ts';
 import { bearerToken } from './auth/bearer.ts';
-import { AuthTokenInvalid, ConnectionLimit, MethodNotAllowed, NotFound, UploadPart } from './errors.ts';
+import { AuthTokenInvalid, ConnectionLimit, MethodNotAllowed, NotFound, UploadNotMultipart, UploadPart } from './errors.ts';
 import { ConnectionGuard } from './http/ConnectionGuard.ts';
 import { evidenceRoutes } from './routes/evidenceRoutes.ts';
 import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
@@ -67,6 +67,13 @@ function normalise(err: FastifyError | EsealError | Error): EsealError {
   const errno = (err as NodeJS.ErrnoException).code;
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
     return NoSpace('the relay is out of disk space; nothing of this call was stored, retry later', { cause: err });
+  }
+  // busboy: a multipart Content-Type without a boundary (the upload routes check this first)
+  if (/^Multipart: Boundary not found/i.test(err.message)) {
+    return UploadNotMultipart('Content-Type: multipart/form-data needs a boundary parameter (e.g. multipart/form-data; boundary=----eseal)', {
+      field: 'Content-Type',
+      cause: err,
+    });
   }
   // busboy: the body ended before its closing boundary (a broken connection, a truncated client)
   if (/Unexpected end of (form|multipart)/i.test(err.message)) {
