@@ -14,7 +14,7 @@ import { UploadBusy, UploadNotMultipart, UploadPart } from '../errors.ts';
 import { completeEvidence, prepareEvidence, stageEvidence, tooLarge, type PreparedEvidence } from '../ingest/evidence.ts';
 
 /** The boundary parameter of a multipart Content-Type ('' when missing or empty: the parser cannot split the body). */
-export function multipartBoundary(contentType: string): string {
+function multipartBoundary(contentType: string): string {
   // boundary characters (RFC 2046) include no ';', so splitting on it is safe even for quoted values
   for (const param of contentType.split(';').slice(1)) {
     const eq = param.indexOf('=');
