@@ -17,7 +17,8 @@ import { NoSpace } from '../src/store/errors.ts';
 import type { RelayContext } from './RelayContext.ts';
 import { authFailureBody, authRoutes } from './auth/authRoutes.ts';
 import { bearerToken } from './auth/bearer.ts';
-import { AuthTokenInvalid, MethodNotAllowed, NotFound, UploadPart } from './errors.ts';
+import { AuthTokenInvalid, ConnectionLimit, MethodNotAllowed, NotFound, UploadNotMultipart, UploadPart } from './errors.ts';
+import { ConnectionGuard } from './http/ConnectionGuard.ts';
 import { evidenceRoutes } from './routes/evidenceRoutes.ts';
 import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
 import { opsRoutes } from './routes/opsRoutes.ts';
@@ -67,6 +68,13 @@ function normalise(err: FastifyError | EsealError | Error): EsealError {
   if (errno === 'ENOSPC' || errno === 'EDQUOT') {
     return NoSpace('the relay is out of disk space; nothing of this call was stored, retry later', { cause: err });
   }
+  // busboy: a multipart Content-Type without a boundary (the upload routes check this first)
+  if (/^Multipart: Boundary not found/i.test(err.message)) {
+    return UploadNotMultipart('Content-Type: multipart/form-data needs a boundary parameter (e.g. multipart/form-data; boundary=----eseal)', {
+      field: 'Content-Type',
+      cause: err,
+    });
+  }
   // busboy: the body ended before its closing boundary (a broken connection, a truncated client)
   if (/Unexpected end of (form|multipart)/i.test(err.message)) {
     return UploadPart('body: the multipart body ended before its closing boundary (connection broken?); nothing was stored', {
@@ -100,6 +108,34 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   }) as unknown as FastifyInstance; // an https.Server is an http.Server to the code here
   app.server.headersTimeout = limits.headersTimeoutSeconds * 1000;
   app.server.maxConnections = limits.maxConnections;
+  const conn = ctx.config.relay.connections;
+  const guard = new ConnectionGuard(
+    app.server,
+    {
+      perAddress: conn.perAddress,
+      minBodyBytesPerSecond: conn.minBodyBytesPerSecond,
+      windowMs: conn.bodyRateWindowSeconds * 1000,
+      graceMs: conn.bodyGraceSeconds * 1000,
+    },
+    {
+      refused(address, open, first) {
+        ctx.metrics.rejected.inc({ endpoint: 'other', reason: ConnectionLimit.code });
+        // one line per run of refusals from an address, not one per connection of a flood
+        if (first) {
+          ctx.log.warn(
+            { code: ConnectionLimit.code, from: address, open, limit: conn.perAddress },
+            'connections refused: this address holds relay.connections.perAddress already (many mines behind one NAT address? raise it)',
+          );
+        }
+      },
+      cut({ req, address, error, bytesPerSecond }) {
+        const path = (req.url ?? '').split('?')[0] ?? '';
+        ctx.metrics.rejected.inc({ endpoint: byPath.get(path)?.id ?? 'other', reason: error.code });
+        ctx.log.info({ code: error.code, method: req.method, url: safeUrl(req.url ?? ''), from: address, bytesPerSecond }, 'request refused: body too slow');
+      },
+    },
+  );
+  app.addHook('onClose', async () => guard.close());
 
   app.addHook('onResponse', async (request, reply) => {
     const endpoint = request.routeOptions.config?.endpoint;
@@ -122,6 +158,12 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   });
 
   app.setErrorHandler(async (raw: FastifyError | EsealError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    // cut off for a slow body: answered, counted and logged by the guard; this is the route giving up
+    const cut = guard.cutError(request.raw);
+    if (cut) {
+      reply.status(cut.statusCode);
+      return failure(cut.message);
+    }
     const err = normalise(raw);
     const endpoint = request.routeOptions.config?.endpoint ?? 'other';
     ctx.metrics.rejected.inc({ endpoint, reason: err.code });

@@ -35,7 +35,10 @@ const relaySchema = Type.Object({
       jsonMaxDepth: int(1, 64),
       /** time allowed to receive the request headers */
       headersTimeoutSeconds: int(1, 3600),
-      /** time allowed to receive a whole request (a 10 MiB video on a slow mine link) */
+      /**
+       * time allowed to receive a whole request: the guide's 300 s evidence budget (a 10 MiB video
+       * that needs longer, below ~35 KB/s, misses it anyway; resumable uploads send it in shorter requests)
+       */
       requestTimeoutSeconds: int(1, 86400),
       keepAliveSeconds: int(1, 3600),
       /** evidence uploads received at once; more get 503 with Retry-After */
@@ -53,6 +56,17 @@ const relaySchema = Type.Object({
         maxReservedBytesPerAccount: int(1024, 2 ** 50),
         maxReservedBytes: int(1024, 2 ** 50),
       }),
+    }),
+    /** slow or greedy clients (relay/http/ConnectionGuard.ts), for every route alike */
+    connections: Type.Object({
+      /** connections one source address may hold at once (a mine's NAT, an edge's pool of 64); more are closed */
+      perAddress: int(1, 1000000),
+      /** a request body must keep arriving at least this fast, or it is answered 408 and closed (0 = no floor) */
+      minBodyBytesPerSecond: int(0, 1024 * 1024 * 1024),
+      /** the body rate is measured over windows of this length */
+      bodyRateWindowSeconds: int(1, 3600),
+      /** time after the request headers before the body rate is first measured */
+      bodyGraceSeconds: int(0, 3600),
     }),
   }),
   upstream: Type.Object({
@@ -126,7 +140,7 @@ export const RELAY_DEFAULTS: RelaySettings = {
       jsonMaxBytes: 64 * 1024,
       jsonMaxDepth: 8,
       headersTimeoutSeconds: 30,
-      requestTimeoutSeconds: 600,
+      requestTimeoutSeconds: 300,
       keepAliveSeconds: 75,
       maxConcurrentUploads: 64,
       maxConnections: 4096,
@@ -141,6 +155,12 @@ export const RELAY_DEFAULTS: RelaySettings = {
         maxReservedBytesPerAccount: 200 * 1024 * 1024,
         maxReservedBytes: 8 * 1024 * 1024 * 1024,
       },
+    },
+    connections: {
+      perAddress: 256,
+      minBodyBytesPerSecond: 2048,
+      bodyRateWindowSeconds: 30,
+      bodyGraceSeconds: 10,
     },
   },
   upstream: {

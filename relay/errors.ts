@@ -39,3 +39,7 @@ export const TusLimit = defineError(
 
 export { TusHeader, TusChecksumAlgorithm } from '../src/contract/errors.ts';
 export { TusClientGaveUp, TusClientLocation, TusClientProtocol } from '../src/client/errors.ts';
+
+// Connection limits (relay/http/ConnectionGuard.ts).
+export const ConnectionLimit = defineError('ESEAL_ERR_RELAY_CONNECTIONS', 503, 'too many connections at once from one address; the new one was closed');
+export const SlowBody = defineError('ESEAL_ERR_RELAY_SLOW_BODY', 408, "the request body arrived slower than the relay's minimum rate; the connection was closed");

@@ -23,14 +23,38 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
 ];
 
-/** The URL without a query string that could carry a credential. */
+/** Parameter names that carry a credential, compared without case and without - _ . or spaces. */
+const SECRET_NAMES = /password|passwd|pwd|token|secret|credential|apikey|accesskey|signature|^pass$|^pw$/;
+
+/** Percent-decoding that never throws: malformed escapes stay as they are (bytes as latin1: names are ASCII). */
+function decodeLoosely(s: string): string {
+  return s.replace(/\+/g, ' ').replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+function isSecretName(raw: string): boolean {
+  // a query parser decodes once; a proxy on the way may have decoded already: look through three layers
+  let name = raw;
+  for (let i = 0; i < 3; i++) {
+    const next = decodeLoosely(name);
+    if (next === name) break;
+    name = next;
+  }
+  return SECRET_NAMES.test(name.toLowerCase().replace(/[^a-z0-9]/g, ''));
+}
+
+/**
+ * The URL without a query string that could carry a credential. Parameter names are matched after
+ * percent-decoding (`access%5Ftoken` is access_token to the query parser), with `&` and `;` both as
+ * separators and path parameters (`/x;token=…`) included, so the whole query goes as soon as one
+ * name, repeated or not, is a credential's.
+ */
 export function safeUrl(url: string): string {
   // rtsp://user:password@camera/… : the password never reaches a log line
   url = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/\s]*@/i, '$1:[redacted]@');
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const query = url.slice(q + 1);
-  if (/(^|&)(password|access_token|token|secret)=/i.test(query)) return `${url.slice(0, q)}?[redacted]`;
+  const at = url.search(/[?;]/);
+  if (at < 0) return url;
+  const params = url.slice(at + 1).split(/[&;?]/);
+  if (params.some((p) => isSecretName(p.split('=', 1)[0] ?? ''))) return `${url.slice(0, at)}${url[at]}[redacted]`;
   return url;
 }
 

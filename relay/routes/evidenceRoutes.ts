@@ -13,6 +13,18 @@ import { bearerAuth } from '../auth/bearer.ts';
 import { UploadBusy, UploadNotMultipart, UploadPart } from '../errors.ts';
 import { completeEvidence, prepareEvidence, stageEvidence, tooLarge, type PreparedEvidence } from '../ingest/evidence.ts';
 
+/** The boundary parameter of a multipart Content-Type ('' when missing or empty: the parser cannot split the body). */
+function multipartBoundary(contentType: string): string {
+  // boundary characters (RFC 2046) include no ';', so splitting on it is safe even for quoted values
+  for (const param of contentType.split(';').slice(1)) {
+    const eq = param.indexOf('=');
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== 'boundary') continue;
+    const value = param.slice(eq + 1).trim();
+    return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+  }
+  return '';
+}
+
 /** Reads and throws away the rest of a part we refuse, so the connection stays usable. */
 function drain(part: MultipartFile): Promise<void> {
   return new Promise((resolve) => {
@@ -37,6 +49,13 @@ export async function evidenceRoutes(app: FastifyInstance, ctx: RelayContext): P
       throw UploadNotMultipart(
         `${endpoint.partName}: the request must be multipart/form-data with one file part named "${endpoint.partName}" (got Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')})`,
         { field: endpoint.partName },
+      );
+    }
+    const contentType = request.headers['content-type'] ?? '';
+    if (!multipartBoundary(contentType)) {
+      throw UploadNotMultipart(
+        `Content-Type: multipart/form-data needs a boundary parameter (e.g. multipart/form-data; boundary=----eseal), got ${JSON.stringify(contentType.slice(0, 100))}`,
+        { field: 'Content-Type' },
       );
     }
     if (active >= limits.maxConcurrentUploads) {

@@ -13,7 +13,8 @@ export function adminAuth(ctx: RelayContext) {
     const m = /^\s*bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     const got = Buffer.from(m?.[1] ?? '');
     if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-      throw AuthAdmin(`Authorization: the admin token (in ${ctx.config.dataDir}/admin.token) is required as a Bearer token`, {
+      // the data dir's path is the operator's to know, not the network's
+      throw AuthAdmin('Authorization: the admin token (admin.token in the data directory) is required as a Bearer token', {
         field: 'Authorization',
       });
     }

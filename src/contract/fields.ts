@@ -33,7 +33,7 @@ export const FLAG_KINDS = {
   'fileName.extensionCase': 'the file name ends in a lower-case .mp4 instead of .MP4',
   'file.contentType': 'the file part is not declared application/mp4',
   'file.sameNameDifferentBytes': 'a file of the same name but different content was accepted before',
-  'liveUrl.notHttp': 'liveUrl is not an http:// address (the guide asks for an MJPEG stream over HTTP)',
+  'liveUrl.notHttp': "liveUrl is the guide's bare ip:port, not an http:// address (the guide asks for an MJPEG stream over HTTP)",
 } as const;
 export type FlagKind = keyof typeof FLAG_KINDS;
 
@@ -157,14 +157,43 @@ export function checkTime(v: unknown, flags: Flag[], ctx: CheckContext, field = 
   return v;
 }
 
+/**
+ * The guide's own example is a bare `ip:port`: a host that is an IPv4 address, a bracketed IPv6
+ * address, `localhost` or a dotted DNS name (never a lone word, so that `javascript:1/…` is no
+ * host), an optional port and an optional path.
+ */
+const BARE_HOST_PORT =
+  /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\]|localhost|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)(?::\d{1,5})?(?:[/?].*)?$/i;
+
+/** `url` as a WHATWG URL, or undefined where it does not parse (a port over 65535, an IPv4 part over 255). */
+function parsedUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
 export function checkLiveUrl(v: unknown, flags: Flag[], field = 'liveUrl'): string {
   if (typeof v !== 'string') reject(field, `must be a string (the marked MJPEG stream address), got ${typeName(v)}`);
   if (v.length === 0) reject(field, 'must not be empty');
   if (v.length > LENGTHS.liveUrlMax) reject(field, `must be at most ${LENGTHS.liveUrlMax} characters, got ${v.length}`);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\s]/.test(v)) reject(field, 'must not contain white space or control characters');
-  if (!/^https?:\/\//i.test(v)) flags.push(flag('liveUrl.notHttp'));
-  return v;
+  // The national platform shows and opens this address: nothing but http(s) to a host goes on
+  // (javascript:, data:, file:, rtsp:// … are refused), and the guide's bare form, flagged.
+  const rule = `must be an http:// or https:// address of the marked MJPEG stream (or the guide's bare ip:port), got ${shown(v)}`;
+  if (/^https?:\/\//i.test(v)) {
+    // a host right after the slashes (the URL parser would read http:///x as host x)
+    const url = parsedUrl(v);
+    if (!url || !url.hostname || /^https?:\/\/[/\\?#]/i.test(v)) reject(field, rule);
+    return v;
+  }
+  if (BARE_HOST_PORT.test(v) && parsedUrl(`http://${v}`)) {
+    flags.push(flag('liveUrl.notHttp'));
+    return v;
+  }
+  return reject(field, rule);
 }
 
 export function checkAlarm(v: unknown, flags: Flag[], field = 'alarm'): number {
