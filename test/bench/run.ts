@@ -4,8 +4,9 @@
 // the figures, and 1 only when a benchmark could not run at all.
 //
 //   npm run bench                      all benchmarks
-//   npm run bench -- records           only those named (records, video, forward, edge)
-//   ESEAL_BENCH_SECONDS=10 npm run bench     (knobs: see test/bench/lib.ts; forward's own: test/bench/forward.ts)
+//   npm run bench -- records           only those named (records, video, forward, edge, fuzz)
+//   ESEAL_BENCH_SECONDS=10 npm run bench     (knobs: see test/bench/lib.ts; forward's own: test/bench/forward.ts;
+//                                          fuzz's: ESEAL_FUZZ_RUNS, ESEAL_FUZZ_SEED in test/bench/fuzz.ts)
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ const BENCHMARKS = [
   { name: 'video', script: 'test/bench/video.ts' },
   { name: 'forward', script: 'test/bench/forward.ts' },
   { name: 'edge', script: 'test/bench/edge.ts' },
+  { name: 'fuzz', script: 'test/bench/fuzz.ts' },
 ];
 
 function runScript(script: string, resultFile: string): Promise<number | string> {

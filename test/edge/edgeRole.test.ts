@@ -4,8 +4,10 @@
 import t from 'tap';
 import { request } from 'node:http';
 import jpeg from 'jpeg-js';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { main } from '../../app/main.ts';
+import { STATUS_FILE } from '../../edge/EdgeService.ts';
 import { openOutbox } from '../../edge/upload/Outbox.ts';
 import { createLogger } from '../../src/log.ts';
 import { role } from '../../edge/role.ts';
@@ -136,8 +138,19 @@ t.test('at shutdown the crossings an analysis still holds are reported into the 
     { name: 'aux', cameraId: '20', url: persons.url, livePort: 0, analyses: { person: { ...persons.truth.camera.analyses.person, groupSeconds: 600 }, occlusion: false, moved: false } },
   ]);
   const running = await (await role.service!()).start(cfg, createLogger({ level: 'silent' }));
-  // the first crossing of the clip is at 4.5 s (real time)
-  await new Promise((r) => setTimeout(r, 8000));
+  // the first crossing of the clip is at 4.5 s: wait until the analysis got past 6 s of the clip (the
+  // status file, rewritten every 5 s, counts the frames analysed and skipped), not a fixed 8 s that
+  // a loaded machine may not keep up with
+  const statusFile = join(dir, 'edge', STATUS_FILE);
+  await waitFor(
+    async () => {
+      const status = JSON.parse(await readFile(statusFile, 'utf8').catch(() => '{}')) as { cameras?: { frames: number; skipped: number }[] };
+      const cam = status.cameras?.[0];
+      return cam !== undefined && cam.frames + cam.skipped >= 6 * cfg.edge.analysis.fps;
+    },
+    120_000,
+    '6 s of the clip analysed',
+  );
   await running.close();
 
   const outbox = await openOutbox({ dir: join(dir, 'edge', 'outbox') });

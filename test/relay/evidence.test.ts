@@ -9,6 +9,7 @@ import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { MINE, OTHER_MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
 import { blobFiles, evidenceName, readAll } from '../helpers/evidence.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** Files in the blob store (committed and temporary). */
 t.test('all five evidence uploads succeed; bytes, names and facts are kept', async (t) => {
@@ -164,8 +165,8 @@ t.test('a connection broken mid-upload leaves nothing behind', async (t) => {
       sock.on('error', () => {});
     });
   }
-  // give the server a moment to notice the resets and clean up
-  for (let i = 0; i < 50 && (await blobFiles(relay.dataDir)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  // wait for the server to notice the resets and clean up (the assertion below shows what is left)
+  await waitFor(async () => (await blobFiles(relay.dataDir)).length === 0, 30_000, 'temporary files to be removed').catch(() => {});
   t.equal(relay.ctx.queue.range().length, 0, 'no item');
   t.same(await blobFiles(relay.dataDir), [], 'no blob, no temp file');
   // and the relay still works

@@ -3,6 +3,8 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { EVIDENCE_ENDPOINTS, formatEvidenceFileName } from '../../src/contract/index.ts';
 import { makeVideo } from '../helpers/media.ts';
+import { blobFiles } from '../helpers/evidence.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { MINE, OTHER_MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
 
 t.test('/healthz is public; /metrics needs the admin token', async (t) => {
@@ -58,13 +60,15 @@ t.test('uploads beyond the concurrency limit get 503 with Retry-After, and lose 
       `--${boundary}\r\nContent-Disposition: form-data; name="personVideo"; filename="${name}"\r\nContent-Type: application/mp4\r\n\r\n` +
       'x'.repeat(1000),
   );
-  await new Promise((r) => setTimeout(r, 200));
+  // the slot is taken before the file is streamed to its temporary file: wait for that file
+  await waitFor(async () => (await blobFiles(relay.dataDir)).length > 0, 30_000, 'the slow upload to start streaming');
   const busy = await mine.upload(e, video, { fileName: name.replace('0001', '0002') });
   t.equal(busy.status, 503);
   t.equal(busy.headers['retry-after'], '5');
   t.match(busy.body.msg, /relay busy: 1 uploads in progress; retry in 5 s/);
   sock.destroy();
-  await new Promise((r) => setTimeout(r, 200));
+  // the slot is given back before the temporary file is removed: wait for the removal
+  await waitFor(async () => (await blobFiles(relay.dataDir)).length === 0, 30_000, 'the broken-off upload to be cleaned up');
   const after = await mine.upload(e, video, { fileName: name.replace('0001', '0002') });
   t.equal(after.status, 200, 'the slot is free again once the slow upload broke off');
   t.equal(relay.ctx.queue.range().length, 1);

@@ -11,6 +11,7 @@ import { openRelayStores } from '../../relay/RelayContext.ts';
 import { encryptPassword } from '../helpers/mineClient.ts';
 import { MINE, tempDir, testConfig } from '../helpers/relay.ts';
 import { startRelayChild } from '../helpers/relayChild.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const PASSWORD = 'Very-Secret-Password-123';
 
@@ -59,8 +60,9 @@ t.test('HTTPS on first start, secrets never logged, SIGTERM stops cleanly', asyn
 
   // `eseal keys rotate` beside the running relay: the new key is served, the old one still decrypts
   await rotateSm2KeyPair(dataDir);
-  await new Promise((r) => setTimeout(r, 1100));
-  const newKey = await (await request(url + '/sm2', { dispatcher })).body.text();
+  // served "within a second": wait for it rather than sleep a second and hope (a loaded machine)
+  let newKey = key;
+  await waitFor(async () => (newKey = await (await request(url + '/sm2', { dispatcher })).body.text()) !== key, 30_000, 'the rotated key to be served');
   t.not(newKey, key, 'the running relay serves the new key');
   const oldCipher = encryptPassword(PASSWORD, key, 'sm-crypto');
   const q2 = new URLSearchParams({ username: 'mine001', password: oldCipher, grant_type: 'password', scope: 'server', encrypt: 'SM2' });

@@ -9,6 +9,7 @@ import { TokenBucket } from '../../sim/national/TokenBucket.ts';
 import { makeMp4Fixture, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { tempDir } from '../helpers/tempDir.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const MINE = '140421007866';
 const OTHER_MINE = '140421009999';
@@ -61,15 +62,16 @@ t.test('down: connection refused, the control port still answers, back up on the
 });
 
 t.test('latency is added before every answer', async (t) => {
-  const { sim, mine } = await loggedIn(t, { faults: { latencyMs: 300 } });
+  // a latency long enough that "none" can be told from it on a loaded machine
+  const { sim, mine } = await loggedIn(t, { faults: { latencyMs: 1500 } });
   const t0 = performance.now();
   t.equal((await mine.record(RECORD_ENDPOINTS.person, person())).status, 200);
   const slow = performance.now() - t0;
-  t.ok(slow >= 290, `answered after ${slow.toFixed(0)} ms`);
+  t.ok(slow >= 1490, `answered after ${slow.toFixed(0)} ms`);
   await sim.setFaults({ latencyMs: 0 });
   const t1 = performance.now();
   await mine.record(RECORD_ENDPOINTS.person, person());
-  t.ok(performance.now() - t1 < 250, 'none once set back to 0');
+  t.ok(performance.now() - t1 < 1200, 'none once set back to 0');
 });
 
 t.test('error5xxRate: about the share set, repeatable with a seed, HTML or JSON bodies', async (t) => {
@@ -137,17 +139,21 @@ t.test('bandwidthBytesPerSec: a 2 MB upload at 1 MB/s takes about 2 s', async (t
   });
   const seconds = (performance.now() - t0) / 1000;
   t.equal(a.status, 200);
-  t.ok(seconds >= 1.8 && seconds < 5, `took ${seconds.toFixed(2)} s`);
+  // the lower bound is the limit at work; the upper one only says it is not far slower (loaded machines)
+  t.ok(seconds >= 1.8 && seconds < 15, `took ${seconds.toFixed(2)} s`);
   t.equal(sim.received()[0]!.file!.size, 2_000_000);
   t.ok(sim.stats().bodyBytes >= 2_000_000);
 
   // close() does not wait for an upload crawling at 1 kB/s
   await sim.setFaults({ bandwidthBytesPerSec: 1000 });
+  const bytesBefore = sim.stats().bodyBytes;
   const crawling = mine.upload(EVIDENCE_ENDPOINTS.truckVideo, big, { fileName: personVideoName() }).catch((err: unknown) => err);
-  await new Promise((r) => setTimeout(r, 200));
+  // wait until the crawling upload is being received, not a fixed time
+  await waitFor(() => sim.stats().bodyBytes > bytesBefore, 30_000, 'the crawling upload to arrive');
   const t1 = performance.now();
   await sim.close();
-  t.ok(performance.now() - t1 < 1500, `closed in ${(performance.now() - t1).toFixed(0)} ms`);
+  // it would take 2,000 s to finish: anything well under that shows close() did not wait for it
+  t.ok(performance.now() - t1 < 10_000, `closed in ${(performance.now() - t1).toFixed(0)} ms`);
   t.type(await crawling, Error, 'the crawling upload fails');
   t.equal(sim.received().length, 1);
 });
@@ -159,18 +165,18 @@ t.test('the token bucket holds the rate for readers together', async (t) => {
     for (let i = 0; i < 5; i++) await bucket.take(25_000);
   }));
   const ms = performance.now() - t0;
-  t.ok(ms >= 400 && ms < 1000, `500 kB by four readers at 1 MB/s in ${ms.toFixed(0)} ms`);
+  t.ok(ms >= 400 && ms < 3000, `500 kB by four readers at 1 MB/s in ${ms.toFixed(0)} ms`);
   bucket.setRate(0);
   const t1 = performance.now();
   await bucket.take(10_000_000);
-  t.ok(performance.now() - t1 < 5, 'unlimited at 0');
+  t.ok(performance.now() - t1 < 1000, 'unlimited at 0 (10 MB would take 10 s at the old rate)');
 
   const slow = new TokenBucket(1000);
   const t2 = performance.now();
   const waiting = slow.take(60_000); // a minute's worth
   setTimeout(() => slow.setRate(0), 50);
   await waiting;
-  t.ok(performance.now() - t2 < 1000, 'set to unlimited: a waiting reader goes on at once');
+  t.ok(performance.now() - t2 < 10_000, 'set to unlimited: a waiting reader goes on at once (not after the minute)');
 });
 
 t.test('reject rule: matching calls get its status and body; null fixes the cause', async (t) => {

@@ -11,6 +11,7 @@ import { CaptureBadOptions, CaptureBadUrl, CaptureFailed } from '../../../edge/c
 import { rgbToGray } from '../../../edge/frame/image.ts';
 import type { Frame } from '../../../edge/types.ts';
 import { processGone as gone } from '../../helpers/media.ts';
+import { waitFor } from '../../helpers/wait.ts';
 import { CLIP_H, CLIP_W, testPatternClip } from './clips.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'eseal-capture-'));
@@ -182,7 +183,8 @@ t.test('live file with loop keeps going past its end', async (t) => {
   capture.on('offline', () => offline++);
   capture.on('frame', () => frames++);
   capture.start();
-  await new Promise((resolve) => setTimeout(resolve, 1800));
+  // wait for the frames of a second pass, however slowly a loaded machine delivers them
+  await waitFor(() => frames >= 6, 30_000, 'frames from a second pass');
   const pid = capture.pid!;
   await capture.stop();
   t.equal(offline, 0);

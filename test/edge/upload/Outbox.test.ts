@@ -33,10 +33,11 @@ async function clipFiles(box: string): Promise<string[]> {
   return all.filter((e) => e.isFile() && /^[0-9a-f]{64}$/.test(e.name)).map((e) => e.name).sort();
 }
 
-/** a clip file goes just after its entry (queued behind it): wait a little for it */
+/** a clip file goes just after its entry (queued behind it): wait for it (bounded by time, not by tries: a loaded machine is slow) */
 async function eventually<T>(read: () => Promise<T>, want: T): Promise<T> {
   let got = await read();
-  for (let i = 0; i < 100 && JSON.stringify(got) !== JSON.stringify(want); i++) {
+  const end = Date.now() + 30_000;
+  while (Date.now() < end && JSON.stringify(got) !== JSON.stringify(want)) {
     await new Promise((r) => setTimeout(r, 20));
     got = await read();
   }

@@ -4,6 +4,7 @@ import t from 'tap';
 import { MediaFfmpegFailed, MediaUnreadable } from '../../../src/media/errors.ts';
 import { runFfmpeg, spawnFfmpeg } from '../../../src/media/ffmpeg.ts';
 import { processGone as gone } from '../../helpers/media.ts';
+import { waitFor } from '../../helpers/wait.ts';
 
 const QUIET = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
 /** A source that never ends, paced at its frame rate, so only a kill stops it. */
@@ -124,7 +125,8 @@ t.test('spawnFfmpeg: a streaming child; kill() closes its pipes, SIGKILLs after 
   t.ok(pid > 0);
   let bytes = 0;
   ff.process.stdout!.on('data', (chunk: Buffer) => (bytes += chunk.length));
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // wait for the first whole frame, however long a loaded machine takes to start ffmpeg
+  await waitFor(() => bytes >= 64 * 48, 30_000, 'a frame on stdout');
   t.ok(bytes >= 64 * 48, `frames streamed (${bytes} bytes)`);
   const [a, b] = await Promise.all([ff.kill(1000), ff.kill(1000)]);
   t.equal(a, b, 'a second kill waits for the same exit');
