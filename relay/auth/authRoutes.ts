@@ -113,7 +113,7 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
       throw AuthBadCredentials('Bad credentials');
     }
     await ctx.accounts.recordSuccess(username);
-    const issued = await ctx.tokens.issue(username, now);
+    const issued = await ctx.tokens.issue(account, now);
     ctx.metrics.logins.inc({ outcome: issued.reused ? 'ok_reused' : 'ok' });
     request.log.info({ username, reused: issued.reused }, 'login');
     const answer: TokenAnswer = {
