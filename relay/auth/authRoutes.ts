@@ -66,16 +66,27 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
   const lockedError = (until: number) =>
     AuthLocked(`Bad credentials: account locked after ${cfg.login.maxFailures} failed logins until ${formatJsonTime(until)} (Beijing time)`);
 
-  const token = async (request: FastifyRequest, reply: FastifyReply) => {
-    checkClient(request.headers.authorization, cfg.client.id, cfg.client.secret);
-    const verdict = limiter.take(request.ip);
-    if (!verdict.allowed) {
-      ctx.metrics.logins.inc({ outcome: 'rate_limited' });
-      reply.header('Retry-After', String(verdict.retryAfterSeconds));
-      throw AuthRateLimited(
-        `too many login attempts from ${request.ip}: at most ${cfg.login.perAddressPerMinute} a minute; retry in ${verdict.retryAfterSeconds} s`,
-      );
+  // What the request head decides is answered before a byte of the body is read: a slow or endless
+  // body from a client that has no business here holds nothing. The connection is closed after the
+  // answer, rather than reading the rest of the body to keep it alive.
+  const checkHead = async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      checkClient(request.headers.authorization, cfg.client.id, cfg.client.secret);
+      const verdict = limiter.take(request.ip);
+      if (!verdict.allowed) {
+        ctx.metrics.logins.inc({ outcome: 'rate_limited' });
+        reply.header('Retry-After', String(verdict.retryAfterSeconds));
+        throw AuthRateLimited(
+          `too many login attempts from ${request.ip}: at most ${cfg.login.perAddressPerMinute} a minute; retry in ${verdict.retryAfterSeconds} s`,
+        );
+      }
+    } catch (err) {
+      if (hasBody(request)) reply.header('Connection', 'close');
+      throw err;
     }
+  };
+
+  const token = async (request: FastifyRequest, reply: FastifyReply) => {
     const params: Record<string, unknown> = {
       ...(request.query as Record<string, unknown>),
       ...(typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {}),
@@ -158,12 +169,17 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
     reply.header('Cache-Control', 'no-store');
     return answer;
   };
-  app.get(AUTH_PATHS.token, token);
-  app.post(AUTH_PATHS.token, token);
+  app.route({ method: ['GET', 'POST'], url: AUTH_PATHS.token, onRequest: checkHead, handler: token });
 }
 
 /** The outcome of a password check: the account, undefined for wrong credentials, or why nobody could check. */
 type Checked = Account | undefined | { unreachable: string };
+
+/** Whether the request announces a body (which an early answer leaves unread). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 /**
  * Passthrough: the mine's national credentials are checked by the national platform itself; what
