@@ -92,7 +92,7 @@ export const commands: Command<RelayConfig>[] = [
   },
   {
     name: 'accounts remove',
-    summary: 'remove a mine account and revoke its token at once',
+    summary: 'remove a mine account and revoke all its tokens at once',
     usage: '<username>',
     options: CONFIG_OPTION,
     async run({ positionals, config, io }) {
@@ -102,7 +102,7 @@ export const commands: Command<RelayConfig>[] = [
         await s.accounts.remove(username);
         await s.tokens.revokeUser(username);
       });
-      io.out(`account ${username} removed; its token no longer works`);
+      io.out(`account ${username} removed; no token of it works any more`);
     },
   },
   {

@@ -6,6 +6,9 @@ import { LENGTHS } from '../../src/contract/index.ts';
 import { AccountExists, AccountInvalid, AccountUnknown } from '../errors.ts';
 import { openSecret, sealSecret } from '../../src/crypto/sm4.ts';
 import { hashPassword, verifyPassword, dummyHash } from './password.ts';
+import { UnknownLogins, decideFinish, decideStart, type LockPolicy, type LoginOutcome, type LoginState } from './loginLock.ts';
+
+export type { LoginState, LockPolicy, LoginOutcome } from './loginLock.ts';
 
 export const ANY_MINE = '*';
 
@@ -28,12 +31,20 @@ export interface Account {
   verifiedAt?: number;
 }
 
-export interface LoginState {
-  /** consecutive failed logins */
-  failures: number;
-  /** ms since epoch; 0 = not locked */
-  lockedUntil: number;
+/** A login attempt begun by beginLogin, to be ended by finishLogin (exactly once). */
+export interface LoginAttempt {
+  username: string;
+  /** where its outcome is recorded: the database (an account) or memory (no such account) */
+  recorded: 'account' | 'memory';
 }
+
+export type LoginAdmission =
+  | { admitted: true; attempt: LoginAttempt }
+  /** locked until lockedUntil; busy: too many attempts for this username waiting already */
+  | { admitted: false; lockedUntil: number; busy?: boolean };
+
+/** Attempts of one username waiting for checks in flight to end; more are refused as busy. */
+const MAX_WAITING = 64;
 
 export interface NewAccount {
   username: string;
@@ -45,13 +56,22 @@ export interface NewAccount {
   upstreamUsername?: string;
 }
 
+/** 64 characters of at most 4 UTF-8 bytes each stay far below LMDB's key limit (1,978 bytes). */
+export const USERNAME_MAX_CHARS = 64;
+// eslint-disable-next-line no-control-regex
+const USERNAME = new RegExp(`^[^\\u0000-\\u001f\\u007f\\s:]{1,${USERNAME_MAX_CHARS}}$`, 'u');
+
+/** What is wrong with a username ("username: <rule>; got …"), or undefined when it follows the rule. */
+export function usernameProblem(username: string): string | undefined {
+  if (USERNAME.test(username)) return undefined;
+  const chars = [...username];
+  const shown = chars.length > 40 ? `${JSON.stringify(chars.slice(0, 40).join(''))}… (${chars.length} characters)` : JSON.stringify(username);
+  return `username: 1 to ${USERNAME_MAX_CHARS} characters, no white space, colon or control characters; got ${shown}`;
+}
+
 export function checkUsername(username: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (!/^[^\u0000-\u001f\u007f\s:]{1,64}$/u.test(username)) {
-    throw AccountInvalid(`username: 1 to 64 characters, no white space, colon or control characters; got ${JSON.stringify(username)}`, {
-      field: 'username',
-    });
-  }
+  const problem = usernameProblem(username);
+  if (problem) throw AccountInvalid(problem, { field: 'username' });
   return username;
 }
 
@@ -69,12 +89,27 @@ export class AccountStore {
   readonly #accounts: Database<Account, string>;
   readonly #login: Database<LoginState, string>;
   readonly #secret: Buffer;
+  readonly #unknown = new UnknownLogins();
+  /** attempts whose password is being checked, by username (they end with this process) */
+  readonly #inFlight = new Map<string, number>();
+  /** attempts waiting for one of those to end, by username */
+  readonly #waiting = new Map<string, (() => void)[]>();
 
   /** `secretKey` seals the upstream passwords (SM4, src/crypto/sm4.ts). */
   constructor(root: RootDatabase, secretKey: Buffer) {
     this.#accounts = root.openDB<Account, string>({ name: 'accounts' });
     this.#login = root.openDB<LoginState, string>({ name: 'login-state' });
     this.#secret = secretKey;
+    this.#dropOrphanLoginStates();
+  }
+
+  /** Older relays kept a record for every username ever tried; only accounts' records are kept now. */
+  #dropOrphanLoginStates(): void {
+    const orphans = [...this.#login.getKeys({})].filter((u) => !this.#accounts.doesExist(u));
+    if (orphans.length === 0) return;
+    this.#login.transactionSync(() => {
+      for (const u of orphans) if (!this.#accounts.doesExist(u)) this.#login.removeSync(u);
+    });
   }
 
   async add(input: NewAccount, now = Date.now()): Promise<Account> {
@@ -106,13 +141,15 @@ export class AccountStore {
   }
 
   async remove(username: string): Promise<void> {
+    checkUsername(username);
     if (!this.#accounts.get(username)) throw AccountUnknown(`no account ${JSON.stringify(username)}`, { field: 'username' });
     await this.#accounts.remove(username);
     await this.#login.remove(username);
   }
 
+  /** The account, or undefined (also for a name no account can have: too long for a database key). */
   get(username: string): Account | undefined {
-    return this.#accounts.get(username);
+    return usernameProblem(username) ? undefined : this.#accounts.get(username);
   }
 
   list(): Account[] {
@@ -164,20 +201,63 @@ export class AccountStore {
     return this.#login.get(username) ?? { failures: 0, lockedUntil: 0 };
   }
 
-  /** Counts a failed login; locks the account when `maxFailures` in a row are reached. */
-  async recordFailure(username: string, maxFailures: number, lockMs: number, now = Date.now()): Promise<LoginState> {
-    let state: LoginState = { failures: 0, lockedUntil: 0 };
-    await this.#login.transaction(() => {
-      const failures = (this.#login.get(username)?.failures ?? 0) + 1;
-      const lock = failures >= maxFailures && lockMs > 0;
-      // A lock starts a fresh count: after it lapses the account gets maxFailures tries again.
-      state = lock ? { failures: 0, lockedUntil: now + lockMs } : { failures, lockedUntil: 0 };
-      this.#login.put(username, state);
-    });
-    return state;
+  /**
+   * Counts a login attempt as it starts, before the password is checked: refused while the account
+   * is locked; admitted while the failures on record plus the attempts in flight stay below
+   * maxFailures; otherwise it waits for an attempt in flight to end and is decided again. A
+   * username without an account has its failures kept in bounded memory, not in the database.
+   */
+  async beginLogin(username: string, policy: LockPolicy): Promise<LoginAdmission> {
+    for (;;) {
+      const now = Date.now();
+      const known = this.get(username) !== undefined;
+      const inFlight = this.#inFlight.get(username) ?? 0;
+      const d = decideStart(known ? this.#login.get(username) : this.#unknown.get(username, policy, now), inFlight, policy, now);
+      if (d.kind === 'admit') {
+        this.#inFlight.set(username, inFlight + 1);
+        return { admitted: true, attempt: { username, recorded: known ? 'account' : 'memory' } };
+      }
+      if (d.kind === 'locked') {
+        if (d.next && known) await this.#login.transaction(() => this.#login.put(username, d.next!));
+        else if (d.next) this.#unknown.set(username, d.next, now);
+        return { admitted: false, lockedUntil: d.lockedUntil };
+      }
+      const waiting = this.#waiting.get(username) ?? [];
+      if (waiting.length >= MAX_WAITING) return { admitted: false, lockedUntil: 0, busy: true };
+      this.#waiting.set(username, waiting);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
   }
 
-  async recordSuccess(username: string): Promise<void> {
-    if (this.#login.get(username)) await this.#login.remove(username);
+  /**
+   * Ends an attempt begun by beginLogin. A right password is admitted unless a lock was set
+   * meanwhile (by attempts that ran beside it); a wrong one is counted and locks the account at
+   * maxFailures; an undecided one counts as no attempt. Nothing clears a lock.
+   */
+  async finishLogin(attempt: LoginAttempt, outcome: LoginOutcome, policy: LockPolicy): Promise<{ admitted: boolean; lockedUntil: number }> {
+    const { username } = attempt;
+    try {
+      const now = Date.now();
+      if (attempt.recorded === 'memory') {
+        const d = decideFinish(this.#unknown.get(username, policy, now), outcome, policy, now);
+        this.#unknown.set(username, d.next, now);
+        return d;
+      }
+      return await this.#login.transaction(() => {
+        const d = decideFinish(this.#login.get(username), outcome, policy, now);
+        // an account removed meanwhile leaves no record behind
+        if (d.next === null) this.#login.remove(username);
+        else if (d.next && this.#accounts.doesExist(username)) this.#login.put(username, d.next);
+        return d;
+      });
+    } finally {
+      // only once the outcome is committed: until then this attempt still counts as in flight
+      const left = (this.#inFlight.get(username) ?? 1) - 1;
+      if (left > 0) this.#inFlight.set(username, left);
+      else this.#inFlight.delete(username);
+      const waiting = this.#waiting.get(username);
+      this.#waiting.delete(username);
+      for (const wake of waiting ?? []) wake();
+    }
   }
 }

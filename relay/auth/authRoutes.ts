@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AUTH_FAILURES, AUTH_PATHS, InvalidField, formatJsonTime, type TokenAnswer } from '../../src/contract/index.ts';
 import { EsealError } from '../../src/errors.ts';
 import type { RelayContext } from '../RelayContext.ts';
-import type { Account } from './AccountStore.ts';
+import { usernameProblem, type Account, type LockPolicy } from './AccountStore.ts';
 import { AuthBadCredentials, AuthClient, AuthLocked, AuthRateLimited, AuthUndecryptable } from '../errors.ts';
 import { RateLimiter } from './RateLimiter.ts';
 
@@ -62,21 +62,38 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
     return ctx.keys.publicKey(cfg.publicKeyFormat);
   });
 
-  const token = async (request: FastifyRequest, reply: FastifyReply) => {
-    checkClient(request.headers.authorization, cfg.client.id, cfg.client.secret);
-    const verdict = limiter.take(request.ip);
-    if (!verdict.allowed) {
-      ctx.metrics.logins.inc({ outcome: 'rate_limited' });
-      reply.header('Retry-After', String(verdict.retryAfterSeconds));
-      throw AuthRateLimited(
-        `too many login attempts from ${request.ip}: at most ${cfg.login.perAddressPerMinute} a minute; retry in ${verdict.retryAfterSeconds} s`,
-      );
+  const policy: LockPolicy = { maxFailures: cfg.login.maxFailures, lockMs: cfg.login.lockSeconds * 1000 };
+  const lockedError = (until: number) =>
+    AuthLocked(`Bad credentials: account locked after ${cfg.login.maxFailures} failed logins until ${formatJsonTime(until)} (Beijing time)`);
+
+  // What the request head decides is answered before a byte of the body is read: a slow or endless
+  // body from a client that has no business here holds nothing. The connection is closed after the
+  // answer, rather than reading the rest of the body to keep it alive.
+  const checkHead = async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      checkClient(request.headers.authorization, cfg.client.id, cfg.client.secret);
+      const verdict = limiter.take(request.ip);
+      if (!verdict.allowed) {
+        ctx.metrics.logins.inc({ outcome: 'rate_limited' });
+        reply.header('Retry-After', String(verdict.retryAfterSeconds));
+        throw AuthRateLimited(
+          `too many login attempts from ${request.ip}: at most ${cfg.login.perAddressPerMinute} a minute; retry in ${verdict.retryAfterSeconds} s`,
+        );
+      }
+    } catch (err) {
+      if (hasBody(request)) reply.header('Connection', 'close');
+      throw err;
     }
+  };
+
+  const token = async (request: FastifyRequest, reply: FastifyReply) => {
     const params: Record<string, unknown> = {
       ...(request.query as Record<string, unknown>),
       ...(typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {}),
     };
     const username = requireParam(params, 'username', '用户名, issued by the national mine safety administration');
+    const usernameWrong = usernameProblem(username);
+    if (usernameWrong) throw InvalidField(usernameWrong, { field: 'username' });
     const encrypted = requireParam(params, 'password', "密码, SM2-encrypted with the key from GET /sm2");
     const grant = param(params, 'grant_type');
     if (grant !== 'password') throw InvalidField(`grant_type: must be password, got ${JSON.stringify(grant ?? '')}`, { field: 'grant_type' });
@@ -87,12 +104,7 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
       throw InvalidField(`encrypt: must be SM2, got ${JSON.stringify(encrypt)}`, { field: 'encrypt' });
     }
 
-    const now = Date.now();
-    const state = ctx.accounts.loginState(username);
-    if (state.lockedUntil > now) {
-      ctx.metrics.logins.inc({ outcome: 'locked' });
-      throw AuthLocked(`Bad credentials: account locked after ${cfg.login.maxFailures} failed logins until ${formatJsonTime(state.lockedUntil)} (Beijing time)`);
-    }
+    // An undecryptable password tries no password: it is refused before the attempt is counted.
     let password: string;
     try {
       password = (await ctx.keys.decrypt(encrypted)).plaintext.toString('utf8');
@@ -103,17 +115,47 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
         { field: 'password', cause: err },
       );
     }
-    const local = ctx.accounts.get(username);
-    const passthrough = ctx.upstream && ctx.config.upstream.mode === 'passthrough' && (!local || local.mode === 'passthrough');
-    const account = passthrough ? await passthroughLogin(ctx, request, username, password) : await ctx.accounts.verify(username, password);
-    if (!account) {
-      const after = await ctx.accounts.recordFailure(username, cfg.login.maxFailures, cfg.login.lockSeconds * 1000, now);
+
+    // Counted as it starts, so attempts in flight cannot outnumber the lockout.
+    const admission = await ctx.accounts.beginLogin(username, policy);
+    if (!admission.admitted) {
+      ctx.metrics.logins.inc({ outcome: admission.busy ? 'busy' : 'locked' });
+      if (admission.busy) {
+        reply.header('Retry-After', '1');
+        throw AuthRateLimited(`too many logins at once for ${username}; retry in 1 s`);
+      }
+      throw lockedError(admission.lockedUntil);
+    }
+    const { attempt } = admission;
+    let checked: Checked;
+    try {
+      const local = ctx.accounts.get(username);
+      const passthrough = ctx.upstream && ctx.config.upstream.mode === 'passthrough' && (!local || local.mode === 'passthrough');
+      checked = passthrough ? await passthroughLogin(ctx, request, username, password) : await ctx.accounts.verify(username, password);
+    } catch (err) {
+      await ctx.accounts.finishLogin(attempt, 'failed', policy);
+      throw err;
+    }
+    if (checked && 'unreachable' in checked) {
+      // nobody could check it: the attempt is given back, not counted as a failure
+      await ctx.accounts.finishLogin(attempt, 'undecided', policy);
+      throw AuthBadCredentials(
+        `Bad credentials: the national platform cannot be reached (${checked.unreachable}) to check credentials the relay has not seen before; try again later`,
+      );
+    }
+    const ended = await ctx.accounts.finishLogin(attempt, checked ? 'ok' : 'failed', policy);
+    if (!checked) {
       ctx.metrics.logins.inc({ outcome: 'bad_credentials' });
-      request.log.info({ username, failures: after.failures, locked: after.lockedUntil > 0 }, 'login failed');
+      request.log.info({ username, locked: ended.lockedUntil > Date.now() }, 'login failed');
       throw AuthBadCredentials('Bad credentials');
     }
-    await ctx.accounts.recordSuccess(username);
-    const issued = await ctx.tokens.issue(username, now);
+    if (!ended.admitted) {
+      // the right password, but attempts that ran beside it locked the account meanwhile
+      ctx.metrics.logins.inc({ outcome: 'locked' });
+      throw lockedError(ended.lockedUntil);
+    }
+    const account = checked;
+    const issued = await ctx.tokens.issue(account);
     ctx.metrics.logins.inc({ outcome: issued.reused ? 'ok_reused' : 'ok' });
     request.log.info({ username, reused: issued.reused }, 'login');
     const answer: TokenAnswer = {
@@ -127,16 +169,25 @@ export async function authRoutes(app: FastifyInstance, ctx: RelayContext): Promi
     reply.header('Cache-Control', 'no-store');
     return answer;
   };
-  app.get(AUTH_PATHS.token, token);
-  app.post(AUTH_PATHS.token, token);
+  app.route({ method: ['GET', 'POST'], url: AUTH_PATHS.token, onRequest: checkHead, handler: token });
+}
+
+/** The outcome of a password check: the account, undefined for wrong credentials, or why nobody could check. */
+type Checked = Account | undefined | { unreachable: string };
+
+/** Whether the request announces a body (which an early answer leaves unread). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /**
  * Passthrough: the mine's national credentials are checked by the national platform itself; what
  * it confirms is kept (hashed, and sealed for forwarding). While it cannot be reached, only
- * credentials it confirmed before are accepted. Resolves undefined for wrong credentials.
+ * credentials it confirmed before are accepted. Resolves undefined for wrong credentials, and
+ * `unreachable` when the platform cannot be reached to check credentials the relay has not seen.
  */
-async function passthroughLogin(ctx: RelayContext, request: FastifyRequest, username: string, password: string): Promise<Account | undefined> {
+async function passthroughLogin(ctx: RelayContext, request: FastifyRequest, username: string, password: string): Promise<Checked> {
   const upstream = ctx.upstream!;
   let why: string;
   try {
@@ -156,9 +207,7 @@ async function passthroughLogin(ctx: RelayContext, request: FastifyRequest, user
   request.log.warn({ username, upstream: why }, 'national platform unreachable for a login: checking against credentials it confirmed before');
   const known = ctx.accounts.get(username);
   if (known?.mode === 'passthrough') return ctx.accounts.verify(username, password);
-  throw AuthBadCredentials(
-    `Bad credentials: the national platform cannot be reached (${why}) to check credentials the relay has not seen before; try again later`,
-  );
+  return { unreachable: why };
 }
 
 /** The pig-style body for an authentication error, or undefined for other errors. */

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RelayContext } from '../RelayContext.ts';
 import { AuthForbiddenMine, AuthTokenInvalid } from '../errors.ts';
 import type { Account } from './AccountStore.ts';
+import { tokenFits } from './TokenStore.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +24,9 @@ export function bearerAuth(ctx: RelayContext) {
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
     const owner = ctx.tokens.verify(token);
-    const account = owner && ctx.accounts.get(owner.username);
+    const found = owner && ctx.accounts.get(owner.username);
+    // a token of an account removed (and perhaps added again since) is no token
+    const account = found && tokenFits(owner, found) ? found : undefined;
     if (!account) {
       throw AuthTokenInvalid(token ? 'token expire' : 'token expire: no Bearer token (send Authorization: Bearer <access_token>)');
     }

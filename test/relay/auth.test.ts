@@ -165,7 +165,7 @@ t.test('tokens survive a restart; removing the account revokes its token', async
 t.test('an expired token is refused and a new one issued', async (t) => {
   const relay = await startTestRelay(t, { 'relay.tokenTtlSeconds': 60 });
   await relay.ctx.accounts.add({ username: 'mine001', password: PW, mines: [MINE] });
-  const issued = await relay.ctx.tokens.issue('mine001', Date.now() - 61_000);
+  const issued = await relay.ctx.tokens.issue(relay.ctx.accounts.get('mine001')!, Date.now() - 61_000);
   t.equal(relay.ctx.tokens.verify(issued.token), undefined, 'expired');
   const mine = new GuideMine(relay.url, 'mine001', PW);
   const a = await mine.login();
