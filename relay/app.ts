@@ -1,6 +1,7 @@
 // The relay's HTTP(S) server: the national API mirrored for mines, plus /healthz and /metrics.
 // Every answer, errors included, is the API's envelope {code, msg, data}.
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   ALL_ENDPOINTS,
@@ -87,6 +88,29 @@ function normalise(err: FastifyError | EsealError | Error): EsealError {
   return new EsealError('ESEAL_ERR_RELAY_INTERNAL', err.message, 500, { cause: err });
 }
 
+/** Statuses for the parser's refusals: too many or too long headers, a request too slow, anything else. */
+function clientErrorStatus(err: NodeJS.ErrnoException): number {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 408;
+  return 400;
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** Node's 'clientError': a request its HTTP parser refused. Answers once in the envelope and closes. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = clientErrorStatus(err);
+  const reason = status === 431 ? 'headers: larger than the relay accepts' : status === 408 ? 'request: did not arrive in time' : 'request: not a well-formed HTTP/1.1 request';
+  const body = JSON.stringify(failure(reason));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions = {}): Promise<FastifyInstance> {
   const limits = ctx.config.relay.limits;
   // request ids: unique per start (random prefix) and cheap (a counter, not randomness per request)
@@ -104,6 +128,13 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
     requestTimeout: limits.requestTimeoutSeconds * 1000,
     trustProxy: false,
     return503OnClosing: true,
+    // What Node's parser or Fastify's router refuse before any route runs is answered in the API's
+    // envelope too, never in Fastify's own {"error","message","statusCode"} shape.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (err: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      reply.status(err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400);
+      reply.send(failure(`request: ${err.code === 'FST_ERR_BAD_URL' ? 'the request target cannot be read (a malformed URL or escape)' : err.message}`));
+    },
     ...(options.https ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
   }) as unknown as FastifyInstance; // an https.Server is an http.Server to the code here
   app.server.headersTimeout = limits.headersTimeoutSeconds * 1000;

@@ -731,6 +731,12 @@ export async function perform(target: FuzzTarget, state: FuzzState, action: Fuzz
           ...(completes ? { acknowledged: { kind: 'evidence', endpoint: endpoint.id, fileName } } : {}),
         });
       }
+      // A client that gives up deletes its upload (the relay bounds open uploads per account, and
+      // the runs share one account); its answer is checked like any other.
+      if (!out.some((o) => o.acknowledged)) {
+        const answer = await viaFetch(target.url + location, 'DELETE', [auth, tus]);
+        out.push({ what: describe('DELETE', location, ' [tus give up]'), path: location, method: 'DELETE', answer });
+      }
       return out;
     }
     case 'validUpload': {
