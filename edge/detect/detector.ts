@@ -61,6 +61,11 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts');
 const WORKER_URL = new URL(FROM_SOURCES ? './detectorWorker.ts' : './detectorWorker.js', import.meta.url);
 
 function startWorker(): Worker {
+  // onnxruntime-node (1.2x and later) keeps a device id and a telemetry database under ~/.cache and
+  // tries to upload telemetry over HTTPS. An appliance on a province's closed network must not: the
+  // library reads this variable from the process environment when its first session is made, in
+  // the worker, which shares ours. An operator's own setting stands.
+  process.env['ORT_DISABLE_TELEMETRY'] ??= '1';
   if (!FROM_SOURCES) return new Worker(WORKER_URL, { execArgv: [] });
   // a worker does not take loader hooks from `--import` for its own entry module: register tsx, then import it
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;

@@ -6,6 +6,10 @@
 // needs y([k]P); we get it from a second native product, x([k+1]P) = x([k]P + P), which fixes y by the
 // chord rule with one modular inverse (see `recoverY`). The KDF and the C3 check are ours (SM3 over
 // Node's OpenSSL), so a failed check is told apart from an empty plaintext.
+//
+// OpenSSL 3.5 (Node 24 and later) no longer derives ECDH secrets with SM2 keys. Where the native
+// product is refused, [k]Q is computed here in Jacobian coordinates with BigInt (a few ms per login,
+// which is rare: one per token), so the relay runs on every Node the bundle may carry.
 
 import { createECDH, randomBytes, timingSafeEqual, type ECDH } from 'node:crypto';
 import {
@@ -137,7 +141,80 @@ function recoverY(xR: bigint, xRplusQ: bigint, q: Sm2Point): Sm2Point {
   return r;
 }
 
-/** A scalar k in [1, n−2] ready to multiply points: two native ECDH contexts, k and k+1. */
+// ---- [k]Q in BigInt, where OpenSSL refuses ECDH on SM2 --------------------------------------
+
+export const SM2_G: Sm2Point = Object.freeze({ x: 0x32c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7n, y: 0xbc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0n });
+
+/** (X, Y, Z) for the affine (X/Z², Y/Z³); Z = 0 is the point at infinity. */
+interface Jacobian {
+  X: bigint;
+  Y: bigint;
+  Z: bigint;
+}
+
+const INFINITY: Jacobian = { X: 1n, Y: 1n, Z: 0n };
+
+function jacobianDouble(p: Jacobian): Jacobian {
+  if (p.Z === 0n || p.Y === 0n) return INFINITY;
+  const yy = mod(p.Y * p.Y);
+  const s = mod(4n * p.X * yy);
+  const zz = mod(p.Z * p.Z);
+  const m = mod(3n * (p.X - zz) * (p.X + zz)); // a = −3
+  const x = mod(m * m - 2n * s);
+  return { X: x, Y: mod(m * (s - x) - 8n * yy * yy), Z: mod(2n * p.Y * p.Z) };
+}
+
+function jacobianAdd(p: Jacobian, q: Jacobian): Jacobian {
+  if (p.Z === 0n) return q;
+  if (q.Z === 0n) return p;
+  const pz2 = mod(p.Z * p.Z);
+  const qz2 = mod(q.Z * q.Z);
+  const u1 = mod(p.X * qz2);
+  const u2 = mod(q.X * pz2);
+  const s1 = mod(p.Y * qz2 * q.Z);
+  const s2 = mod(q.Y * pz2 * p.Z);
+  const h = mod(u2 - u1);
+  const r = mod(s2 - s1);
+  if (h === 0n) return r === 0n ? jacobianDouble(p) : INFINITY;
+  const hh = mod(h * h);
+  const hhh = mod(h * hh);
+  const v = mod(u1 * hh);
+  const x = mod(r * r - hhh - 2n * v);
+  return { X: x, Y: mod(r * (v - x) - s1 * hhh), Z: mod(p.Z * q.Z * h) };
+}
+
+/** [k]Q by a Montgomery ladder: the same doubling and addition for every bit of k (exported for its tests). */
+export function multiplyPoint(k: bigint, q: Sm2Point): Sm2Point {
+  let r0 = INFINITY;
+  let r1: Jacobian = { X: q.x, Y: q.y, Z: 1n };
+  for (let bit = BigInt(N.toString(2).length - 1); bit >= 0n; bit--) {
+    if (((k >> bit) & 1n) === 1n) {
+      r0 = jacobianAdd(r0, r1);
+      r1 = jacobianDouble(r1);
+    } else {
+      r1 = jacobianAdd(r0, r1);
+      r0 = jacobianDouble(r0);
+    }
+  }
+  if (r0.Z === 0n) throw new Error('SM2: scalar product is the point at infinity');
+  const zi = modInverse(r0.Z);
+  const zi2 = mod(zi * zi);
+  return { x: mod(r0.X * zi2), y: mod(r0.Y * zi2 * zi) };
+}
+
+/** Whether this Node's OpenSSL computes ECDH on the SM2 curve (3.0 does; 3.5 refuses). */
+const NATIVE_SM2_ECDH = ((): boolean => {
+  try {
+    const probe = createECDH('SM2');
+    probe.generateKeys();
+    probe.computeSecret(encodePoint(SM2_G));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** A scalar k in [1, n−2] ready to multiply points: two native ECDH contexts, k and k+1 (or BigInt). */
 interface Scalar {
   /** [k]G, uncompressed */
   readonly publicKey: Buffer;
@@ -146,6 +223,9 @@ interface Scalar {
 
 function prepareScalar(k: bigint): Scalar {
   if (k < 1n || k > N - 2n) throw new RangeError('SM2 scalar out of range');
+  if (!NATIVE_SM2_ECDH) {
+    return { publicKey: encodePoint(multiplyPoint(k, SM2_G)), times: (q) => multiplyPoint(k, q) };
+  }
   const ecdhK: ECDH = createECDH('SM2');
   ecdhK.setPrivateKey(toBytes32(k));
   const ecdhK1: ECDH = createECDH('SM2');

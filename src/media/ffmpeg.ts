@@ -92,7 +92,12 @@ const DEFAULT_STDERR_TAIL = 4 * 1024;
 export function spawnFfmpeg(args: readonly string[], options: FfmpegSpawnOptions = {}): FfmpegChild {
   const path = options.path ?? ffmpegPath();
   const keep = options.stderrTailBytes ?? DEFAULT_STDERR_TAIL;
-  const child = spawn(path, args, { stdio: [options.stdin ?? 'ignore', options.stdout ?? 'ignore', 'pipe'] });
+  // Pipes even where the caller wants nothing: 'ignore' would open /dev/null, which a bare root
+  // (the offline bundle in an empty chroot, a FROM-scratch image) does not have. An unwanted stdin
+  // is closed at once (ffmpeg sees EOF, as with /dev/null); an unwanted stdout is drained.
+  const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  if (options.stdin !== 'pipe') child.stdin!.end();
+  if (options.stdout !== 'pipe') child.stdout!.resume();
   let tail = '';
   let cut = false;
   child.stderr!.setEncoding('utf8');

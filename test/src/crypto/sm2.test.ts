@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import smCrypto from 'sm-crypto';
 import {
   generateSm2KeyPair,
+  multiplyPoint,
+  SM2_G,
   SM2_C3_BYTES,
   sm2Decrypter,
   sm2Encrypt,
@@ -86,4 +88,20 @@ t.test('property: encrypt then decrypt the parts gives the plaintext back', asyn
     { numRuns: 100 },
   );
   t.pass();
+});
+
+t.test('the BigInt scalar product (used where OpenSSL refuses ECDH on SM2) agrees with OpenSSL', async (t) => {
+  for (let i = 0; i < 12; i++) {
+    const { privateKeyHex, publicKeyHex } = generateSm2KeyPair();
+    const d = BigInt(`0x${privateKeyHex}`);
+    const p = multiplyPoint(d, SM2_G);
+    t.equal(`04${p.x.toString(16).padStart(64, '0')}${p.y.toString(16).padStart(64, '0')}`, publicKeyHex, `[d]G, key ${i}`);
+  }
+  // [a]([b]G) = [b]([a]G) = [ab mod n]G
+  const a = 0x1234567890abcdefn;
+  const b = 0xfedcba0987654321n;
+  const ab = multiplyPoint(a, multiplyPoint(b, SM2_G));
+  t.same(multiplyPoint(b, multiplyPoint(a, SM2_G)), ab);
+  t.same(multiplyPoint((a * b) % 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n, SM2_G), ab);
+  t.same(multiplyPoint(1n, SM2_G), SM2_G);
 });
