@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { LENGTHS } from '../../src/contract/codes.ts';
+import { guardServer, requestUrl, type GuardLogger } from '../../src/http/guard.ts';
 import { drawMarks, type Overlay } from '../marks/draw.ts';
 import { snapshotMarks } from '../marks/snapshot.ts';
 import type { Frame, Marks } from '../types.ts';
@@ -44,6 +45,8 @@ export interface MjpegServerOptions {
   camera?: string;
   /** a viewer whose socket has not drained for this long is dropped, freeing its place; default 30 s */
   stalledViewerMs?: number;
+  /** where refused and failed requests are logged */
+  log?: GuardLogger;
 }
 
 export interface MjpegStats {
@@ -109,7 +112,7 @@ export class MjpegServer {
 
   constructor(options: MjpegServerOptions) {
     this.#options = options;
-    this.#server = createServer((req, res) => this.#handle(req, res));
+    this.#server = guardServer(createServer(), (req, res) => this.#handle(req, res), { name: `live stream ${options.camera ?? ''}`.trim(), log: options.log });
     // Viewers hold their connection for as long as they watch.
     this.#server.requestTimeout = 0;
     this.#server.headersTimeout = 10_000;
@@ -270,7 +273,8 @@ export class MjpegServer {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://live');
+    // an unparsable target (`GET http://a:99999/`) throws ESEAL_ERR_HTTP_BAD_REQUEST: the guard answers 400
+    const url = requestUrl(req, 'http://live');
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.#plain(res, 405, 'only GET and HEAD are served here\n', { Allow: 'GET, HEAD' });
     if (url.pathname !== '/' && url.pathname !== '/index.html') return this.#plain(res, 404, 'not found: use /?action=stream or /?action=snapshot\n');
     const action = url.searchParams.get('action');
