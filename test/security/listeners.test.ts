@@ -18,6 +18,7 @@ interface Ports {
 }
 
 const CHILD_ENV = 'ESEAL_LISTENERS_CHILD';
+const LIVE_TOKEN = 'listenersTestToken_listenersTest';
 
 /** The child: every listener, on loopback, printing their ports as one line. */
 async function runChild(dataDir: string): Promise<void> {
@@ -30,7 +31,7 @@ async function runChild(dataDir: string): Promise<void> {
 
   const config = await testConfig(dataDir);
   const relay = await startRelay(config, createLogger({ level: 'silent' }));
-  const live = new MjpegServer({ host: '127.0.0.1', port: 0, camera: 'probe' });
+  const live = new MjpegServer({ host: '127.0.0.1', port: 0, pathToken: LIVE_TOKEN, camera: 'probe' });
   const { port: livePort } = await live.listen();
   live.publish(solidFrame(1, T0, 64, 48, [10, 20, 30]), [], { time: T0, camera: 'probe' });
   const sim = await NationalSimulator.start({ host: '127.0.0.1' });
@@ -144,7 +145,7 @@ async function runParent(): Promise<void> {
 
     const good: Record<keyof Ports, { path: string; status: number }> = {
       relay: { path: '/healthz', status: 200 },
-      live: { path: '/?action=snapshot', status: 200 },
+      live: { path: `/${LIVE_TOKEN}/?action=snapshot`, status: 200 },
       simData: { path: '/sm2', status: 200 },
       simControl: { path: '/_sim/info', status: 200 },
     };
