@@ -15,7 +15,7 @@
 // costs at most one part of memory, and one that has not taken its part within stalledViewerMs is
 // disconnected (by its own timer: also while the camera sends no frames), freeing its place.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { LENGTHS } from '../../src/contract/codes.ts';
@@ -57,6 +57,10 @@ export interface MjpegServerOptions {
   camera?: string;
   /** a viewer whose socket has not drained for this long is dropped, freeing its place; default 10 s */
   stalledViewerMs?: number;
+  /** open connections at once from one address, viewers included; the next is closed at once; default maxClientsPerAddress + 4 */
+  maxConnectionsPerAddress?: number;
+  /** a connection must send its request within this long (viewers are exempt once streaming); default 10 s */
+  idleMs?: number;
   /** where refused and failed requests are logged */
   log?: GuardLogger;
 }
@@ -77,6 +81,10 @@ export interface MjpegStats {
   waiting: number;
   /** the most bytes any viewer's response had queued in Node after a write */
   maxQueuedBytes: number;
+  /** connections open now (viewers, requests, idle ones) */
+  connections: number;
+  /** connections closed at once for being over maxConnectionsPerAddress */
+  refused: number;
 }
 
 interface Latest {
@@ -111,8 +119,8 @@ export function timestampHeader(ms: number): string {
 }
 
 /** An IPv4 client seen through a dual-stack socket counts as its IPv4 address. */
-function clientAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
+function clientAddress(socket: Socket): string {
+  const a = socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
@@ -136,6 +144,9 @@ export class MjpegServer {
   readonly #token: Buffer;
   readonly #server: Server;
   readonly #viewers = new Set<Viewer>();
+  /** open connections by client address */
+  readonly #connections = new Map<string, number>();
+  #refused = 0;
   #latest: Latest | undefined;
   #nextId = 0;
   #lastSentAt = -Infinity;
@@ -144,7 +155,7 @@ export class MjpegServer {
   /** a newer frame came while encoding: send it once the encoder is free */
   #sendAgain = false;
   #port: number | undefined;
-  readonly #stats: Omit<MjpegStats, 'waiting'> = { clients: 0, published: 0, encoded: 0, sent: 0, skipped: 0, dropped: 0, maxQueuedBytes: 0 };
+  readonly #stats: Omit<MjpegStats, 'waiting' | 'connections' | 'refused'> = { clients: 0, published: 0, encoded: 0, sent: 0, skipped: 0, dropped: 0, maxQueuedBytes: 0 };
 
   constructor(options: MjpegServerOptions) {
     if (!LIVE_TOKEN_PATTERN.test(options.pathToken)) throw LiveToken('the live stream needs a pathToken of 22–64 URL-safe characters (at least 128 bits)', { field: 'pathToken' });
@@ -154,6 +165,11 @@ export class MjpegServer {
     // Viewers hold their connection for as long as they watch.
     this.#server.requestTimeout = 0;
     this.#server.headersTimeout = 10_000;
+    // A connection that never sends a request was held for ever, and one address could hold any
+    // number: an idle connection is closed after idleMs (no 'timeout' listener: Node destroys it),
+    // and an address past its connections is closed at once.
+    this.#server.setTimeout(options.idleMs ?? 10_000);
+    this.#server.on('connection', (socket: Socket) => this.#admit(socket));
   }
 
   get port(): number | undefined {
@@ -195,7 +211,9 @@ export class MjpegServer {
   stats(): MjpegStats {
     let waiting = 0;
     for (const v of this.#viewers) if (v.busySince !== undefined) waiting++;
-    return { ...this.#stats, clients: this.#viewers.size, waiting };
+    let connections = 0;
+    for (const n of this.#connections.values()) connections += n;
+    return { ...this.#stats, clients: this.#viewers.size, waiting, connections, refused: this.#refused };
   }
 
   /**
@@ -272,6 +290,23 @@ export class MjpegServer {
     return ready;
   }
 
+  #admit(socket: Socket): void {
+    const address = clientAddress(socket);
+    const max = this.#options.maxConnectionsPerAddress ?? (this.#options.maxClientsPerAddress ?? 4) + 4;
+    const open = this.#connections.get(address) ?? 0;
+    if (open >= max) {
+      this.#refused++;
+      socket.destroy();
+      return;
+    }
+    this.#connections.set(address, open + 1);
+    socket.once('close', () => {
+      const left = (this.#connections.get(address) ?? 1) - 1;
+      if (left > 0) this.#connections.set(address, left);
+      else this.#connections.delete(address);
+    });
+  }
+
   /** A viewer that does not take what it was sent is disconnected: it holds no place and no memory. */
   #drop(v: Viewer): void {
     if (!this.#viewers.delete(v)) return;
@@ -346,7 +381,7 @@ export class MjpegServer {
     if (this.#viewers.size >= maxClients) {
       return this.#plain(res, 503, `this camera already has ${maxClients} viewers; try again later\n`, { 'Retry-After': '5' });
     }
-    const address = clientAddress(req);
+    const address = clientAddress(req.socket);
     const perAddress = Math.min(maxClients, this.#options.maxClientsPerAddress ?? 4);
     let fromAddress = 0;
     for (const v of this.#viewers) if (v.address === address) fromAddress++;
@@ -358,6 +393,8 @@ export class MjpegServer {
     res.writeHead(200, { ...STD_HEADERS, 'Content-Type': `multipart/x-mixed-replace;boundary=${BOUNDARY}` });
     if (req.method === 'HEAD') return void res.end();
     res.write(`--${BOUNDARY}\r\n`);
+    // a viewer may wait long for a frame (camera offline): its stall timer, not idleMs, watches it
+    req.socket.setTimeout(0);
     const viewer: Viewer = { res, address, busySince: undefined, stallTimer: undefined, lastId: 0 };
     this.#viewers.add(viewer);
     const leave = (): void => {

@@ -155,6 +155,35 @@ t.test('one address cannot take every viewer place', async (t) => {
   for (const s of [b, other, again]) s.socket.destroy();
 });
 
+t.test('idle connections: capped per address, and closed when no request comes', async (t) => {
+  const { live, port } = await server(t, { maxClientsPerAddress: 1, maxConnectionsPerAddress: 5, idleMs: 500 });
+  const idle: Socket[] = [];
+  for (let i = 0; i < 5; i++) {
+    const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.3' });
+    s.on('error', () => undefined);
+    idle.push(s);
+  }
+  await until('five idle connections', () => live.stats().connections === 5);
+  const sixth = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.3' });
+  sixth.on('error', () => undefined);
+  await until('the sixth to be closed at once', () => live.stats().refused === 1 && sixth.destroyed, 1000);
+  live.publish(solidFrame(1, T0, 64, 48, [10, 200, 10]), [], overlay);
+  t.equal(await settle(get(port, `/${TOKEN}/?action=snapshot`, { localAddress: '127.0.0.4' })), 200, 'another address is still served');
+  // nothing sent: each is closed by the listener
+  await until('the idle connections to be closed', () => idle.every((s) => s.destroyed));
+  await until('every connection closed on the listener side', () => live.stats().connections === 0, 1000);
+  t.pass('every idle connection was closed');
+  // a viewer is not an idle connection: it stays while the camera sends nothing
+  const viewer = get(port, `/${TOKEN}/?action=stream`, { localAddress: '127.0.0.3' });
+  await until('the viewer', () => live.stats().clients === 1);
+  // an idle connection opened after it is closed after idleMs: by then the viewer has been waiting longer
+  const later = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.5' });
+  later.on('error', () => undefined);
+  await until('the later idle connection to be closed', () => later.destroyed);
+  t.equal(live.stats().clients, 1, 'the viewer is still there');
+  viewer.socket.destroy();
+});
+
 t.test('a viewer that does not read is disconnected, also when no frame follows', async (t) => {
   const { live, port } = await server(t, { maxFps: 0, quality: 95, stalledViewerMs: 1000 });
   const stalled = get(port, `/${TOKEN}/?action=stream`);
