@@ -19,6 +19,7 @@ import type { CameraConfig } from './config.ts';
 import { createDetector, type Detector } from './detect/detector.ts';
 import { readModelSpec, type DetectorModelSpec } from './detect/modelSpec.ts';
 import { ClipRecorder } from './evidence/ClipRecorder.ts';
+import { loadOrCreateLiveToken } from './live/LiveToken.ts';
 import { MjpegServer } from './live/MjpegServer.ts';
 import { defaultModelFile, defaultModelsDir, ensureDefaultModel } from './models/buildDefault.ts';
 import { ModelUpdater, type InstalledModel, type ModelRefusal } from './models/ModelUpdater.ts';
@@ -48,6 +49,18 @@ export function defaultPublicHost(): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/**
+ * Where the live streams listen: `edge.live.host`, or by default the liveUrl's host when it is an
+ * address of this machine (the interface the platform reaches, and no other), else every interface
+ * (a NAT address or a name: the connection may arrive on any; the secret path still guards it).
+ */
+export function liveBindHost(configured: string, publicHost: string): string {
+  if (configured) return configured;
+  const bare = publicHost.replace(/^\[(.*)\]$/, '$1');
+  const local = Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === bare));
+  return local ? bare : '0.0.0.0';
 }
 
 /** The detector's model: the configured file (with its .json contract beside it) or the converted default. */
@@ -99,7 +112,14 @@ class LiveCamera {
   /** evidence clips are made only for a shut-down mine: the ring costs memory only then */
   recording = false;
 
-  constructor(config: CameraConfig, cfg: EdgeRoleConfig, edgeDir: string, detector: Detector | undefined, readonly log: Logger) {
+  constructor(
+    config: CameraConfig,
+    cfg: EdgeRoleConfig,
+    edgeDir: string,
+    detector: Detector | undefined,
+    live: { host: string; pathToken: string },
+    readonly log: Logger,
+  ) {
     this.config = config;
     const { width, height, fps } = cfg.edge.analysis;
     const analyses = Object.entries(config.analyses).map(([kind, options]) => ANALYSES[kind as keyof typeof ANALYSES].create(config.name, options));
@@ -114,7 +134,16 @@ class LiveCamera {
       lateSeconds: EVENT_LATENESS_SECONDS,
       encode: { maxBytes: cfg.edge.evidence.maxBytes },
     });
-    this.live = new MjpegServer({ host: cfg.edge.live.host, port: config.livePort, camera: config.name });
+    this.live = new MjpegServer({
+      host: live.host,
+      port: config.livePort,
+      pathToken: live.pathToken,
+      camera: config.name,
+      maxClients: cfg.edge.live.maxViewers,
+      maxClientsPerAddress: cfg.edge.live.maxViewersPerAddress,
+      stalledViewerMs: cfg.edge.live.stalledViewerSeconds * 1000,
+      log,
+    });
     this.#slot = new NewestFrameSlot((frame) => this.pipeline.process(frame), {
       onError: (err) => this.log.error({ err, camera: config.name }, 'analysis of a frame failed'),
     });
@@ -240,9 +269,14 @@ export class EdgeService {
     }
 
     const publicHost = edge.live.publicHost || defaultPublicHost();
+    const liveHost = liveBindHost(edge.live.host, publicHost);
+    if (liveHost === '0.0.0.0' && !edge.live.host) {
+      this.#log.info({ publicHost }, 'the live streams listen on every interface (edge.live.publicHost is not an address of this machine); set edge.live.host to the one the platform reaches');
+    }
     for (const camera of this.#cameras) {
       const detector = camera.model ? this.#ownDetectors.get(camera.model) : this.#detector;
-      const cam = new LiveCamera(camera, this.#cfg, this.#edgeDir, detector, this.#log.child({ camera: camera.name }));
+      const pathToken = await loadOrCreateLiveToken(this.#edgeDir, camera.name);
+      const cam = new LiveCamera(camera, this.#cfg, this.#edgeDir, detector, { host: liveHost, pathToken }, this.#log.child({ camera: camera.name }));
       this.#live.push(cam);
       this.#labelCameras();
       cam.pipeline.on('event', (event) => {
@@ -357,7 +391,8 @@ export class EdgeService {
     const file = join(this.#edgeDir, STATUS_FILE);
     const temp = `${file}.${process.pid}.tmp`;
     try {
-      await writeFile(temp, JSON.stringify({ at: Date.now(), pid: process.pid, uploader: this.#uploader?.stats(), ...this.status() }, null, 1));
+      // 0600: it holds the cameras' liveUrls, whose paths are their secrets
+      await writeFile(temp, JSON.stringify({ at: Date.now(), pid: process.pid, uploader: this.#uploader?.stats(), ...this.status() }, null, 1), { mode: 0o600 });
       await rename(temp, file);
     } catch (err) {
       this.#log.warn({ err }, 'could not write the edge status file');

@@ -60,13 +60,20 @@ const edgeSchema = Type.Object({
       name: Pattern(/^[A-Za-z0-9._-]{1,64}$/, 'a model name of letters, digits, . _ -'),
       pollSeconds: int(10, 86400),
     }),
+    /** the marked live streams (mjpg-streamer compatible); the liveUrl carries a secret path per camera */
     live: Type.Object({
-      /** address the MJPEG servers bind */
-      host: Pattern(/^\S+$/, 'an address to bind, e.g. 0.0.0.0'),
+      /** address the MJPEG servers bind ('' = publicHost when it is an address of this machine, else every interface) */
+      host: Pattern(/^\S*$/, "an address to bind, e.g. 10.1.2.3 or 0.0.0.0 ('' = the liveUrl's host when it is one of this machine's addresses)"),
       /** the first camera's port; the next cameras count up unless they set livePort */
       basePort: int(1, 65535),
       /** host name or address put in the liveUrl sent to the platform ('' = the first non-internal IPv4) */
       publicHost: Type.String(),
+      /** viewers of one camera's stream at once; the next gets 503 */
+      maxViewers: int(1, 64),
+      /** viewers of one camera's stream at once from one address; the next from it gets 429 */
+      maxViewersPerAddress: int(1, 64),
+      /** a viewer that has not taken the frame it was sent within this many seconds is disconnected */
+      stalledViewerSeconds: int(1, 300),
     }),
     evidence: Type.Object({ preSeconds: int(1, 30), postSeconds: int(1, 30), maxBytes: int(64 * 1024, 10 * 1024 * 1024) }),
     /** the edge's own store of reports not yet taken by the relay; past a bound the oldest clips go first, records never */
@@ -95,7 +102,7 @@ export const EDGE_DEFAULTS: Static<typeof edgeSchema> = {
     analysis: { width: 704, height: 576, fps: 5 },
     detector: { model: '', inputSize: 512, minScorePercent: 15, threads: 1 },
     models: { publicKey: '', name: 'default', pollSeconds: 300 },
-    live: { host: '0.0.0.0', basePort: 8090, publicHost: '' },
+    live: { host: '', basePort: 8090, publicHost: '', maxViewers: 8, maxViewersPerAddress: 4, stalledViewerSeconds: 10 },
     evidence: { preSeconds: 5, postSeconds: 5, maxBytes: 10 * 1024 * 1024 - 64 * 1024 },
     outbox: { maxItems: 200_000, maxMegabytes: 8192 },
     statusSeconds: 300,
@@ -106,7 +113,13 @@ export const EDGE_DEFAULTS: Static<typeof edgeSchema> = {
 export const edgeConfigSection: ConfigSection<EdgeRoleConfig> = {
   schema: edgeSchema,
   defaults: EDGE_DEFAULTS,
-  env: { ESEAL_EDGE_REPORT_URL: 'edge.report.url', ESEAL_EDGE_PASSWORD: 'edge.report.password' },
+  env: {
+    ESEAL_EDGE_REPORT_URL: 'edge.report.url',
+    ESEAL_EDGE_PASSWORD: 'edge.report.password',
+    // the live streams
+    ESEAL_EDGE_LIVE_HOST: 'edge.live.host',
+    ESEAL_EDGE_LIVE_PUBLIC_HOST: 'edge.live.publicHost',
+  },
 };
 
 /** One entry of edge.cameras, as written in the YAML. */

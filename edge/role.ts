@@ -20,6 +20,7 @@ export const role: RoleManifest<EdgeRoleConfig> = {
       if (problems.length) throw new Error(problems.join('; '));
       // the pipeline (onnxruntime, ffmpeg, the stores) loads only when the edge runs, not for config checks
       const { EdgeService } = await import('./EdgeService.ts');
+      const { redactLiveUrl } = await import('./live/MjpegServer.ts');
       const edge = new EdgeService(config, cameras, log);
       try {
         await edge.start();
@@ -28,7 +29,8 @@ export const role: RoleManifest<EdgeRoleConfig> = {
         throw err;
       }
       return {
-        summary: { cameras: edge.status().cameras.map((c) => `${c.name} ${c.cameraId} ${c.liveUrl}`), report: config.edge.report.url },
+        // logged at start: the liveUrls without their secret path (`eseal edge status` shows them whole)
+        summary: { cameras: edge.status().cameras.map((c) => `${c.name} ${c.cameraId} ${redactLiveUrl(c.liveUrl)}`), report: config.edge.report.url },
         close: () => edge.close(),
       };
     },

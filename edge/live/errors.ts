@@ -18,3 +18,9 @@ export const LiveUrlTooLong = defineError(
   400,
   'the live stream address is longer than the guide allows for liveUrl',
 );
+
+export const LiveToken = defineError(
+  'ESEAL_ERR_LIVE_TOKEN',
+  500,
+  "a camera's live stream token (the secret path of its liveUrl) is malformed or its file damaged",
+);

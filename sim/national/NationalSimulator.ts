@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { checkMineId } from '../../src/contract/index.ts';
 import { generateSm2KeyPair, publicKeyToSpkiBase64 } from '../../src/crypto/sm2.ts';
 import { EsealError } from '../../src/errors.ts';
+import { guardClientErrors, guardHandler, guardServer } from '../../src/http/guard.ts';
 import { SimListen, SimOptionsInvalid } from '../errors.ts';
 import { Authority, checkAccount } from './Authority.ts';
 import { controlPortHandler } from './controlPort.ts';
@@ -129,7 +130,9 @@ export class NationalSimulator {
       keepFiles: staging.own ? undefined : staging.dir,
       now,
     };
-    const handleData = dataPortHandler(core);
+    // no request, however malformed, may end the process: both listeners are guarded
+    const guard = { log: options.log };
+    const handleData = guardHandler(dataPortHandler(core), { ...guard, name: 'simulator data port' });
     const track = (req: IncomingMessage, res: ServerResponse) => {
       const p = handleData(req, res);
       this.#inFlight.add(p);
@@ -138,7 +141,8 @@ export class NationalSimulator {
     this.#data = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, track) : createHttpServer(track);
     // A capped bandwidth makes slow uploads on purpose: no whole-request deadline.
     this.#data.requestTimeout = 0;
-    this.#control = createHttpServer(controlPortHandler(this));
+    guardClientErrors(this.#data, { ...guard, name: 'simulator data port' });
+    this.#control = guardServer(createHttpServer(), controlPortHandler(this), { ...guard, name: 'simulator control port' });
   }
 
   /** Starts both listeners; resolves once they accept connections (the data port stays closed if faults.down). */

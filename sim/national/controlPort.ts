@@ -10,6 +10,7 @@
 //   PUT  /_sim/mine-status     {mineId, status}   (status '' forgets the mine)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EsealError } from '../../src/errors.ts';
+import { requestUrl } from '../../src/http/guard.ts';
 import { SimOptionsInvalid } from '../errors.ts';
 import { checkAccount } from './Authority.ts';
 import { json, send, type Answer } from './http.ts';
@@ -118,7 +119,8 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 
 export function controlPortHandler(sim: NationalSimulator): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://control');
+    // an unparsable target throws here: the listener's guard answers it 400
+    const url = requestUrl(req, 'http://control');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const route = ROUTES[path === '/_sim' ? '/_sim/info' : path];
     const handler = route?.[req.method ?? 'GET'];

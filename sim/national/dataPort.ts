@@ -32,6 +32,7 @@ import {
 } from '../../src/contract/index.ts';
 import { sm2DecryptAny } from '../../src/crypto/sm2ClientVariants.ts';
 import { EsealError } from '../../src/errors.ts';
+import { requestUrl } from '../../src/http/guard.ts';
 import { probeMp4File } from '../../src/media/mp4.ts';
 import { SimMultipart } from '../errors.ts';
 import type { Authority } from './Authority.ts';
@@ -193,7 +194,15 @@ export function dataPortHandler(core: DataPortCore): (req: IncomingMessage, res:
 
 async function handle(core: DataPortCore, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
-  const url = new URL(req.url ?? '/', 'http://simulator');
+  let url: URL;
+  try {
+    url = requestUrl(req, 'http://simulator');
+  } catch (err) {
+    // an unparsable target (`GET http://a:99999/`): the platform's 400 envelope, then close
+    core.logger?.info({ method: req.method, err: String(err) }, 'call: the request target cannot be parsed');
+    send(res, json(400, failure(err instanceof Error ? err.message : String(err)), { connection: 'close' }));
+    return;
+  }
   const call: Call = { method: req.method ?? 'GET', path: url.pathname, outcome: 'other' };
   const body = new BodyReader(req, {
     bucket: core.bucket,

@@ -63,7 +63,7 @@ t.test('four file:// cameras report to the relay and stream marked live video', 
   for (const item of live) {
     t.equal(item.mineId, MINE);
     t.same(item.flags, [], `camera ${item.cameraId}: the relay flags nothing`);
-    t.match(item.record?.['liveUrl'], /^http:\/\/127\.0\.0\.1:\d+\/\?action=stream$/);
+    t.match(item.record?.['liveUrl'], /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{32}\/\?action=stream$/, 'the secret path in the liveUrl');
   }
   const online = items().filter((i) => i.endpoint === 'camera/online-offine');
   t.ok(online.every((i) => i.record?.['alarm'] === 1), 'alarm 1 (online) for each');

@@ -5,6 +5,8 @@ import { BOUNDARY, MjpegServer, timestampHeader } from '../../../edge/live/Mjpeg
 import { LiveNotListening, LiveUrlTooLong } from '../../../edge/live/errors.ts';
 import { boxMarks, noiseFrame, solidFrame, T0 } from '../evidence/frames.ts';
 
+/** the secret path of these tests' live servers */
+const TOKEN = 'testtokentesttokentesttokentest0';
 const W = 160;
 const H = 120;
 const BLUE = [20, 40, 220] as const;
@@ -72,8 +74,8 @@ async function until<T>(what: string, f: () => T | undefined, tries = 500): Prom
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function server(t: Test, options: Partial<ConstructorParameters<typeof MjpegServer>[0]> = {}): Promise<{ live: MjpegServer; port: number }> {
-  const live = new MjpegServer({ host: '127.0.0.1', port: 0, camera: 'aux-1', ...options });
+async function server(t: Test, options: Partial<Omit<ConstructorParameters<typeof MjpegServer>[0], 'pathToken'>> = {}): Promise<{ live: MjpegServer; port: number }> {
+  const live = new MjpegServer({ host: '127.0.0.1', port: 0, camera: 'aux-1', pathToken: TOKEN, ...options });
   const { port } = await live.listen();
   t.teardown(() => live.close());
   return { live, port };
@@ -84,7 +86,7 @@ const overlay = { time: T0, camera: 'aux-1' };
 t.test('stream: mjpg-streamer headers, boundary and parts holding valid JPEGs', async (t) => {
   const { live, port } = await server(t, { maxFps: 0 });
   t.equal(live.stats().encoded, 0);
-  const client = get(port, '/?action=stream');
+  const client = get(port, `/${TOKEN}/?action=stream`);
   await until('a viewer', () => live.stats().clients === 1);
   live.publish(solidFrame(1, T0 + 1234.5, W, H, BLUE), boxMarks(10, 10, 60, 60, [255, 0, 0]), overlay);
   live.publish(solidFrame(2, T0 + 2000, W, H, BLUE), [], overlay);
@@ -94,7 +96,7 @@ t.test('stream: mjpg-streamer headers, boundary and parts holding valid JPEGs', 
   });
   t.equal(head.status, 200);
   t.equal(head.headers.get('content-type'), `multipart/x-mixed-replace;boundary=${BOUNDARY}`);
-  t.equal(head.headers.get('access-control-allow-origin'), '*');
+  t.equal(head.headers.get('access-control-allow-origin'), undefined, 'no CORS: no foreign page may read the pictures');
   t.match(head.headers.get('cache-control'), /no-cache/);
   t.equal(head.headers.get('pragma'), 'no-cache');
   t.equal(head.headers.get('connection'), 'close');
@@ -126,7 +128,7 @@ t.test('stream: mjpg-streamer headers, boundary and parts holding valid JPEGs', 
 
 t.test('lazy: nothing is encoded without a viewer; a snapshot encodes the latest frame once', async (t) => {
   const { live, port } = await server(t);
-  const none = get(port, '/?action=snapshot');
+  const none = get(port, `/${TOKEN}/?action=snapshot`);
   await none.closed;
   t.equal(parseHead(none.received())!.status, 503, 'no frame yet');
 
@@ -134,7 +136,7 @@ t.test('lazy: nothing is encoded without a viewer; a snapshot encodes the latest
   t.equal(live.stats().encoded, 0, 'no viewer, no encode');
   const snaps: Head[] = [];
   for (let i = 0; i < 2; i++) {
-    const s = get(port, '/?action=snapshot');
+    const s = get(port, `/${TOKEN}/?action=snapshot`);
     await s.closed;
     snaps.push(parseHead(s.received())!);
   }
@@ -142,31 +144,31 @@ t.test('lazy: nothing is encoded without a viewer; a snapshot encodes the latest
   const snap = snaps[0]!;
   t.equal(snap.status, 200);
   t.equal(snap.headers.get('content-type'), 'image/jpeg');
-  t.equal(snap.headers.get('access-control-allow-origin'), '*');
+  t.equal(snap.headers.get('access-control-allow-origin'), undefined);
   t.equal(snap.headers.get('x-timestamp'), timestampHeader(T0 + 400), 'the latest frame');
   t.equal(Number(snap.headers.get('content-length')), snap.body.length);
   t.equal(jpeg.decode(snap.body, { useTArray: true }).width, W);
   t.same(snaps[1]!.body, snap.body);
 
-  const page = get(port, '/');
+  const page = get(port, `/${TOKEN}/`);
   await page.closed;
   const html = parseHead(page.received())!;
   t.equal(html.status, 200);
   t.match(html.headers.get('content-type'), /^text\/html/);
-  t.match(html.body.toString(), /<img src="\/\?action=stream"/);
+  t.match(html.body.toString(), `<img src="/${TOKEN}/?action=stream"`);
   t.match(html.body.toString(), /aux-1/);
 
-  const bad = get(port, '/?action=nothing');
+  const bad = get(port, `/${TOKEN}/?action=nothing`);
   await bad.closed;
   t.equal(parseHead(bad.received())!.status, 404);
 });
 
 t.test('viewers over maxClients get 503', async (t) => {
   const { live, port } = await server(t, { maxClients: 2 });
-  const a = get(port, '/?action=stream');
-  const b = get(port, '/?action=stream');
+  const a = get(port, `/${TOKEN}/?action=stream`);
+  const b = get(port, `/${TOKEN}/?action=stream`);
   await until('two viewers', () => live.stats().clients === 2);
-  const c = get(port, '/?action=stream');
+  const c = get(port, `/${TOKEN}/?action=stream`);
   await c.closed;
   const head = parseHead(c.received())!;
   t.equal(head.status, 503);
@@ -174,7 +176,7 @@ t.test('viewers over maxClients get 503', async (t) => {
   t.equal(live.stats().clients, 2);
   a.socket.destroy();
   await until('a place to free up', () => live.stats().clients === 1);
-  const d = get(port, '/?action=stream');
+  const d = get(port, `/${TOKEN}/?action=stream`);
   await until('the third viewer', () => live.stats().clients === 2);
   b.socket.destroy();
   d.socket.destroy();
@@ -182,9 +184,9 @@ t.test('viewers over maxClients get 503', async (t) => {
 
 t.test('a viewer that stops reading skips frames; its backlog stays one part', async (t) => {
   const { live, port } = await server(t, { maxFps: 0, quality: 90 });
-  const slow = get(port, '/?action=stream');
+  const slow = get(port, `/${TOKEN}/?action=stream`);
   slow.socket.pause();
-  const fast = get(port, '/?action=stream');
+  const fast = get(port, `/${TOKEN}/?action=stream`);
   await until('two viewers', () => live.stats().clients === 2);
   const W2 = 320;
   const H2 = 240;
@@ -211,7 +213,7 @@ t.test('a viewer that stops reading skips frames; its backlog stays one part', a
 
 t.test('a viewer stalled past stalledViewerMs is dropped, freeing its place', async (t) => {
   const { live, port } = await server(t, { maxFps: 0, quality: 90, maxClients: 1, stalledViewerMs: 0 });
-  const stalled = get(port, '/?action=stream');
+  const stalled = get(port, `/${TOKEN}/?action=stream`);
   stalled.socket.pause();
   await until('the viewer', () => live.stats().clients === 1);
   for (let i = 0; i < 600 && live.stats().dropped === 0; i++) {
@@ -220,17 +222,17 @@ t.test('a viewer stalled past stalledViewerMs is dropped, freeing its place', as
   }
   t.equal(live.stats().dropped, 1);
   t.equal(live.stats().clients, 0);
-  const next = get(port, '/?action=stream');
+  const next = get(port, `/${TOKEN}/?action=stream`);
   await until('a new viewer in the freed place', () => live.stats().clients === 1);
   next.socket.destroy();
   stalled.socket.destroy();
 });
 
 t.test('liveUrl', async (t) => {
-  const idle = new MjpegServer({ host: '127.0.0.1', port: 0 });
+  const idle = new MjpegServer({ host: '127.0.0.1', port: 0, pathToken: TOKEN });
   t.throws(() => idle.url('192.0.2.1'), { code: LiveNotListening.code });
   const { live, port } = await server(t);
-  t.equal(live.url('192.0.2.1'), `http://192.0.2.1:${port}/?action=stream`);
-  t.equal(live.url('2001:db8::1', 8081), 'http://[2001:db8::1]:8081/?action=stream');
+  t.equal(live.url('192.0.2.1'), `http://192.0.2.1:${port}/${TOKEN}/?action=stream`);
+  t.equal(live.url('2001:db8::1', 8081), `http://[2001:db8::1]:8081/${TOKEN}/?action=stream`);
   t.throws(() => live.url(`${'a'.repeat(190)}.example`), { code: LiveUrlTooLong.code });
 });
