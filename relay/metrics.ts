@@ -1,6 +1,6 @@
 // Prometheus metrics of the relay (prom-client), one registry per relay instance.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { flagKind, type Flag } from '../src/contract/index.ts';
+import { LANES, flagKind, type Flag } from '../src/contract/index.ts';
 
 export class RelayMetrics {
   readonly registry = new Registry();
@@ -105,8 +105,55 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  // --- operations kit (deploy/prometheus, deploy/grafana): what the alerts and the dashboard need
+  // beyond the counters above. Budgets are exported so rules compare against the contract's table
+  // instead of repeating 30 s and 300 s.
+  readonly forwardBudget = new Gauge({
+    name: 'eseal_forward_budget_seconds',
+    help: "The guide's delivery budget of each lane (constant: status and record 30 s, evidence 300 s)",
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly diskUsed = new Gauge({
+    name: 'eseal_disk_used_percent',
+    help: "Used share of the data directory's file system, as df counts it (checked every 10 s)",
+    registers: [this.registry],
+  });
+  readonly diskHighWatermark = new Gauge({
+    name: 'eseal_disk_high_watermark_percent',
+    help: 'disk.highWatermarkPercent: at or above it new videos are refused with 507',
+    registers: [this.registry],
+  });
+  readonly mineLastSeen = new Gauge({
+    name: 'eseal_mine_last_seen_timestamp_seconds',
+    help: 'When each mine last sent an accepted call (since this start; cameras report their status every 5 minutes)',
+    labelNames: ['mine'] as const,
+    registers: [this.registry],
+  });
+  /** the serving certificate (relay.tls.mode and notAfter in ms), set by relay/tls.ts; none when TLS is off */
+  #tlsCertificate: { mode: string; notAfterMs: number } | undefined;
+  // labelled, so that it has no sample at all (rather than 0, "expired") while TLS is off
+  readonly tlsCertExpiry = new Gauge({
+    name: 'eseal_tls_cert_expiry_seconds',
+    help: "Seconds until the relay's TLS certificate expires, by relay.tls.mode (negative once expired; absent when the mode is off)",
+    labelNames: ['mode'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const c = this.#tlsCertificate;
+      if (c) this.tlsCertExpiry.set({ mode: c.mode }, (c.notAfterMs - Date.now()) / 1000);
+    },
+  });
+
+  /** Records the certificate the relay serves, for eseal_tls_cert_expiry_seconds. */
+  setTlsCertificate(mode: string, notAfterMs: number): void {
+    this.tlsCertExpiry.reset();
+    this.#tlsCertificate = { mode, notAfterMs };
+  }
+  // --- end operations kit
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'eseal_process_' });
+    for (const [lane, { budgetSeconds }] of Object.entries(LANES)) this.forwardBudget.set({ lane }, budgetSeconds);
   }
 
   countFlags(endpoint: string, flags: readonly Flag[]): void {

@@ -32,7 +32,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Runn
   const disk = new DiskWatch(ctx, () => void retention.run(Date.now(), true).catch(() => {}));
   try {
     await disk.check();
-    const tls = await resolveTls(config);
+    const tls = await resolveTls(config, ctx.metrics);
     if (tls?.created) log.warn({ certificate: tls.certPath, sha256: tls.fingerprint256 }, 'created a self-signed TLS certificate');
     app = await buildRelayApp(ctx, tls ? { https: tls } : {});
     const { host, port } = parseListen(config.relay.listen);

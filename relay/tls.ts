@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { RelayConfig } from './config.ts';
+import type { RelayMetrics } from './metrics.ts';
 import { parseListen } from '../src/config/load.ts';
 import { createSelfSignedCertificate } from '../src/crypto/selfSigned.ts';
 import { writeFileDurable } from '../src/store/fsync.ts';
@@ -23,7 +24,14 @@ export interface TlsMaterial {
   certPath: string;
 }
 
-export async function resolveTls(config: RelayConfig): Promise<TlsMaterial | undefined> {
+/** With `metrics`, the certificate's expiry is exported as eseal_tls_cert_expiry_seconds. */
+export async function resolveTls(config: RelayConfig, metrics?: RelayMetrics): Promise<TlsMaterial | undefined> {
+  const material = await loadTls(config);
+  if (material && metrics) metrics.setTlsCertificate(config.relay.tls.mode, Date.parse(new X509Certificate(material.cert).validTo));
+  return material;
+}
+
+async function loadTls(config: RelayConfig): Promise<TlsMaterial | undefined> {
   const tls = config.relay.tls;
   if (tls.mode === 'off') return undefined;
   if (tls.mode === 'files') {

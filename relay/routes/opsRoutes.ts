@@ -39,6 +39,9 @@ export async function opsRoutes(app: FastifyInstance, ctx: RelayContext): Promis
     m.queueDead.set(stats.byState.dead);
     const state = ctx.forwarder?.status(now).upstream.state;
     if (state) m.upstreamUp.set(state === 'closed' ? 1 : state === 'halfOpen' ? 0.5 : 0);
+    m.diskUsed.set(ctx.disk.usedPercent);
+    m.diskHighWatermark.set(ctx.config.disk.highWatermarkPercent);
+    for (const [mine, at] of ctx.ingest.lastSeen) m.mineLastSeen.set({ mine }, at / 1000);
     reply.type(m.registry.contentType);
     return m.registry.metrics();
   });
