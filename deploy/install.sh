@@ -32,6 +32,9 @@ CONF=$ETC/eseal.yaml
 UNIT_DIR=$R/etc/systemd/system
 STATE=$OPT/install.state
 SVC_USER=eseal
+# owner of /etc/eseal and its files: root, or in a test root whoever runs the test
+ROOT_UID=0
+[ -n "$R" ] && ROOT_UID=$(id -u)
 KNOWN_ROLES='relay gb28181 edge' # the start order: the edge reports to a relay on the same server
 DEFAULT_DATA=/data/eseal
 HEALTH_TIMEOUT=${ESEAL_HEALTH_TIMEOUT:-90}
@@ -374,17 +377,17 @@ write_env_file() { # role: the unit's EnvironmentFile, made once, for secrets (r
 
 role_healthy() { # role since-ms
   systemctl is-active --quiet "eseal-$1.service" || return 1
-  bin=$OPT/current/bin/eseal
+  cli=$OPT/current/bin/eseal
   case $1 in
     relay)
       # exit 0: running and no lane over budget; 3 with "running": true is a running relay whose
       # queue is late (upstream down): not the new version's fault
-      out=$(as_service_user "$bin" status --config "$CONF" --json 2>/dev/null) && return 0
+      out=$(as_service_user "$cli" status --config "$CONF" --json 2>/dev/null) && return 0
       printf '%s\n' "$out" | grep -q '"running": *true'
       ;;
     edge)
       # the status file a running edge rewrites every 5 s, written after this start
-      out=$(as_service_user "$bin" edge status --config "$CONF" --json 2>/dev/null) || return 1
+      out=$(as_service_user "$cli" edge status --config "$CONF" --json 2>/dev/null) || return 1
       at=$(printf '%s\n' "$out" | sed -n 's/^ *"at": *\([0-9][0-9]*\).*/\1/p' | head -n 1)
       [ -n "$at" ] && [ "$at" -ge "$2" ]
       ;;
@@ -525,14 +528,14 @@ $CFG"
 
   ensure_user "$data"
   mkdir -p "$R$data" && chmod 0700 "$R$data" && chown "$(owner)" "$R$data" || die "cannot prepare the data directory $R$data"
-  mkdir -p "$ETC" && chmod 0750 "$ETC" && chown "0:$(group_of_user)" "$ETC" || die "cannot prepare $ETC"
+  mkdir -p "$ETC" && chmod 0750 "$ETC" && chown "$ROOT_UID:$(group_of_user)" "$ETC" || die "cannot prepare $ETC"
   if [ ! -e "$CONF" ]; then
     example=$OPT/$version/eseal.example.yaml
     [ -f "$example" ] || die "the bundle has no eseal.example.yaml"
     {
       grep -q '^dataDir:' "$example" || echo "dataDir: $data"
       sed "s|^dataDir:.*|dataDir: $data|" "$example"
-    } >"$CONF.tmp" && chmod 0640 "$CONF.tmp" && chown "0:$(group_of_user)" "$CONF.tmp" && mv -f "$CONF.tmp" "$CONF" ||
+    } >"$CONF.tmp" && chmod 0640 "$CONF.tmp" && chown "$ROOT_UID:$(group_of_user)" "$CONF.tmp" && mv -f "$CONF.tmp" "$CONF" ||
       die "cannot write $CONF"
     created=1
     say "created $CONF from the bundle's example (dataDir: $data)"
