@@ -425,12 +425,25 @@ set_previous() { # version or ''
   fi
 }
 
+# after a healthy start only the current version and the previous one (to go back to) stay: ~300 MB each
+prune_versions() {
+  keep_cur=$(readlink "$OPT/current" 2>/dev/null)
+  keep_prev=$(readlink "$OPT/previous" 2>/dev/null)
+  for d in "$OPT"/*; do
+    v=${d##*/}
+    [ "$v" = current ] || [ "$v" = previous ] || [ "$v" = "$keep_cur" ] || [ "$v" = "$keep_prev" ] && continue
+    [ -d "$d" ] && [ ! -L "$d" ] && [ -f "$d/bin/eseal" ] || continue
+    rm -rf "$d" && say "removed the old version $v"
+  done
+}
+
 # start (or restart) ROLES on VERSION; when not healthy, go back to PREV (if any). Returns 0 or exits 3.
 start_and_check() { # roles version prev
   since=$(now_ms)
   restart_roles "$1"
   if wait_healthy "$1" "$since"; then
     say "version $2 is running and healthy ($(echo $1 | sed 's/ /, /g'))"
+    prune_versions
     return 0
   fi
   for r in $UNHEALTHY; do warn "eseal-$r is not healthy after ${HEALTH_TIMEOUT}s: journalctl -u eseal-$r -n 100"; done

@@ -309,7 +309,7 @@ edge:
   t.notOk(existsSync(lab.at('etc/systemd/system/eseal-gb28181.service')));
 });
 
-t.test('--rollback goes back to the previous version and can undo itself', async (t) => {
+t.test('--rollback goes back to the previous version and can undo itself; old versions are pruned', async (t) => {
   const lab = await makeLab(t);
   const r1 = await install(lab, ['sh'], [await fakeBundle(lab, '1.0.0'), '--no-start']);
   t.equal(r1.code, 0, r1.err);
@@ -324,6 +324,14 @@ t.test('--rollback goes back to the previous version and can undo itself', async
   t.equal(forth.code, 0, forth.err);
   t.equal(await linkOf(lab, 'current'), '1.1.0', 'a second --rollback undoes the first');
   t.equal(await linkOf(lab, 'previous'), '1.0.0');
+
+  // a healthy upgrade keeps the version it replaced and removes the older ones
+  const next = await install(lab, ['sh'], [await fakeBundle(lab, '1.2.0')]);
+  t.equal(next.code, 0, next.err);
+  t.equal(await linkOf(lab, 'previous'), '1.1.0');
+  t.ok(existsSync(lab.at('opt/eseal/1.1.0/bin/eseal')) && existsSync(lab.at('opt/eseal/1.2.0/bin/eseal')));
+  t.notOk(existsSync(lab.at('opt/eseal/1.0.0')), 'the version before the previous one is removed');
+  t.match(next.out, /removed the old version 1\.0\.0/);
 });
 
 t.test('refusals: not a bundle, a bad role, a relative data directory', async (t) => {
