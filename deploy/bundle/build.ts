@@ -269,7 +269,10 @@ async function main(): Promise<void> {
 
   await mkdir(join(stage, 'bin'), { recursive: true });
   await writeFile(join(stage, 'bin', 'eseal'), LAUNCHER, { mode: 0o755 });
-  if (existsSync(join(ROOT, 'deploy', 'eseal.example.yaml'))) await copyFile(join(ROOT, 'deploy', 'eseal.example.yaml'), join(stage, 'eseal.example.yaml'));
+  await copyFile(join(ROOT, 'deploy', 'eseal.example.yaml'), join(stage, 'eseal.example.yaml'));
+  // the installer travels with what it installs: tar -xzf <bundle> eseal-<v>/install.sh && sh eseal-<v>/install.sh <bundle>
+  await copyFile(join(ROOT, 'deploy', 'install.sh'), join(stage, 'install.sh'));
+  await chmod(join(stage, 'install.sh'), 0o755);
 
   const byPart: Record<string, number> = {
     'runtime/bin/node': await treeBytes(join(stage, 'runtime', 'bin', 'node')),

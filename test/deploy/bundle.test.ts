@@ -93,7 +93,7 @@ t.test('the bundle holds what it says and leaves out the build tools', async (t)
   for (const dev of ['typescript', 'tsx', 'tap', '@tensorflow/tfjs', 'fast-check']) t.notOk(names.includes(dev), `no ${dev}`);
   for (const prod of ['fastify', 'lmdb', 'onnxruntime-node', '@ffmpeg-installer/linux-x64']) t.ok(names.includes(prod), `has ${prod}`);
   t.ok(manifest.npm.every((p) => p.license), 'every package with its licence');
-  for (const file of ['bin/eseal', 'runtime/bin/node', 'runtime/lib/ld-linux-x86-64.so.2', 'runtime/lib/libc.so.6', 'licenses/node.LICENSE', 'licenses/libc6.copyright']) {
+  for (const file of ['bin/eseal', 'install.sh', 'eseal.example.yaml', 'runtime/bin/node', 'runtime/lib/ld-linux-x86-64.so.2', 'runtime/lib/libc.so.6', 'licenses/node.LICENSE', 'licenses/libc6.copyright']) {
     t.ok(existsSync(join(root, HOME, file)), file);
   }
   const { code, out } = await inRoot(root, [`${HOME}/bin/eseal`, '--version']);
