@@ -190,7 +190,7 @@ export const commands: Command<EdgeRoleConfig>[] = [
       '  --repair   move corrupt and orphan clips to <dataDir>/edge/outbox/quarantine/<date>/ (never deleted)',
       '             and set their entries aside as dead letters (ESEAL_ERR_STORE_CORRUPT); the edge must be stopped',
       '  --json     the report as JSON: summary {missingBlobs, orphanBlobs, mismatches, itemsWithoutBlob},',
-      '             damage [{kind, sm3, path, item, detail}]',
+      '             setAside}, damage [{kind, sm3, path, item, detail, quarantined?}]',
       'Exit status 1 when damage is found (also after a repair), 0 when the outbox is whole.',
     ],
     async run({ values, config, io }) {
@@ -220,7 +220,7 @@ export const commands: Command<EdgeRoleConfig>[] = [
       }
       const s = report.summary;
       io.out(`outbox:    ${dir}: ${report.items} entries, ${report.blobs} clips, ${(report.bytes / 1048576).toFixed(1)} MiB checked in ${(report.durationMs / 1000).toFixed(1)} s`);
-      io.out(`damage:    ${s.mismatches} corrupt clips (SM3 mismatch), ${s.missingBlobs} missing clips (${s.itemsWithoutBlob} entries without their clip), ${s.orphanBlobs} orphan clips`);
+      io.out(`damage:    ${s.mismatches} corrupt clips (SM3 mismatch), ${s.missingBlobs} missing clips (${s.itemsWithoutBlob} entries without their clip), ${s.orphanBlobs} orphan clips${s.setAside ? `; ${s.setAside} entries set aside as corrupt earlier (their clips in quarantine)` : ''}`);
       for (const d of report.damage) {
         io.out(`  ${d.kind.padEnd(15)} ${d.item === null ? '-' : `entry ${d.item}`}  ${d.path}: ${d.detail}${d.quarantined ? ` -> ${d.quarantined}` : ''}`);
       }

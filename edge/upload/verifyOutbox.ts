@@ -10,6 +10,8 @@
 // or gone becomes a dead letter marked ESEAL_ERR_STORE_CORRUPT (as the uploader does when it finds
 // one while sending). Repair only while the edge is stopped: the running outbox keeps state in
 // memory. Reading is safe while it runs, but a clip sent or staged meanwhile may be reported.
+// Entries already set aside as corrupt (by the uploader or an earlier repair) whose clip is gone
+// are counted as setAside, not as damage: after a repair the next scrub finds the outbox whole.
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -48,7 +50,14 @@ export interface OutboxVerifyReport {
   blobs: number;
   /** bytes of clip files hashed */
   bytes: number;
-  summary: { missingBlobs: number; orphanBlobs: number; mismatches: number; itemsWithoutBlob: number };
+  summary: {
+    missingBlobs: number;
+    orphanBlobs: number;
+    mismatches: number;
+    itemsWithoutBlob: number;
+    /** dead letters already set aside as corrupt whose clip is gone (quarantined): not damage */
+    setAside: number;
+  };
   damage: OutboxDamage[];
   /** with repair: what was done */
   repair?: { quarantined: number; marked: number; quarantineDir: string };
@@ -115,8 +124,12 @@ export async function verifyOutbox(dir: string, options: VerifyOutboxOptions = {
     const damage: OutboxDamage[] = [];
     /** clips found corrupt or gone -> the path the mark names */
     const badClips = new Map<string, OutboxDamage>();
-    for (const [sm3, its] of named) {
+    let setAside = 0;
+    for (const [sm3, all] of named) {
       if (present.has(sm3)) continue;
+      const its = all.filter((item) => !isCorrupt(item));
+      setAside += all.length - its.length;
+      if (its.length === 0) continue;
       const path = blobs.pathOf(sm3);
       const d: OutboxDamage = { kind: 'missingBlob', sm3, path, item: String(its[0]!.seq), detail: `named by ${its.length} entr${its.length === 1 ? 'y' : 'ies'}, not on disk` };
       damage.push(d);
@@ -166,6 +179,7 @@ export async function verifyOutbox(dir: string, options: VerifyOutboxOptions = {
         orphanBlobs: damage.filter((d) => d.kind === 'orphanBlob').length,
         mismatches: damage.filter((d) => d.kind === 'mismatch').length,
         itemsWithoutBlob: damage.filter((d) => d.kind === 'itemWithoutBlob').length,
+        setAside,
       },
       damage,
     };
@@ -197,7 +211,7 @@ export async function verifyOutbox(dir: string, options: VerifyOutboxOptions = {
           const already = isCorrupt(current);
           const reason =
             d.kind === 'mismatch'
-              ? `the clip ${d.path} does not match its SM3 address (${d.detail}); found by eseal edge verify`
+              ? `the clip ${d.path} does not match its SM3 address: ${d.detail}; found by eseal edge verify`
               : `the clip ${d.path} is gone; found by eseal edge verify`;
           await setAsideCorrupt(queue, current, { code: Corrupt.code, reason: current.payload.corrupt?.reason ?? reason, path, at: clock() });
           if (!already) marked++;
