@@ -115,6 +115,11 @@ t.test('eseal edge verify finds each kind of damage; --repair quarantines and se
   t.equal(outbox.stats().corrupt, 4, 'counted');
   t.equal(outbox.stats().pending, 3, 'the intact clips and the record still wait to be sent');
   for (const c of clips.filter((c) => c.kind === 'intact')) t.same(await readFile(c.path), c.bytes, 'an intact clip untouched');
+  // what eseal edge status shows from the status file a running edge writes with these counts
+  const status = { at: Date.now(), pid: process.pid, mineState: 'producing', cameras: [], uploader: { delivered: 0, deadLettered: 0, retried: 0, corrupt: 0, pausedUntil: 0, inFlight: [], outbox: outbox.stats() } };
+  await writeFile(join(dataDir, 'edge', 'status.json'), JSON.stringify(status));
+  const shown = await run(['edge', 'status'], dataDir);
+  t.match(shown.out, /CORRUPT: {3}4 clips set aside: not what the edge recorded \(ESEAL_ERR_STORE_CORRUPT\); run eseal edge verify/, 'eseal edge status shows the count');
   await outbox.close();
 
   const after = await run(['edge', 'verify', '--json'], dataDir);
