@@ -1,4 +1,6 @@
-// The edge role's commands: evaluation of the analyses against ground truth, and the default model.
+// The edge role's commands: evaluation of the analyses against ground truth, the default model,
+// the status of a running edge and the scrub of its outbox.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_OPTION, type Command, type CommandIO } from '../src/cli/command.ts';
 import type { EdgeRoleConfig } from './config.ts';
@@ -17,6 +19,37 @@ async function withDetector<T>(cfg: EdgeRoleConfig, needed: boolean, fn: (detect
   } finally {
     await detector.close();
   }
+}
+
+/** The running edge's pid when its status file is fresh and the process is there. */
+async function runningEdge(edgeDir: string): Promise<number | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const { STATUS_FILE } = await import('./EdgeService.ts');
+  try {
+    const s = JSON.parse(await readFile(join(edgeDir, STATUS_FILE), 'utf8')) as { at: number; pid: number };
+    if (Date.now() - s.at > 30_000 || s.pid === process.pid) return undefined;
+    process.kill(s.pid, 0);
+    return s.pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? -1 : undefined;
+  }
+}
+
+/** A progress bar on standard error when it is a terminal; silent otherwise. */
+function progressBar(): { update: (done: number, total: number) => void; done: () => void } {
+  const tty = process.stderr.isTTY;
+  let drawn = false;
+  return {
+    update(done, total) {
+      if (!tty || total === 0 || (done !== total && done % 25 !== 0)) return;
+      const filled = Math.round((done / total) * 30);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(30 - filled)}] ${done}/${total} clips`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) process.stderr.write('\n');
+    },
+  };
 }
 
 function printEvents(io: CommandIO, events: { kind: string; atSeconds: number; count?: number; beltStatus?: string }[]): void {
@@ -140,11 +173,63 @@ export const commands: Command<EdgeRoleConfig>[] = [
       const o = s.uploader?.outbox;
       if (o) {
         io.out(`outbox:    ${o.pending} pending (status ${o.pendingByLane.status}, records ${o.pendingByLane.record}, clips ${o.pendingByLane.evidence}), ${o.dead} dead letters, ${(o.bytes / 1048576).toFixed(1)} MiB${o.dropped ? `, ${o.dropped} clips DROPPED to stay within limits` : ''}`);
-        io.out(`uploads:   ${s.uploader!.delivered} delivered, ${s.uploader!.deadLettered} refused, ${s.uploader!.retried} retried${s.uploader!.pausedUntil > Date.now() ? `, PAUSED (${s.uploader!.lastError ?? 'relay unreachable'})` : ''}`);
+        if (o.corrupt) io.out(`CORRUPT:   ${o.corrupt} clips set aside: not what the edge recorded (ESEAL_ERR_STORE_CORRUPT); run eseal edge verify`);
+      io.out(`uploads:   ${s.uploader!.delivered} delivered, ${s.uploader!.deadLettered} refused, ${s.uploader!.retried} retried${s.uploader!.pausedUntil > Date.now() ? `, PAUSED (${s.uploader!.lastError ?? 'relay unreachable'})` : ''}`);
       }
       if (s.modelRefused) io.out(`model:     the registry's model was REFUSED ${Math.round((Date.now() - s.modelRefused.at) / 60_000)} min ago: ${s.modelRefused.code}: ${s.modelRefused.reason}`);
       if (s.detector) io.out(`detector:  ${s.detector.model}, input ${s.detector.inputSize}, ${s.detector.framesRun} frames, ${s.detector.meanLatencyMs.toFixed(1)} ms mean, ${s.detector.framesDropped} dropped, ${s.detector.workerRestarts} restarts`);
       return 0;
+    },
+  },
+  {
+    name: 'verify',
+    summary: "check every clip of the edge's outbox against its SM3 address: missing, orphan and corrupt clips",
+    usage: '[--config FILE] [--repair] [--json]',
+    options: { ...CONFIG_OPTION, repair: { type: 'boolean' }, json: { type: 'boolean' } },
+    help: [
+      '  --repair   move corrupt and orphan clips to <dataDir>/edge/outbox/quarantine/<date>/ (never deleted)',
+      '             and set their entries aside as dead letters (ESEAL_ERR_STORE_CORRUPT); the edge must be stopped',
+      '  --json     the report as JSON: summary {missingBlobs, orphanBlobs, mismatches, itemsWithoutBlob},',
+      '             setAside}, damage [{kind, sm3, path, item, detail, quarantined?}]',
+      'Exit status 1 when damage is found (also after a repair), 0 when the outbox is whole.',
+    ],
+    async run({ values, config, io }) {
+      const cfg = await config();
+      const edgeDir = join(cfg.dataDir, 'edge');
+      const dir = join(edgeDir, 'outbox');
+      if (!existsSync(dir)) {
+        io.err(`no edge outbox at ${dir}: has the edge role run here with this dataDir?`);
+        return 1;
+      }
+      const repair = values['repair'] === true;
+      if (repair) {
+        const pid = await runningEdge(edgeDir);
+        if (pid !== undefined) {
+          io.err(`the edge is running${pid > 0 ? ` (pid ${pid})` : ''}: stop it before eseal edge verify --repair (without --repair the check is safe while it runs)`);
+          return 1;
+        }
+      }
+      const { verifyOutbox } = await import('./upload/verifyOutbox.ts');
+      const bar = progressBar();
+      const report = await verifyOutbox(dir, { repair, onProgress: values['json'] ? undefined : bar.update });
+      bar.done();
+      const found = report.damage.length > 0;
+      if (values['json']) {
+        io.out(JSON.stringify(report, null, 1));
+        return found ? 1 : 0;
+      }
+      const s = report.summary;
+      io.out(`outbox:    ${dir}: ${report.items} entries, ${report.blobs} clips, ${(report.bytes / 1048576).toFixed(1)} MiB checked in ${(report.durationMs / 1000).toFixed(1)} s`);
+      io.out(`damage:    ${s.mismatches} corrupt clips (SM3 mismatch), ${s.missingBlobs} missing clips (${s.itemsWithoutBlob} entries without their clip), ${s.orphanBlobs} orphan clips${s.setAside ? `; ${s.setAside} entries set aside as corrupt earlier (their clips in quarantine)` : ''}`);
+      for (const d of report.damage) {
+        io.out(`  ${d.kind.padEnd(15)} ${d.item === null ? '-' : `entry ${d.item}`}  ${d.path}: ${d.detail}${d.quarantined ? ` -> ${d.quarantined}` : ''}`);
+      }
+      if (report.repair) {
+        io.out(`repair:    ${report.repair.quarantined} clips moved to ${report.repair.quarantineDir}, ${report.repair.marked} entries set aside as corrupt (dead letters)`);
+      } else if (found) {
+        io.out('run eseal edge verify --repair (with the edge stopped) to quarantine the bad clips and set their entries aside');
+      }
+      return found ? 1 : 0;
     },
   },
 ];
@@ -160,7 +245,8 @@ interface EdgeStatusFile {
     retried: number;
     pausedUntil: number;
     lastError?: string;
-    outbox: { pending: number; pendingByLane: Record<'status' | 'record' | 'evidence', number>; dead: number; bytes: number; dropped: number };
+    corrupt?: number;
+    outbox: { pending: number; pendingByLane: Record<'status' | 'record' | 'evidence', number>; dead: number; bytes: number; dropped: number; corrupt?: number };
   };
   modelRefused?: { code: string; reason: string; at: number };
   detector?: { model: string; inputSize: number; framesRun: number; framesDropped: number; meanLatencyMs: number; workerRestarts: number };

@@ -29,6 +29,11 @@
 // (QueueStore.appendBounded). Records are never dropped: when only records are left the add is
 // refused (OutboxFull) and the caller sees the error.
 //
+// Corrupt clips: the uploader checks each clip against its SM3 address as it sends it
+// (verifiedClip.ts); one that is not what was staged is set aside (markCorrupt): a dead letter
+// marked ESEAL_ERR_STORE_CORRUPT with the path of the bad file, kept, counted in stats().corrupt,
+// never sent again unless requeued. `eseal edge verify` (verifyOutbox.ts) checks them all at rest.
+//
 // One process per outbox directory: hand-outs (next()) are the queue's in-memory leases; after a
 // restart every pending entry is handed out again (at least once; the relay's dedupe makes a
 // repeat harmless). Clips are shared by identical entries; the count of entries per clip is kept
@@ -52,8 +57,9 @@ import { FsBlobStore } from '../../src/store/fs/FsBlobStore.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
 import type { QueueAppend, QueueItem } from '../../src/store/QueueStoreTypes.ts';
 import type { StagedBlob } from '../../src/store/BlobStoreTypes.ts';
+import type { EsealError } from '../../src/errors.ts';
 import { OutboxClosed, OutboxFull, OutboxInput, OutboxNotFound, OutboxState } from './errors.ts';
-import type { AddEvidenceOptions, OutboxEntry, OutboxOptions, OutboxStats } from './OutboxTypes.ts';
+import type { AddEvidenceOptions, CorruptMark, OutboxEntry, OutboxOptions, OutboxStats } from './OutboxTypes.ts';
 
 export type * from './OutboxTypes.ts';
 
@@ -65,8 +71,11 @@ const EVICTABLE: readonly Lane[] = ['evidence'];
 /** lanes in the order they are served */
 const LANE_NAMES = (Object.keys(LANES) as Lane[]).sort((a, b) => LANES[a].priority - LANES[b].priority);
 
+/** The layout in the outbox's directory (verifyOutbox.ts opens the same). */
+export const OUTBOX_LAYOUT = Object.freeze({ queue: 'queue', queueName: 'outbox', blobs: 'blobs', quarantine: 'quarantine' });
+
 /** What the queue item of an entry holds. */
-interface Payload {
+export interface OutboxPayload {
   /** endpoint id (src/contract/endpoints.ts) */
   endpoint: string;
   body?: Record<string, string | number>;
@@ -74,6 +83,25 @@ interface Payload {
   /** the clip's blob id */
   blob?: string;
   uploadUrl?: string;
+  /** the clip was set aside as corrupt */
+  corrupt?: CorruptMark;
+}
+type Payload = OutboxPayload;
+
+/**
+ * Sets an entry aside as corrupt: marked (the tus upload forgotten: a requeue starts afresh), then
+ * a dead letter whose reason starts with the code. Two commits; a crash between them leaves a
+ * pending entry whose next send finds the clip corrupt again.
+ */
+export async function setAsideCorrupt(queue: LmdbQueueStore<OutboxPayload>, item: QueueItem<OutboxPayload>, mark: CorruptMark): Promise<void> {
+  const { uploadUrl: _u, ...rest } = item.payload;
+  await queue.update(item.seq, { ...rest, corrupt: mark });
+  if (item.state !== 'dead') await queue.deadLetter(item.seq, `${mark.code}: ${mark.reason}`);
+}
+
+/** A dead letter set aside because of its clip (a requeued one keeps no mark). */
+export function isCorrupt(item: QueueItem<OutboxPayload>): boolean {
+  return item.state === 'dead' && item.payload.corrupt !== undefined;
 }
 
 function seqOf(id: string): number {
@@ -105,6 +133,8 @@ export class Outbox {
   readonly #clock: () => number;
   /** blob id -> entries naming it (plus adds under way) */
   readonly #refs = new Map<string, number>();
+  /** seqs of the dead letters set aside as corrupt */
+  readonly #corrupt = new Set<number>();
   #dropped = 0;
   /** the counts at close (stats() still answers once the queue is closed) */
   #final: OutboxStats | undefined;
@@ -131,10 +161,10 @@ export class Outbox {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw OutboxInput(`maxBytes: must be a whole number >= 1, got ${maxBytes}`, { field: 'maxBytes' });
     const log = options.log ?? createLogger({ level: 'silent' });
     const clock = options.clock ?? Date.now;
-    const queue = LmdbQueueStore.open<Payload>(join(options.dir, 'queue'), { name: 'outbox', clock });
+    const queue = LmdbQueueStore.open<Payload>(join(options.dir, OUTBOX_LAYOUT.queue), { name: OUTBOX_LAYOUT.queueName, clock });
     let blobs: FsBlobStore | undefined;
     try {
-      blobs = await FsBlobStore.open(join(options.dir, 'blobs'));
+      blobs = await FsBlobStore.open(join(options.dir, OUTBOX_LAYOUT.blobs));
       const outbox = new Outbox(queue, blobs, options, log, clock);
       await outbox.#load();
       return outbox;
@@ -150,6 +180,7 @@ export class Outbox {
     for (const item of this.#queue.range()) {
       const blob = item.payload.blob;
       if (blob) this.#refs.set(blob, (this.#refs.get(blob) ?? 0) + 1);
+      if (isCorrupt(item)) this.#corrupt.add(item.seq);
     }
     const stray: string[] = [];
     for await (const id of this.#blobs.list()) if (!this.#refs.has(id)) stray.push(id);
@@ -195,7 +226,9 @@ export class Outbox {
       endpoint: endpointById(p.endpoint) as EvidenceEndpoint,
       fileName: p.fileName ?? '',
       path: this.#blobs.pathOf(p.blob),
+      blob: p.blob,
       ...(p.uploadUrl ? { uploadUrl: p.uploadUrl } : {}),
+      ...(p.corrupt ? { corrupt: { ...p.corrupt } } : {}),
     };
   }
 
@@ -221,6 +254,7 @@ export class Outbox {
     }
     for (const gone of result.evicted) {
       this.#dropped++;
+      this.#corrupt.delete(gone.seq);
       this.#log.error(
         {
           id: String(gone.seq),
@@ -407,13 +441,33 @@ export class Outbox {
     });
   }
 
+  /**
+   * The clip of a handed-out entry is not what was staged (ESEAL_ERR_STORE_CORRUPT, from
+   * verifiedClip): the entry becomes a dead letter marked corrupt, its clip is kept where it is.
+   */
+  async markCorrupt(id: string, error: EsealError): Promise<void> {
+    this.#check();
+    return this.#serial(async () => {
+      const item = this.#item(id);
+      if (item.payload.blob === undefined) throw OutboxState(`id: entry ${id} is a record, not a clip`, { field: 'id' });
+      const path = typeof error.detail?.['path'] === 'string' ? error.detail['path'] : this.#blobs.pathOf(item.payload.blob);
+      await setAsideCorrupt(this.#queue, item, { code: error.code, reason: error.message, path, at: this.#clock() });
+      this.#corrupt.add(item.seq);
+    });
+  }
+
   /** A dead letter is pending again, in its lane at its place by age (an operator fixed the cause). */
   async requeue(id: string): Promise<void> {
     this.#check();
     return this.#serial(async () => {
       const item = this.#item(id);
       if (item.state !== 'dead') throw OutboxState(`id: entry ${id} is not a dead letter`, { field: 'id' });
+      if (item.payload.corrupt) {
+        const { corrupt: _c, ...rest } = item.payload;
+        await this.#queue.update(item.seq, rest);
+      }
       await this.#queue.replay(item.seq);
+      this.#corrupt.delete(item.seq);
     });
   }
 
@@ -446,6 +500,7 @@ export class Outbox {
       dead: s.byState.dead,
       bytes: s.bytes ?? 0,
       dropped: this.#dropped,
+      corrupt: this.#corrupt.size,
       maxItems: this.maxItems,
       maxBytes: this.maxBytes,
     };

@@ -51,8 +51,23 @@ export interface EvidenceEntry extends EntryBase {
   fileName: string;
   /** the clip, inside the outbox folder (identical clips share one file) */
   path: string;
+  /** the clip's SM3 address (lower-case hex): what its bytes must hash to */
+  blob: string;
   /** a resumable (tus) upload already started for this clip (its path on the server): the next attempt resumes it */
   uploadUrl?: string;
+  /** the clip was found not to be what was staged: set aside as a dead letter (ESEAL_ERR_STORE_CORRUPT) */
+  corrupt?: CorruptMark;
+}
+
+/** Why a clip was set aside as corrupt, and where its file is. */
+export interface CorruptMark {
+  /** ESEAL_ERR_STORE_CORRUPT */
+  code: string;
+  reason: string;
+  /** the bad file (in the outbox's blobs/, or quarantine/ once `eseal edge verify --repair` moved it) */
+  path: string;
+  /** ms since epoch */
+  at: number;
 }
 
 export type OutboxEntry = RecordEntry | EvidenceEntry;
@@ -68,6 +83,8 @@ export interface OutboxStats {
   bytes: number;
   /** evidence dropped to stay within the limits since open */
   dropped: number;
+  /** dead letters set aside because their clip is corrupt (ESEAL_ERR_STORE_CORRUPT) */
+  corrupt: number;
   maxItems: number;
   maxBytes: number;
 }

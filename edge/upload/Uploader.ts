@@ -10,12 +10,15 @@
 //   retry      backoff with jitter; when the network or the server is at fault (refused
 //              connection, 5xx, 429) every worker pauses, so a dead link is not hammered and the
 //              order of the outbox is kept
+//   corrupt    the clip on disk is not what was staged (checked against its SM3 address as it
+//              streams, verifiedClip.ts; the upload is cut off before its last piece): dead letter
+//              marked ESEAL_ERR_STORE_CORRUPT, logged at error level, counted; the rest goes on
 // A refused login pauses sending (backoff up to maxSeconds) and is logged at error level; the
 // password is never logged.
 //
 // With more than one worker, worker 0 takes only status calls and records, so they never wait
 // behind clips (the guide gives records 30 s and clips 300 s).
-import { createReadStream } from 'node:fs';
+import type { EsealError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import type { ApiAnswer } from '../../src/client/NationalClient.ts';
 import { uploadWithTus } from '../../src/client/TusClient.ts';
@@ -29,8 +32,9 @@ import {
   type Outcome,
   type RetryLists,
 } from '../../src/client/outcome.ts';
-import { readEnvelope, type Lane } from '../../src/contract/index.ts';
+import { checkEvidenceFileName, readEnvelope, type Lane } from '../../src/contract/index.ts';
 import { createTusUpload } from './createTusUpload.ts';
+import { verifiedClip, type VerifiedClip } from './verifiedClip.ts';
 import type { Outbox } from './Outbox.ts';
 import type { EvidenceEntry, OutboxEntry, OutboxStats } from './OutboxTypes.ts';
 import { ReportSession, type ReportTarget } from './ReportSession.ts';
@@ -74,6 +78,8 @@ export interface UploaderStats {
   deadLettered: number;
   /** failed attempts that will be retried */
   retried: number;
+  /** clips found not to be what was staged and set aside (ESEAL_ERR_STORE_CORRUPT), since start */
+  corrupt: number;
   logins: number;
   /** sending is paused until then (ms since epoch; 0 = not paused) */
   pausedUntil: number;
@@ -86,6 +92,19 @@ const IDLE_POLL_MS = 5_000;
 /** tus retries inside one attempt; beyond them the outbox's backoff takes over (with the URL kept) */
 const TUS_RETRIES = 2;
 const FIRST_LANES: readonly Lane[] = ['status', 'record'];
+
+/** What becomes of an entry after an attempt: an answer's outcome, or a clip that failed its check. */
+type Verdict = Outcome | { kind: 'corrupt'; error: EsealError };
+
+/** The mine and camera a clip's name gives (table 5-25), for the log. */
+function cameraOf(entry: EvidenceEntry): { mineId?: string; cameraId?: string } {
+  try {
+    const { mineId, cameraId } = checkEvidenceFileName(entry.endpoint, entry.fileName, { now: Date.now(), maxSkewMs: Infinity }).value;
+    return { mineId, cameraId };
+  } catch {
+    return {};
+  }
+}
 
 /** An upload is kept as its path: resumed against the configured URL, which may change (a new address, a proxy). */
 function pathOf(url: string): string {
@@ -115,6 +134,7 @@ export class Uploader {
   #delivered = 0;
   #deadLettered = 0;
   #retried = 0;
+  #corrupt = 0;
   #lastError: string | undefined;
 
   constructor(options: UploaderOptions) {
@@ -151,6 +171,7 @@ export class Uploader {
       delivered: this.#delivered,
       deadLettered: this.#deadLettered,
       retried: this.#retried,
+      corrupt: this.#corrupt,
       logins: this.session.logins,
       pausedUntil: this.#pausedUntil > Date.now() ? this.#pausedUntil : 0,
       ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
@@ -223,18 +244,22 @@ export class Uploader {
   async #deliver(entry: OutboxEntry): Promise<void> {
     const send: InFlightSend = { id: entry.id, endpoint: entry.endpoint.id, ...(entry.kind === 'evidence' ? { fileName: entry.fileName } : {}) };
     this.#inFlight.set(entry.id, send);
-    let outcome: Outcome;
+    // read for every attempt of this hand-out through one check, so a resumed upload is checked whole
+    const clip = entry.kind === 'evidence' ? verifiedClip({ path: entry.path, sm3: entry.blob, size: entry.bytes }) : undefined;
+    let outcome: Verdict;
     try {
-      const { answer, relogged } = await this.session.withToken((token) => this.#send(entry, token, send));
+      const { answer, relogged } = await this.session.withToken((token) => this.#send(entry, token, send, clip));
       outcome = relogged ? outcomeAfterRelogin(answer, this.#lists) : outcomeOfAnswer(answer, this.#lists);
     } catch (err) {
-      if (this.#abort.signal.aborted) {
+      if (this.#abort.signal.aborted && !clip?.failure) {
         this.#inFlight.delete(entry.id);
         this.#outbox.release(entry.id);
         return;
       }
       outcome = this.#outcomeOfError(err);
     }
+    // whatever the upstream answered or the request failed with: the clip was not what was staged
+    if (clip?.failure) outcome = { kind: 'corrupt', error: clip.failure };
     this.#inFlight.delete(entry.id);
     try {
       await this.#settle(entry, outcome);
@@ -259,9 +284,19 @@ export class Uploader {
     return outcomeOfError(err, this.#lists);
   }
 
-  async #settle(entry: OutboxEntry, outcome: Outcome): Promise<void> {
+  async #settle(entry: OutboxEntry, outcome: Verdict): Promise<void> {
     const what = { id: entry.id, endpoint: entry.endpoint.id, ...(entry.kind === 'evidence' ? { fileName: entry.fileName } : {}) };
     switch (outcome.kind) {
+      case 'corrupt': {
+        await this.#outbox.markCorrupt(entry.id, outcome.error);
+        this.#corrupt++;
+        const clip = entry as EvidenceEntry;
+        this.#log.error(
+          { ...what, ...cameraOf(clip), blob: clip.blob, path: outcome.error.detail?.['path'] ?? clip.path, code: outcome.error.code, reason: outcome.error.message },
+          'a clip in the outbox is not what the edge recorded: not sent, set aside as a dead letter (corrupt); run eseal edge verify',
+        );
+        return;
+      }
       case 'delivered':
         await this.#outbox.markDelivered(entry.id);
         this.#delivered++;
@@ -300,14 +335,14 @@ export class Uploader {
     }
   }
 
-  async #send(entry: OutboxEntry, token: string, send: InFlightSend): Promise<ApiAnswer> {
+  async #send(entry: OutboxEntry, token: string, send: InFlightSend, clip: VerifiedClip | undefined): Promise<ApiAnswer> {
     const client = this.session.client;
     if (entry.kind === 'record') return client.sendRecord(entry.endpoint, entry.body, token);
-    if (this.#tusMode === 'auto' && (await this.session.speaksTus(token))) return this.#viaTus(entry, token, send);
-    return client.sendEvidence(entry.endpoint, entry.fileName, entry.bytes, createReadStream(entry.path), token);
+    if (this.#tusMode === 'auto' && (await this.session.speaksTus(token))) return this.#viaTus(entry, token, send, clip!);
+    return client.sendEvidence(entry.endpoint, entry.fileName, entry.bytes, clip!.open(0), token);
   }
 
-  async #viaTus(entry: EvidenceEntry, token: string, send: InFlightSend): Promise<ApiAnswer> {
+  async #viaTus(entry: EvidenceEntry, token: string, send: InFlightSend, clip: VerifiedClip): Promise<ApiAnswer> {
     const client = this.session.client;
     const signal = this.#abort.signal;
     // the latest URL: an earlier attempt of this run may have made one after next() read the entry
@@ -336,7 +371,7 @@ export class Uploader {
         kind: entry.endpoint.partName,
         fileName: entry.fileName,
         size: entry.bytes,
-        open: (start) => createReadStream(entry.path, { start }),
+        open: (start) => clip.open(start),
         dispatcher: client.dispatcher,
         checksum: 'sm3',
         uploadUrl,

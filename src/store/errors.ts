@@ -57,6 +57,12 @@ export const OpenFailed = defineError(
   'the data directory cannot be opened; check its path, owner and permissions',
 );
 
+/**
+ * A stored blob's bytes are not those of its address (altered, truncated or emptied on disk) or its
+ * file is gone: it is never sent on, its item is set aside (a dead letter) and the file kept.
+ */
+export const Corrupt = defineError('ESEAL_ERR_STORE_CORRUPT', 500, 'a stored blob does not match its SM3 address');
+
 /** Any other failure of the disk or of LMDB, with the original error as cause. */
 export const IoFailed = defineError('ESEAL_ERR_STORE_IO', 500, 'a read or write of the data directory failed');
 

@@ -284,3 +284,32 @@ t.test('an outbox folder of the pre-release format is left alone and reported', 
   t.ok(await exists(join(box, 'clips', '1.mp4')), 'nothing of it is deleted');
   t.ok(lines.some((l) => l['level'] === 50 && /pre-release format/.test(String(l['msg']))), 'an error says so');
 });
+
+t.test('a corrupt clip is set aside: a marked dead letter, counted, across a reopen; a requeue clears the mark', async (t) => {
+  const dir = await tempDir(t);
+  const box = join(dir, 'outbox');
+  const video = await makeVideo(dir, { seconds: 1 });
+  let outbox = await openOutbox({ dir: box });
+  const id = await outbox.addEvidence(EVIDENCE_ENDPOINTS.personVideo, clipName(), video, { keepSource: true });
+  const entry = outbox.next();
+  t.equal(entry?.id, id);
+  t.equal(entry?.kind === 'evidence' && entry.blob, sm3Hex(await readFile(video)), 'the entry names its SM3 address');
+  await outbox.setUploadUrl(id, '/files/abc');
+  const { Corrupt } = await import('../../../src/store/errors.ts');
+  const path = entry?.kind === 'evidence' ? entry.path : '';
+  await outbox.markCorrupt(id, Corrupt('the clip does not match its SM3 address', { detail: { path } }));
+  const dead = outbox.get(id);
+  t.match(dead, { state: 'dead', deadReason: /^ESEAL_ERR_STORE_CORRUPT: the clip does not match/, corrupt: { code: 'ESEAL_ERR_STORE_CORRUPT', path } });
+  t.equal(dead?.kind === 'evidence' && dead.uploadUrl, undefined, 'its tus upload is forgotten: a requeue starts afresh');
+  t.equal(outbox.stats().corrupt, 1);
+  t.equal(outbox.next(), undefined, 'never handed out again');
+  await outbox.close();
+
+  outbox = await openOutbox({ dir: box });
+  t.teardown(() => outbox.close());
+  t.equal(outbox.stats().corrupt, 1, 'counted after a reopen');
+  t.ok(await exists(path), 'the clip is kept');
+  await outbox.requeue(id);
+  t.equal(outbox.stats().corrupt, 0);
+  t.equal(outbox.get(id)?.kind === 'evidence' && (outbox.get(id) as { corrupt?: unknown }).corrupt, undefined, 'the mark is gone with the requeue');
+});
