@@ -31,6 +31,7 @@ import { NationalClient } from '../src/client/NationalClient.ts';
 import type { UpstreamSession } from '../src/client/UpstreamSession.ts';
 import { relayUpstreamSession } from './forward/upstreamSession.ts';
 import { upgradeQueueKeys } from './forward/queueKeys.ts';
+import { guardDatabaseFiles, guardSchema } from './integrity/databaseGuard.ts';
 
 export interface RelayContext {
   config: RelayConfig;
@@ -65,7 +66,15 @@ export interface RelayStores {
 
 export async function openRelayStores(config: RelayConfig): Promise<RelayStores> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // LMDB would crash on a damaged file, and recreate a lost one empty: checked first (issue 14)
+  const check = await guardDatabaseFiles(config);
   const root = openLmdb(join(config.dataDir, 'db'));
+  try {
+    await guardSchema(root, check, config.dataDir);
+  } catch (err) {
+    await root.close();
+    throw err;
+  }
   const secret = await loadOrCreateSecretKey(config.dataDir);
   return {
     root,
