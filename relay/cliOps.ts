@@ -108,7 +108,7 @@ function printStatus(io: CommandIO, s: StatusReport): void {
 }
 
 /** A progress bar on standard error when it is a terminal; silent otherwise. */
-function progress(total: number): { tick: () => void; done: () => void } {
+export function progress(total: number): { tick: () => void; done: () => void } {
   const tty = process.stderr.isTTY;
   let n = 0;
   const draw = () => {

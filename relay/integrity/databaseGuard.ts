@@ -17,7 +17,7 @@ const SCHEMA_KEY = 'version';
 /** pages read at each open (256 MiB of 4 KiB pages); `eseal verify` reads them all */
 export const OPEN_CHECK_PAGES = 65_536;
 /** tables of the relay: a database holding tables but none of these is someone else's */
-const RELAY_TABLES = /^(queue(\..*)?|accounts|login-state|tokens.*|mines|evidence-names|tus-uploads|forward-inflight|relay-upgrades|relay-schema)$/;
+const RELAY_TABLES = /^(queue(\..*)?|accounts|login-state|tokens.*|mines|evidence-names|tus-uploads|forward-inflight|relay-upgrades|relay-schema|relay-scrub)$/;
 
 export function advice(dataDir: string): string {
   const db = join(dataDir, 'db');
