@@ -27,6 +27,7 @@ import type { RelayItem } from './ingest/RelayItem.ts';
 import { RelayMetrics } from './metrics.ts';
 import { MineStore } from './MineStore.ts';
 import type { Forwarder } from './forward/Forwarder.ts';
+import type { Scrub } from './integrity/Scrub.ts';
 import { NationalClient } from '../src/client/NationalClient.ts';
 import type { UpstreamSession } from '../src/client/UpstreamSession.ts';
 import { relayUpstreamSession } from './forward/upstreamSession.ts';
@@ -50,6 +51,8 @@ export interface RelayContext {
   upstream?: { client: NationalClient; tokens: UpstreamSession };
   /** set once forwarding runs (relay/server.ts) */
   forwarder?: Forwarder;
+  /** the background scrub (relay/server.ts) */
+  scrub?: Scrub;
   /** the data dir's file system is above its high-water mark: new videos are refused */
   disk: { full: boolean; usedPercent: number };
   close(): Promise<void>;
