@@ -96,3 +96,16 @@ t.test('scrub.periodHours 0 turns the background scrub off', async (t) => {
   t.teardown(() => relay.close());
   t.same(relay.ctx.scrub!.status(), { periodHours: 0, bytesPerSecond: 20 * 1024 * 1024, running: false });
 });
+
+t.test('a pass keeps to scrub.bytesPerSecond', async (t) => {
+  const dir = await tempDir(t);
+  const config = await testConfig(dir, { 'scrub.periodHours': 0, 'scrub.bytesPerSecond': 100_000 });
+  const relay = await startRelay(config, createLogger({ level: 'silent' }));
+  t.teardown(() => relay.close());
+  let bytes = 0;
+  for (let i = 0; i < 3; i++) bytes += (await stat((await storeVideo(relay.ctx, Buffer.alloc(50_000, i))).path)).size;
+  const result = await relay.ctx.scrub!.run();
+  t.equal(result.scanned.bytes, bytes);
+  t.ok(result.durationMs >= ((bytes / 100_000) * 1000) * 0.9, `${bytes} bytes at 100 kB/s took ${result.durationMs} ms`);
+  t.equal(result.summary.mismatches, 0);
+});
