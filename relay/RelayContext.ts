@@ -27,10 +27,12 @@ import type { RelayItem } from './ingest/RelayItem.ts';
 import { RelayMetrics } from './metrics.ts';
 import { MineStore } from './MineStore.ts';
 import type { Forwarder } from './forward/Forwarder.ts';
+import type { Scrub } from './integrity/Scrub.ts';
 import { NationalClient } from '../src/client/NationalClient.ts';
 import type { UpstreamSession } from '../src/client/UpstreamSession.ts';
 import { relayUpstreamSession } from './forward/upstreamSession.ts';
 import { upgradeQueueKeys } from './forward/queueKeys.ts';
+import { guardDatabaseFiles, guardSchema } from './integrity/databaseGuard.ts';
 
 export interface RelayContext {
   config: RelayConfig;
@@ -49,6 +51,8 @@ export interface RelayContext {
   upstream?: { client: NationalClient; tokens: UpstreamSession };
   /** set once forwarding runs (relay/server.ts) */
   forwarder?: Forwarder;
+  /** the background scrub (relay/server.ts) */
+  scrub?: Scrub;
   /** the data dir's file system is above its high-water mark: new videos are refused */
   disk: { full: boolean; usedPercent: number };
   close(): Promise<void>;
@@ -65,7 +69,15 @@ export interface RelayStores {
 
 export async function openRelayStores(config: RelayConfig): Promise<RelayStores> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  // LMDB would crash on a damaged file, and recreate a lost one empty: checked first (issue 14)
+  const check = await guardDatabaseFiles(config);
   const root = openLmdb(join(config.dataDir, 'db'));
+  try {
+    await guardSchema(root, check, config.dataDir);
+  } catch (err) {
+    await root.close();
+    throw err;
+  }
   const secret = await loadOrCreateSecretKey(config.dataDir);
   return {
     root,

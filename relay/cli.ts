@@ -8,6 +8,7 @@ import { opsCommands } from './cliOps.ts';
 import { loadOrCreateSm2KeyPair, rotateSm2KeyPair } from '../src/crypto/keyFiles.ts';
 import { publicKeyToSpkiBase64 } from '../src/crypto/sm2.ts';
 import { modelCommands } from './cliModels.ts';
+import { verifyCommands } from './cliVerify.ts';
 import type { RelayConfig } from './config.ts';
 
 async function withStores<T>(config: () => Promise<RelayConfig>, fn: (stores: RelayStores) => Promise<T>): Promise<T> {
@@ -161,4 +162,5 @@ export const commands: Command<RelayConfig>[] = [
   },
   ...opsCommands,
   ...modelCommands,
+  ...verifyCommands,
 ];

@@ -12,17 +12,18 @@ import type { RelayConfig } from './config.ts';
 import { formatJsonTime } from '../src/contract/index.ts';
 import { LmdbQueueStore } from '../src/store/lmdb/LmdbQueueStore.ts';
 import type { QueueItem, QueueItemState } from '../src/store/QueueStoreTypes.ts';
-import { openRelayStores } from './RelayContext.ts';
+import { openRelayStores, type RelayStores } from './RelayContext.ts';
+import { lastScrub, type ScrubStatus } from './integrity/Scrub.ts';
 import { offlineStatus, type StatusReport } from './admin/statusReport.ts';
 import { AccountInvalid } from './errors.ts';
 import type { RelayItem } from './ingest/RelayItem.ts';
 
-async function withQueue<T>(config: () => Promise<RelayConfig>, fn: (queue: LmdbQueueStore<RelayItem>, cfg: RelayConfig) => Promise<T>): Promise<T> {
+async function withQueue<T>(config: () => Promise<RelayConfig>, fn: (queue: LmdbQueueStore<RelayItem>, cfg: RelayConfig, stores: RelayStores) => Promise<T>): Promise<T> {
   const cfg = await config();
   const stores = await openRelayStores(cfg);
   const queue = new LmdbQueueStore<RelayItem>(stores.root, { name: 'queue' });
   try {
-    return await fn(queue, cfg);
+    return await fn(queue, cfg, stores);
   } finally {
     await queue.close();
     await stores.close();
@@ -95,6 +96,7 @@ function printStatus(io: CommandIO, s: StatusReport): void {
   io.out('');
   io.out(`queue:     ${s.queue.ready + s.queue.leased} pending, ${s.queue.dead} dead (eseal queue ls --state dead), ${s.queue.done} delivered and kept; oldest pending ${age(s.queue.oldestPendingAgeSeconds)}`);
   if (s.redelivered) io.out(`redelivered after restarts: ${s.redelivered}`);
+  if (s.scrub) io.out(`scrub:     ${scrubLine(s.scrub, s.at)}`);
   for (const e of s.upstreamLoginErrors) io.out(`login:     ${e.username}: ${e.error} (${formatJsonTime(e.at)})`);
   if (s.mines.length) {
     io.out('');
@@ -107,8 +109,36 @@ function printStatus(io: CommandIO, s: StatusReport): void {
   }
 }
 
+const SCRUB_LABELS: [keyof NonNullable<ScrubStatus['last']>['summary'], string][] = [
+  ['mismatches', 'SM3 mismatches'],
+  ['missingBlobs', 'missing videos'],
+  ['itemsWithoutBlob', 'items without their video'],
+  ['orphanBlobs', 'orphan videos'],
+  ['tusFilesWithoutRecord', 'tus files without record'],
+  ['tusRecordsWithoutFile', 'tus records without file'],
+  ['database', 'database problems'],
+];
+
+/** `last 2024-05-01 03:00:00 (4m, 1234 videos): no damage; next in 23h` */
+function scrubLine(s: ScrubStatus, now: number): string {
+  if (!s.periodHours && !s.last) return 'off (scrub.periodHours: 0); eseal verify checks on demand';
+  const parts: string[] = [];
+  if (s.running) parts.push('a pass is running');
+  if (s.last) {
+    const l = s.last;
+    const found = SCRUB_LABELS.filter(([k]) => l.summary[k] > 0).map(([k, label]) => `${l.summary[k]} ${label}`);
+    const what = l.error ? `FAILED (${l.error})` : found.length ? `DAMAGE: ${found.join(', ')} (eseal verify)` : 'no damage';
+    parts.push(`last ${formatJsonTime(l.at)} (${age(Math.round(l.durationMs / 1000))}, ${l.scanned.blobs} videos): ${what}`);
+  } else {
+    parts.push('no pass yet');
+  }
+  if (!s.periodHours) parts.push('background scrub off');
+  else if (s.nextAt !== undefined && !s.running) parts.push(`next in ${age(Math.max(0, Math.round((s.nextAt - now) / 1000)))}`);
+  return parts.join('; ');
+}
+
 /** A progress bar on standard error when it is a terminal; silent otherwise. */
-function progress(total: number): { tick: () => void; done: () => void } {
+export function progress(total: number): { tick: () => void; done: () => void } {
   const tty = process.stderr.isTTY;
   let n = 0;
   const draw = () => {
@@ -183,7 +213,13 @@ export const opsCommands: Command<RelayConfig>[] = [
     async run({ values, config, io }) {
       const cfg = await config();
       const live = await fetchLiveStatus(cfg);
-      const report = live ?? (await withQueue(config, async (q) => offlineStatus(q, cfg.dataDir, cfg.upstream.url)));
+      const report =
+        live ??
+        (await withQueue(config, async (q, c, stores) => {
+          const last = lastScrub(stores.root);
+          const scrub: ScrubStatus = { periodHours: c.scrub.periodHours, bytesPerSecond: c.scrub.bytesPerSecond, running: false, ...(last ? { last } : {}) };
+          return offlineStatus(q, cfg.dataDir, cfg.upstream.url, Date.now(), scrub);
+        }));
       if (values['json']) io.out(JSON.stringify(report, null, 2));
       else printStatus(io, report);
       const risky = Object.values(report.lanes).some((l) => l.atRisk);

@@ -118,6 +118,21 @@ const relaySchema = Type.Object({
     /** pressure purges of delivered videos stop below this */
     lowWatermarkPercent: int(0, 98),
   }),
+  // -- integrity at rest (issue 14): the background scrub, and the database guard at open --
+  scrub: Type.Object({
+    /** a background pass over the queue and every stored video (re-hashed against its SM3) this often (0 = off) */
+    periodHours: Type.Number({ minimum: 0, maximum: 8760 }),
+    /** read rate of a background pass, so that it leaves the disk to uploads and forwarding (0 = unthrottled) */
+    bytesPerSecond: int(0, 10 * 1024 * 1024 * 1024),
+  }),
+  database: Type.Object({
+    /**
+     * yes: start with an empty database although db/ is missing (or empty) and the data dir holds
+     * videos or uploads (the database is lost for good); no: refuse to start over a lost database
+     */
+    allowFresh: OneOf(['yes', 'no']),
+  }),
+  // -- end integrity at rest --
 });
 
 export type RelaySettings = Static<typeof relaySchema>;
@@ -180,6 +195,9 @@ export const RELAY_DEFAULTS: RelaySettings = {
   },
   retention: { deliveredDays: 30 },
   disk: { highWatermarkPercent: 90, lowWatermarkPercent: 80 },
+  // integrity at rest (issue 14)
+  scrub: { periodHours: 24, bytesPerSecond: 20 * 1024 * 1024 },
+  database: { allowFresh: 'no' },
 };
 
 export const relayConfigSection: ConfigSection<RelayConfig> = {
@@ -192,6 +210,10 @@ export const relayConfigSection: ConfigSection<RelayConfig> = {
     ESEAL_RELAY_TLS_KEY: 'relay.tls.key',
     ESEAL_UPSTREAM_URL: 'upstream.url',
     ESEAL_UPSTREAM_MODE: 'upstream.mode',
+    // integrity at rest (issue 14)
+    ESEAL_SCRUB_PERIOD_HOURS: 'scrub.periodHours',
+    ESEAL_SCRUB_BYTES_PER_SECOND: 'scrub.bytesPerSecond',
+    ESEAL_DATABASE_ALLOW_FRESH: 'database.allowFresh',
   },
   finish(c, given) {
     // certificate files given alone mean "use these files"

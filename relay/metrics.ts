@@ -150,6 +150,34 @@ export class RelayMetrics {
     this.#tlsCertificate = { mode, notAfterMs };
   }
   // --- end operations kit
+  // -- the background scrub (issue 14): the last whole pass --
+  readonly scrubLastRun = new Gauge({
+    name: 'eseal_scrub_last_run_timestamp_seconds',
+    help: 'When the last whole scrub pass (queue and every stored video re-hashed) began, in seconds since the epoch',
+    registers: [this.registry],
+  });
+  readonly scrubLastDuration = new Gauge({
+    name: 'eseal_scrub_last_duration_seconds',
+    help: 'How long the last whole scrub pass took',
+    registers: [this.registry],
+  });
+  readonly scrubCheckedBytes = new Gauge({
+    name: 'eseal_scrub_checked_bytes',
+    help: 'Bytes of stored video the last whole scrub pass re-hashed',
+    registers: [this.registry],
+  });
+  readonly scrubDamage = new Gauge({
+    name: 'eseal_scrub_damage',
+    help: 'Damage the last whole scrub pass found, by kind (mismatch, missingBlob, itemWithoutBlob, orphanBlob, tusFileWithoutRecord, tusRecordWithoutFile)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly scrubRunning = new Gauge({
+    name: 'eseal_scrub_running',
+    help: '1 while a scrub pass runs',
+    registers: [this.registry],
+  });
+  // -- end scrub --
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'eseal_process_' });

@@ -12,6 +12,7 @@ import { Forwarder } from './forward/Forwarder.ts';
 import { evidenceSender } from './forward/evidenceSender.ts';
 import { DiskWatch } from './keep/DiskWatch.ts';
 import { Retention } from './keep/Retention.ts';
+import { Scrub } from './integrity/Scrub.ts';
 import { resolveTls } from './tls.ts';
 
 export interface RunningRelay {
@@ -55,6 +56,8 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Runn
     sweeper.unref();
     disk.start();
     retention.start();
+    ctx.scrub = new Scrub(ctx);
+    ctx.scrub.start();
     const running = app;
     return {
       app: running,
@@ -67,6 +70,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Runn
         disk.stop();
         await running.close();
         await ctx.forwarder?.close();
+        await ctx.scrub?.stop();
         await retention.stop();
         await ctx.close();
       },
@@ -76,6 +80,7 @@ export async function startRelay(config: RelayConfig, log: Logger): Promise<Runn
     disk.stop();
     await app?.close().catch(() => {});
     await ctx.forwarder?.close().catch(() => {});
+    await ctx.scrub?.stop().catch(() => {});
     await ctx.close().catch(() => {});
     throw err;
   }

@@ -5,6 +5,7 @@ import type { QueueStats, QueueStore } from '../../src/store/QueueStoreTypes.ts'
 import type { RelayContext } from '../RelayContext.ts';
 import type { ForwarderStatus } from '../forward/Forwarder.ts';
 import type { RelayItem } from '../ingest/RelayItem.ts';
+import type { ScrubStatus } from '../integrity/Scrub.ts';
 
 export interface StatusReport {
   at: number;
@@ -26,6 +27,8 @@ export interface StatusReport {
    * many items wait); `heads`: how many of its mine/camera/kind queues are held, under `mines`
    */
   accountsWaiting?: { account: string; reason: string; since: number; retryAt: number; failures: number; heads: number; mines: string[] }[];
+  /** the background scrub: its settings, whether a pass runs, the last whole pass's counts per kind of damage */
+  scrub?: ScrubStatus;
 }
 
 function lanesFromStats(stats: QueueStats, now: number): StatusReport['lanes'] {
@@ -82,11 +85,12 @@ export function liveStatus(ctx: RelayContext, startedAt: number, now = Date.now(
     mines: [...ctx.ingest.lastSeen.entries()].map(([mineId, lastSeenAt]) => ({ mineId, lastSeenAt })).sort((a, b) => b.lastSeenAt - a.lastSeenAt),
     upstreamLoginErrors: errors,
     ...(fwd ? { accountsWaiting: fwd.accountsWaiting } : {}),
+    ...(ctx.scrub ? { scrub: ctx.scrub.status() } : {}),
   };
 }
 
 /** What can be told without the running relay: the queue as the data dir holds it. */
-export function offlineStatus(queue: QueueStore<RelayItem>, dataDir: string, upstreamUrl: string, now = Date.now()): StatusReport {
+export function offlineStatus(queue: QueueStore<RelayItem>, dataDir: string, upstreamUrl: string, now = Date.now(), scrub?: ScrubStatus): StatusReport {
   const stats = queue.stats();
   return {
     at: now,
@@ -97,5 +101,6 @@ export function offlineStatus(queue: QueueStore<RelayItem>, dataDir: string, ups
     queue: queuePart(stats, now),
     mines: [],
     upstreamLoginErrors: [],
+    ...(scrub ? { scrub } : {}),
   };
 }

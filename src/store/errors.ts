@@ -63,6 +63,16 @@ export const OpenFailed = defineError(
  */
 export const Corrupt = defineError('ESEAL_ERR_STORE_CORRUPT', 500, 'a stored blob does not match its SM3 address');
 
+/**
+ * The database is damaged (truncated, overwritten, garbage), missing while the data directory holds
+ * evidence, or of a schema this version does not know: nothing is started over it.
+ */
+export const Damaged = defineError(
+  'ESEAL_ERR_STORE_DAMAGED',
+  500,
+  'the database is damaged, missing or of an unknown schema; restore it from a backup, then run eseal verify',
+);
+
 /** Any other failure of the disk or of LMDB, with the original error as cause. */
 export const IoFailed = defineError('ESEAL_ERR_STORE_IO', 500, 'a read or write of the data directory failed');
 
