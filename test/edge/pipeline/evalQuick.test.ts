@@ -16,6 +16,10 @@ import { ensureDefaultModel } from '../../../edge/models/buildDefault.ts';
 import { evaluateClip } from '../../../edge/pipeline/evaluateClip.ts';
 import type { AnalysisKind } from '../../../edge/types.ts';
 
+// Analysing the clips takes about a minute of CPU; tap's 240 s per file is a hang guard, and on a
+// machine loaded several times over (two suites side by side) the work alone took longer.
+t.setTimeout(15 * 60_000);
+
 t.test('the quick evaluation set: precision and recall of every analysis', async (t) => {
   // kept between runs (a changed generator rebuilds its clip)
   const dir = join(defaultCacheDir(), 'eval-quick');
