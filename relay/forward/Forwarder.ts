@@ -386,7 +386,8 @@ export class Forwarder {
         return;
       }
       case 'corrupt': {
-        // nothing complete went upstream; the upstream's health is not in question
+        // nothing complete went upstream; its health is not in question (a trial call is free again)
+        this.#breaker.abstain();
         await queue.deadLetter(item.seq, outcome.reason);
         state.dead++;
         m.forwarded.inc({ endpoint, outcome: 'dead' });

@@ -64,14 +64,15 @@ t.test('damaged videos never reach the platform; each is set aside and reported;
   t.equal((await mine.login()).status, 200, 'logged in (passthrough) while the platform is up');
   await sim.setFaults({ down: true });
 
-  // one FIFO key (mine, camera 20, personVideo, account): the damaged ones first, the intact ones behind them
+  // two FIFO keys (mine, camera 20 / 10, personVideo, account): on each, damaged ones first, an intact one behind them
   const names = new Map<string, { bytes: Buffer; damage?: string }>();
-  const kinds = [...DAMAGES.map(([what]) => what), 'intact', 'intact'];
+  const kinds = ['middle', 'truncated', 'intact', 'empty', 'deleted', 'intact'];
   for (const [i, damage] of kinds.entries()) {
+    const cameraId = i < 3 ? '20' : '10';
     const bytes = Buffer.concat([base, box('free', [randomBytes(PAD)])]);
     const path = join(dir, `v${i}.mp4`);
     await writeFile(path, bytes);
-    const name = formatEvidenceFileName('count', { mineId: MINE, cameraId: '20', aiTypeCode: '01', count: String(i).padStart(4, '0'), time: Date.now() - (10 - i) * 1000 });
+    const name = formatEvidenceFileName('count', { mineId: MINE, cameraId, aiTypeCode: '01', count: String(i).padStart(4, '0'), time: Date.now() - (10 - i) * 1000 });
     t.equal((await mine.upload(EVIDENCE_ENDPOINTS.personVideo, path, { fileName: name })).status, 200, `${damage} video accepted while the platform is down`);
     names.set(name, { bytes, ...(damage === 'intact' ? {} : { damage }) });
   }
@@ -90,6 +91,8 @@ t.test('damaged videos never reach the platform; each is set aside and reported;
     if (fn) await fn(path, file.size);
   }
 
+  // the circuit opens: the first call after the platform is back is a trial, and a damaged video is one
+  await waitFor(() => relay.ctx.forwarder!.status().upstream.state === 'open', 20_000, 'the circuit open');
   await sim.setFaults({ down: false });
   const damaged = [...names].filter(([, v]) => v.damage).map(([n]) => n);
   const intact = [...names].filter(([, v]) => !v.damage).map(([n]) => n);
