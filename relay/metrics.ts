@@ -72,6 +72,12 @@ export class RelayMetrics {
     help: 'Items sent again after a restart because their answer was lost in flight (at least once)',
     registers: [this.registry],
   });
+  readonly forwardCorrupt = new Counter({
+    name: 'eseal_forward_corrupt_total',
+    help: 'Items set aside as corrupt (dead letters, ESEAL_ERR_STORE_CORRUPT): their stored video did not match its SM3 address or was missing, and the upload was aborted before it completed; by endpoint',
+    labelNames: ['endpoint'] as const,
+    registers: [this.registry],
+  });
   readonly forwardAtRisk = new Gauge({
     name: 'eseal_forward_lanes_at_risk',
     help: 'Lanes whose oldest pending item has used more than half of its budget',

@@ -47,6 +47,14 @@ export class CircuitBreaker {
     if (this.#state === 'halfOpen' || (this.#state === 'closed' && this.#failures >= this.threshold)) this.#move('open');
   }
 
+  /**
+   * A call ended without telling anything about the upstream (the item could not be sent: its
+   * video is damaged): in halfOpen, the next call is the trial.
+   */
+  abstain(): void {
+    this.#trial = false;
+  }
+
   /** A health probe answered while open: let one call through. */
   probeSucceeded(): void {
     if (this.#state === 'open') this.#move('halfOpen');

@@ -16,6 +16,9 @@
 //   Network errors and overload statuses: retry with exponential back-off and jitter. A definite
 //   refusal: dead letter, with the upstream's answer, to be replayed by an operator.
 // - A circuit breaker stops sending while the upstream is down and probes it instead.
+// - A video is checked against its SM3 address while it streams (blobSource.ts): one altered, cut
+//   short, emptied or removed on disk never completes an upload; its item is set aside as a dead
+//   letter (ESEAL_ERR_STORE_CORRUPT, with the file's path), never retried, and its key moves on.
 // - At least once: an item whose answer was lost in a crash is sent again after the restart; such
 //   redeliveries are counted (they stay within the calls that were in flight at the crash).
 import type { Database } from 'lmdb';
@@ -33,6 +36,7 @@ import { UpstreamLoginRefused, UpstreamNoCredentials } from '../../src/client/er
 import type { UpstreamSession } from '../../src/client/UpstreamSession.ts';
 import { NotFound } from '../../src/store/errors.ts';
 import { ForwardBadItem } from './errors.ts';
+import { corruptionOf, forwardedBlob } from './blobSource.ts';
 
 const LANE_ORDER = (Object.keys(LANES) as Lane[]).sort((a, b) => LANES[a].priority - LANES[b].priority);
 /** heads held per lane; more are leased as they are sent */
@@ -43,8 +47,11 @@ const PUMP_MS = 250;
 /** an item older than this share of its budget is reported at risk */
 const AT_RISK_SHARE = 0.5;
 
-/** What one try of an item came to: an upstream outcome, or its account may not log in yet. */
-type Attempt = Outcome | { kind: 'waitLogin'; reason: string; retryAt: number };
+/**
+ * What one try of an item came to: an upstream outcome, its account may not log in yet, or its
+ * stored video is not what the mine sent (`path`: the bad file).
+ */
+type Attempt = Outcome | { kind: 'waitLogin'; reason: string; retryAt: number } | { kind: 'corrupt'; reason: string; path: string };
 
 /** Sends one item upstream; evidence may go by tus when the upstream is another relay. */
 export type EvidenceSender = (
@@ -275,7 +282,7 @@ export class Forwarder {
 
   async #sendMultipart(endpoint: EvidenceEndpoint, item: RelayItem, token: string): Promise<ApiAnswer> {
     const file = item.file!;
-    const blob = this.#ctx.blobs.read(file.blob);
+    const blob = forwardedBlob(this.#ctx.blobs, file);
     const stream = this.#rate ? blob.pipe(this.#rate.throttle()) : blob;
     if (this.#rate) blob.on('error', (err) => stream.destroy(err));
     return this.#client.sendEvidence(endpoint, file.name, file.size, stream, token);
@@ -325,6 +332,9 @@ export class Forwarder {
         const reason = (err as Error).message;
         return { kind: 'waitLogin', reason, retryAt: this.#loginRefused(item.account, reason, Date.now()).retryAt };
       }
+      // its video is not what the mine sent: set aside, it would fail the same way again
+      const corrupt = corruptionOf(err);
+      if (corrupt) return { kind: 'corrupt', reason: `${corrupt.code}: ${corrupt.message}`, path: String(corrupt.detail?.['path'] ?? '') };
       // its blob is gone, or it names no endpoint: sending it again would fail the same way
       if (NotFound.is(err) || NotFound.is((err as Error)?.cause) || ForwardBadItem.is(err)) {
         return { kind: 'reject', reason: `the relay cannot send it: ${(err as Error).message}` };
@@ -373,6 +383,20 @@ export class Forwarder {
         state.dead++;
         m.forwarded.inc({ endpoint, outcome: 'dead' });
         this.#log.warn({ seq: item.seq, endpoint, mineId: item.payload.mineId, reason: outcome.reason }, 'refused upstream: moved to dead letters (eseal queue ls --state dead)');
+        return;
+      }
+      case 'corrupt': {
+        // nothing complete went upstream; its health is not in question (a trial call is free again)
+        this.#breaker.abstain();
+        await queue.deadLetter(item.seq, outcome.reason);
+        state.dead++;
+        m.forwarded.inc({ endpoint, outcome: 'dead' });
+        m.forwardCorrupt.inc({ endpoint });
+        const file = item.payload.file;
+        this.#log.error(
+          { seq: item.seq, endpoint, mineId: item.payload.mineId, fileName: file?.name, blob: file?.blob, path: outcome.path, code: 'ESEAL_ERR_STORE_CORRUPT' },
+          'a stored video does not match its SM3 address (altered, truncated, empty or missing on disk): not sent, moved to dead letters (eseal queue ls --state dead)',
+        );
         return;
       }
       default: {

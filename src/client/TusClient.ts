@@ -31,6 +31,15 @@ export interface TusUploadOptions {
   size: number;
   /** the file's bytes from `start` to its end; called once per attempt and checksum pass */
   open: (start: number) => Readable;
+  /**
+   * The bytes from `start` to the end for the PATCH that completes the upload, in place of open():
+   * a source that checks the whole file (the bytes before `start` too) as it streams and fails
+   * rather than give its last bytes when the file is not the one announced (the relay's verified
+   * blob read), so that an upload, resumed or not, never completes with wrong bytes.
+   */
+  openLast?: (start: number) => Readable;
+  /** told the upload's URL once it is known (created or resumed), to resume or terminate it after a throw */
+  onUploadUrl?: (url: string) => void;
   dispatcher?: Dispatcher;
   /** bytes per PATCH (default 2 MiB) */
   chunkBytes?: number;
@@ -166,6 +175,26 @@ export function sameOriginUploadUrl(location: string, baseUrl: string, what: str
   return url.href;
 }
 
+/**
+ * Terminates an upload (tus termination: DELETE), so that an upload that must not complete (its
+ * source is damaged) holds nothing at the upstream until it expires. Resolves with the status, or
+ * 0 when the upstream could not be reached; never throws for the upstream's answer.
+ */
+export async function terminateUpload(options: Pick<TusUploadOptions, 'baseUrl' | 'token' | 'dispatcher'> & { uploadUrl: string }): Promise<number> {
+  const url = sameOriginUploadUrl(options.uploadUrl, options.baseUrl, 'the upload URL to terminate is');
+  try {
+    const res = await request(url, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${options.token}`, 'tus-resumable': TUS_VERSION },
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+    await res.body.dump();
+    return res.statusCode;
+  } catch {
+    return 0;
+  }
+}
+
 export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploadResult> {
   const { baseUrl, token, size, signal } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -233,6 +262,7 @@ export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploa
         const location = headerOf(created, 'location');
         if (!location) throw TusClientProtocol(`create answered 201 without a Location`);
         url = sameOriginUploadUrl(location, baseUrl, 'create answered 201 with its Location');
+        options.onUploadUrl?.(url);
         offset = 0;
         needHead = false;
       } else if (needHead) {
@@ -249,6 +279,7 @@ export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploa
           throw TusClientProtocol(`${url} holds an upload of ${length} bytes, not of ${size}: another file's upload URL?`);
         }
         const held = offsetOf(head, 'HEAD');
+        options.onUploadUrl?.(url);
         if (held > offset) failures = 0;
         offset = held;
         needHead = false;
@@ -262,12 +293,15 @@ export async function uploadWithTus(options: TusUploadOptions): Promise<TusUploa
         'upload-offset': String(offset),
         'content-length': String(end - offset),
       };
+      // the PATCH that completes the upload reads through openLast (for its checksum too): wrong
+      // bytes fail it before it starts, or before its end if they changed in between
+      const source = end === size && options.openLast ? options.openLast : options.open;
       if (options.checksum) {
         const hash = createHash(options.checksum);
-        for await (const piece of slice(() => options.open(offset), end - offset)) hash.update(piece);
+        for await (const piece of slice(() => source(offset), end - offset)) hash.update(piece);
         headers['upload-checksum'] = `${options.checksum} ${hash.digest('base64')}`;
       }
-      const patched = await call('PATCH', url, headers, Readable.from(slice(() => options.open(offset), end - offset), { objectMode: false }));
+      const patched = await call('PATCH', url, headers, Readable.from(slice(() => source(offset), end - offset), { objectMode: false }));
       if (patched.status === 204 || patched.status === 200) {
         const next = offsetOf(patched, 'PATCH');
         if (next <= offset) throw TusClientProtocol(`PATCH at ${offset} answered ${patched.status} with Upload-Offset ${next}`);

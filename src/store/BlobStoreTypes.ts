@@ -51,6 +51,11 @@ export interface BlobStore {
    * with ESEAL_ERR_STORE_SOURCE.
    */
   stageFile?(path: string, options: StageFileOptions): Promise<StagedBlob>;
+  /**
+   * Capability (optional): the file that holds a committed blob (it may be absent), for readers
+   * that need a path and for messages that must name the file (a corrupt blob).
+   */
+  pathOf?(id: string): string;
   has(id: string): Promise<boolean>;
   /** size in bytes, or undefined when absent */
   size(id: string): Promise<number | undefined>;

@@ -19,3 +19,4 @@ export { fsyncDir, removeDurable, writeFileDurable, type WriteFileDurableOptions
 export { DEFAULT_MAP_SIZE, DEFAULT_MAX_DBS, lmdbOptions, openLmdb, type OpenLmdbOptions } from './lmdb/open.ts';
 export { LmdbQueueStore, type LmdbQueueStoreOptions } from './lmdb/LmdbQueueStore.ts';
 export { FsBlobStore } from './fs/FsBlobStore.ts';
+export { verifiedBlobStream, type CorruptReason, type VerifiedReadOptions } from './verifiedRead.ts';

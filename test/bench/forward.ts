@@ -18,6 +18,13 @@
 //    the cap (videos alone drain at 1.0× the cap with 2 or more); more of them only queue more video
 //    bytes ahead of each record in the capped link (ESEAL_BENCH_FWD_EVIDENCE to try).
 //
+//    Verification's cost (issue 14): every video leaves the relay checked against its SM3 address
+//    while it streams (relay/forward/blobSource.ts). The same backlog (same counts, sizes and bytes,
+//    new names) is drained a second time through a second relay child started with
+//    ESEAL_BENCH_FORWARD_UNVERIFIED=1 (the check off: a switch for this benchmark only, not a
+//    setting), right after the first; reported: drain MB/s and the relay's CPU seconds, verified
+//    against unverified, as ratios (ESEAL_BENCH_FWD_VERIFY_BASELINE=0 skips it).
+//
 // 2. The relay's added latency. A mine's record from its call to the simulator recording it (the
 //    simulator's `at`, taken once it has read and parsed the body; the send time is taken on the
 //    same clock just before the request), through the relay versus straight to the simulator, with
@@ -55,6 +62,7 @@
 //   ESEAL_BENCH_FWD_SENDERS          concurrent senders per level, comma-separated (1,16)
 //   ESEAL_BENCH_FWD_KEYS_PER_SENDER  mines each latency sender sends for in turn, a record each (1)
 //   ESEAL_BENCH_FWD_ONLY             latency or drain: only that part (both)
+//   ESEAL_BENCH_FWD_VERIFY_BASELINE  0: no second drain without the SM3 check of videos (1)
 //   ESEAL_BENCH_LOG_LEVEL, ESEAL_BENCH_CPU_PROF (the relay's profile lands in <dir>/forward): see lib.ts
 
 import { randomBytes } from 'node:crypto';
@@ -576,6 +584,8 @@ function simMark(sim: NationalSimulator): { seq: number; recorded: number; bodyB
 interface Drained {
   drain: Drain;
   direct: Drain;
+  /** the same backlog through a relay that sends videos without checking them against their SM3 */
+  unverified?: Drain;
   /** seconds the mine took to queue the backlog in the relay */
   queueSeconds: number;
 }
@@ -593,15 +603,62 @@ async function runDrain(o: {
   mines: number;
   recordLane: number;
   evidenceLane: number;
+  /** starts the relay without the SM3 check of videos, for the second drain */
+  unverified?: () => Promise<{ relay: RelayChild; token: string }>;
 }): Promise<Drained> {
   const { sim, arrivals, relay, relayToken, directToken, files, videoBytes, backlogRecords, cap, mines, recordLane, evidenceLane } = o;
   const backlogVideos = files.length;
-  const backlog = makeBacklog(backlogRecords, files, videoBytes, mines);
-  const total = backlog.length;
   console.log(
     `\ndrain: backlog of ${fmt(backlogRecords)} records + ${fmt(backlogVideos)} videos of ${fmt(videoBytes)} bytes from ${mines} mines × cameras 10, 20 ` +
       `(${mines * 2} queue keys per kind), simulator capped at ${fmt(cap / MB, 1)} MB/s (all request bodies together)`,
   );
+  const { drain, queueSeconds } = await drainThrough(o, relay, relayToken, 'via the relay');
+  let unverified: Drain | undefined;
+  if (o.unverified) {
+    const second = await o.unverified();
+    unverified = (await drainThrough(o, second.relay, second.token, 'via a relay without the SM3 check of videos (ESEAL_BENCH_FORWARD_UNVERIFIED=1)')).drain;
+    console.log(
+      `  verification's cost: drain ${fmt(drain.seconds, 2)} s verified vs ${fmt(unverified.seconds, 2)} s unverified (${fmt(drain.seconds / unverified.seconds, 3)}×), ` +
+        `relay CPU ${fmt(drain.cpu.relay, 2)} s vs ${fmt(unverified.cpu.relay, 2)} s (${fmt(drain.cpu.relay / unverified.cpu.relay, 3)}×)`,
+    );
+  }
+  const total = backlogRecords + backlogVideos;
+
+  // the baseline: the same backlog, new names, straight to the simulator at the relay's lane concurrency
+  let direct: Drain;
+  {
+    const again = makeBacklog(backlogRecords, files, videoBytes, mines);
+    const client = new NationalClient({ url: sim.url });
+    try {
+      const before = simMark(sim);
+      const { result, cpu } = await measured(relay, async () => {
+        const start = clock();
+        const failures = await sendBacklog(client, directToken, again, recordLane, evidenceLane);
+        if (failures.size) throw new Error(`the direct baseline failed: ${describeFailures(failures)}`);
+        return awaitDrain(sim, arrivals, before, total, start, 60_000);
+      });
+      direct = { ...result, cpu };
+    } finally {
+      await client.close();
+    }
+  }
+  console.log(
+    `  direct (baseline): ${fmt(direct.items)} items, ${fmt(direct.bodyBytes / MB, 1)} MB in ${fmt(direct.seconds, 2)} s = ${fmt(direct.itemsPerSecond)} items/s, ` +
+      `${fmt(direct.mbPerSecond, 2)} MB/s (${fmt(direct.mbPerSecond / (cap / MB), 2)}× the cap)`,
+  );
+  return { drain, direct, ...(unverified ? { unverified } : {}), queueSeconds };
+}
+
+/** Queues a new backlog in `relay` while the simulator is down, brings the simulator up and measures the drain. */
+async function drainThrough(
+  o: { sim: NationalSimulator; arrivals: Arrivals; files: string[]; videoBytes: number; backlogRecords: number; cap: number; mines: number },
+  relay: RelayChild,
+  relayToken: string,
+  what: string,
+): Promise<{ drain: Drain; queueSeconds: number }> {
+  const { sim, arrivals, files, videoBytes, backlogRecords, cap, mines } = o;
+  const backlog = makeBacklog(backlogRecords, files, videoBytes, mines);
+  const total = backlog.length;
   await sim.setFaults({ down: true, bandwidthBytesPerSec: cap });
   let queueing: { seconds: number; failures: Map<string, number> };
   {
@@ -630,33 +687,10 @@ async function runDrain(o: {
     drain = { ...result, cpu };
   }
   console.log(
-    `  via the relay: ${fmt(drain.items)} items, ${fmt(drain.bodyBytes / MB, 1)} MB in ${fmt(drain.seconds, 2)} s = ${fmt(drain.itemsPerSecond)} items/s, ` +
+    `  ${what}: ${fmt(drain.items)} items, ${fmt(drain.bodyBytes / MB, 1)} MB in ${fmt(drain.seconds, 2)} s = ${fmt(drain.itemsPerSecond)} items/s, ` +
       `${fmt(drain.mbPerSecond, 2)} MB/s (${fmt(drain.mbPerSecond / (cap / MB), 2)}× the cap); port up → first item ${fmt(drain.waitSeconds, 2)} s`,
   );
-
-  // the baseline: the same backlog, new names, straight to the simulator at the relay's lane concurrency
-  let direct: Drain;
-  {
-    const again = makeBacklog(backlogRecords, files, videoBytes, mines);
-    const client = new NationalClient({ url: sim.url });
-    try {
-      const before = simMark(sim);
-      const { result, cpu } = await measured(relay, async () => {
-        const start = clock();
-        const failures = await sendBacklog(client, directToken, again, recordLane, evidenceLane);
-        if (failures.size) throw new Error(`the direct baseline failed: ${describeFailures(failures)}`);
-        return awaitDrain(sim, arrivals, before, total, start, 60_000);
-      });
-      direct = { ...result, cpu };
-    } finally {
-      await client.close();
-    }
-  }
-  console.log(
-    `  direct (baseline): ${fmt(direct.items)} items, ${fmt(direct.bodyBytes / MB, 1)} MB in ${fmt(direct.seconds, 2)} s = ${fmt(direct.itemsPerSecond)} items/s, ` +
-      `${fmt(direct.mbPerSecond, 2)} MB/s (${fmt(direct.mbPerSecond / (cap / MB), 2)}× the cap)`,
-  );
-  return { drain, direct, queueSeconds: queueing.seconds };
+  return { drain, queueSeconds: queueing.seconds };
 }
 
 // ---- the run ----
@@ -702,6 +736,8 @@ async function main(): Promise<void> {
     `forward:\n  concurrency: { status: ${STATUS_LANE}, record: ${recordLane}, evidence: ${evidenceLane} }\n  bandwidthBytesPerSecond: 0\n`,
   );
   let relay: RelayChild | undefined;
+  let unverifiedRelay: RelayChild | undefined;
+  const verifyBaseline = envNumber('ESEAL_BENCH_FWD_VERIFY_BASELINE', 1) !== 0;
   const levelsDone: Level[] = [];
   let drained: Drained | undefined;
   try {
@@ -748,13 +784,40 @@ async function main(): Promise<void> {
 
     // ---- 1. backlog drain (second: the queue holds only delivered items) ----
     if (only !== 'latency') {
-      drained = await runDrain({ sim, arrivals, relay, relayToken: relayMine.token, directToken: directMine.token, files, videoBytes, backlogRecords, cap, mines, recordLane, evidenceLane });
+      // the baseline of verification's cost: the same relay, the SM3 check of videos off (a benchmark-only switch)
+      const unverified = async () => {
+        unverifiedRelay = await startRelayChild(join(work, 'relay-unverified'), {
+          args: ['--config', configFile],
+          env: { ESEAL_UPSTREAM_URL: sim.url, ESEAL_BENCH_FORWARD_UNVERIFIED: '1' },
+        });
+        const m = new GuideMine(unverifiedRelay.url, USER, PASSWORD);
+        const login = await m.login();
+        if (login.status !== 200) throw new Error(`login at the unverified relay failed: ${login.status} ${JSON.stringify(login.body)}`);
+        return { relay: unverifiedRelay, token: m.token };
+      };
+      drained = await runDrain({
+        sim,
+        arrivals,
+        relay,
+        relayToken: relayMine.token,
+        directToken: directMine.token,
+        files,
+        videoBytes,
+        backlogRecords,
+        cap,
+        mines,
+        recordLane,
+        evidenceLane,
+        ...(verifyBaseline ? { unverified } : {}),
+      });
     }
   } catch (err) {
     if (relay) console.error(`relay output (last lines):\n${relay.tail()}`);
+    if (unverifiedRelay) console.error(`unverified relay output (last lines):\n${unverifiedRelay.tail()}`);
     throw err;
   } finally {
     await relay?.stop();
+    await unverifiedRelay?.stop();
     await sim.close();
   }
 
@@ -806,6 +869,7 @@ async function main(): Promise<void> {
     const { drain, direct } = drained;
     const rows = [
       ['via the relay', drain],
+      ...(drained.unverified ? ([['via the relay, videos unverified', drained.unverified]] as const) : []),
       ['direct (baseline)', direct],
     ] as const;
     printTable(
@@ -869,6 +933,29 @@ async function main(): Promise<void> {
         baselineName: 'direct, share of the cap',
         target: `≥ ${fmt(TARGET_DRAIN_SHARE, 2)}×`,
         pass: drain.mbPerSecond / capMb >= TARGET_DRAIN_SHARE,
+        digits: 2,
+      }),
+    );
+  }
+  if (drained?.unverified) {
+    const { drain, unverified } = drained;
+    figures.push(
+      figure({
+        figure: 'backlog drain MB/s, videos checked against their SM3',
+        value: drain.mbPerSecond,
+        unit: 'MB/s',
+        baseline: unverified.mbPerSecond,
+        baselineName: 'same backlog, unchecked (ESEAL_BENCH_FORWARD_UNVERIFIED=1)',
+        target: '',
+        digits: 2,
+      }),
+      figure({
+        figure: 'relay CPU of the drain, videos checked against their SM3',
+        value: drain.cpu.relay,
+        unit: 's',
+        baseline: unverified.cpu.relay,
+        baselineName: 'same backlog, unchecked',
+        target: '',
         digits: 2,
       }),
     );

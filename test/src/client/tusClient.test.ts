@@ -5,12 +5,13 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { EVIDENCE_ENDPOINTS, formatEvidenceFileName, type EvidenceEndpoint } from '../../../src/contract/index.ts';
 import { sm3Hex } from '../../../src/crypto/sm3.ts';
 import { TusClientGaveUp } from '../../../src/client/errors.ts';
 import type { RelayItem } from '../../../relay/ingest/RelayItem.ts';
-import { uploadWithTus, type TusUploadOptions } from '../../../src/client/TusClient.ts';
+import { terminateUpload, uploadWithTus, type TusUploadOptions } from '../../../src/client/TusClient.ts';
 import { TUS_PATH, formatMetadata } from '../../../src/contract/tus.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../../helpers/media.ts';
 import { MINE, relayWithMine, tempDir, type TestRelay } from '../../helpers/relay.ts';
@@ -243,4 +244,48 @@ t.test('refusals come back as answers; an unreachable upstream makes it give up;
   controller.abort();
   await t.rejects(uploadWithTus({ ...base, fileName: nameFor(EVIDENCE_ENDPOINTS.beltVideo), signal: controller.signal }), { name: 'AbortError' });
   t.equal(relay.ctx.queue.range().length, 0);
+});
+
+t.test('openLast reads the chunk that completes the upload; when it fails the upload stays open and terminateUpload removes it', async (t) => {
+  const dir = await tempDir(t);
+  const video = await makeVideo(dir, { seconds: 2, width: 320, height: 240 });
+  const bytes = await readFile(video);
+  const { relay, mine } = await relayWithMine(t);
+  const chunkBytes = 16 * 1024;
+  const base = { baseUrl: relay.url, token: mine.token, kind: 'personVideo', size: bytes.length, open: fileSource(video), chunkBytes };
+  const lastFrom: number[] = [];
+  const ok = await uploadWithTus({
+    ...base,
+    fileName: nameFor(EVIDENCE_ENDPOINTS.personVideo),
+    checksum: 'sm3',
+    openLast: (start) => (lastFrom.push(start), createReadStream(video, { start })),
+  });
+  t.equal(ok.completed, true);
+  const lastStart = Math.floor((bytes.length - 1) / chunkBytes) * chunkBytes;
+  t.same([...new Set(lastFrom)], [lastStart], 'openLast serves the last chunk only (its checksum and its body)');
+
+  const urls: string[] = [];
+  const refusal = new Error('the source is not what it should be');
+  const failed = uploadWithTus({
+    ...base,
+    fileName: nameFor(EVIDENCE_ENDPOINTS.personVideo, Date.now() - 60_000),
+    openLast: (start) =>
+      Readable.from(
+        (async function* () {
+          yield bytes.subarray(start, start + 100);
+          throw refusal;
+        })(),
+      ),
+    onUploadUrl: (url) => urls.push(url),
+  });
+  await t.rejects(failed, refusal, 'the source failure ends the upload, not retried');
+  t.equal(urls.length, 1, 'the upload URL was told');
+  const head = await request(urls[0]!, { method: 'HEAD', headers: { authorization: `Bearer ${mine.token}`, 'tus-resumable': '1.0.0' } });
+  await head.body.dump();
+  t.ok(Number(head.headers['upload-offset']) < bytes.length, `incomplete at the relay (${head.headers['upload-offset']} of ${bytes.length})`);
+  t.equal(relay.ctx.queue.range().length, 1, 'no item for it');
+  t.equal(await terminateUpload({ baseUrl: relay.url, token: mine.token, uploadUrl: urls[0]! }), 204, 'terminated');
+  const gone = await request(urls[0]!, { method: 'HEAD', headers: { authorization: `Bearer ${mine.token}`, 'tus-resumable': '1.0.0' } });
+  await gone.body.dump();
+  t.ok(gone.statusCode === 404 || gone.statusCode === 410, `gone (${gone.statusCode})`);
 });
