@@ -15,7 +15,7 @@ import { startRelay } from '../../relay/server.ts';
 import { makeMp4Fixture } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, MINE_PASSWORD, OTHER_MINE, testConfig } from '../helpers/relay.ts';
-import { perform, runActions, runArb, showAction, triage, type FuzzAction, type FuzzTarget, type Violation } from '../helpers/fuzz.ts';
+import { fuzzTargetOf, perform, runActions, runArb, showAction, triage, type FuzzAction, type Violation } from '../helpers/fuzz.ts';
 import { KNOWN_FINDINGS } from '../helpers/fuzzFindings.ts';
 import { emitFigures, envNumber, figure, fmt, machineLine, makeTempDir, nowMs, printTable, runBenchmark } from './lib.ts';
 
@@ -47,21 +47,7 @@ runBenchmark('fuzz', async () => {
     await relay.ctx.accounts.add({ username: 'mine001', password: MINE_PASSWORD, mines: [MINE], org: 'XX煤矿' });
     const mine = new GuideMine(relay.url, 'mine001', MINE_PASSWORD);
     if ((await mine.login()).status !== 200) throw new Error('login failed');
-    const url = new URL(relay.url);
-    const target: FuzzTarget = {
-      url: relay.url,
-      host: url.hostname,
-      port: Number(url.port),
-      token: mine.token,
-      adminToken: relay.ctx.adminToken,
-      mineId: MINE,
-      otherMine: OTHER_MINE,
-      video,
-      setDiskFull: (full) => {
-        relay.ctx.disk.full = full;
-      },
-      queue: relay.ctx.queue,
-    };
+    const target = fuzzTargetOf(relay, mine.token, video, { mineId: MINE, otherMine: OTHER_MINE });
 
     // baseline: valid records, one raw connection each, as the fuzzer sends them
     const state = { diskFull: false };

@@ -24,6 +24,7 @@ import { OFFSET_OCTET_STREAM, TUS_PATH, formatMetadata } from '../../src/contrac
 import { MODEL_PATHS } from '../../src/models/manifest.ts';
 import type { QueueStore } from '../../src/store/QueueStoreTypes.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
+import type { RunningRelay } from '../../relay/server.ts';
 import { evidenceName } from './evidence.ts';
 
 /** What the fuzzer needs of a running relay. */
@@ -42,6 +43,24 @@ export interface FuzzTarget {
   /** injects (or lifts) a disk fault: the relay's disk above its high-water mark */
   setDiskFull(full: boolean): void;
   queue: QueueStore<RelayItem>;
+}
+
+/** The target for a running relay, a logged-in account of `mineId` and a video it accepts. */
+export function fuzzTargetOf(relay: RunningRelay, token: string, video: Buffer, mines: { mineId: string; otherMine: string }): FuzzTarget {
+  const url = new URL(relay.url);
+  return {
+    url: relay.url,
+    host: url.hostname,
+    port: Number(url.port),
+    token,
+    adminToken: relay.ctx.adminToken,
+    ...mines,
+    video,
+    setDiskFull: (full) => {
+      relay.ctx.disk.full = full;
+    },
+    queue: relay.ctx.queue,
+  };
 }
 
 // ---- the actions ----

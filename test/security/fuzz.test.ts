@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { makeMp4Fixture } from '../helpers/media.ts';
 import { MINE, OTHER_MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
-import { runActions, runArb, showAction, triage, type FuzzTarget, type Violation } from '../helpers/fuzz.ts';
+import { fuzzTargetOf, runActions, runArb, showAction, triage, type Violation } from '../helpers/fuzz.ts';
 import { KNOWN_FINDINGS } from '../helpers/fuzzFindings.ts';
 
 const RUNS = Number(process.env['ESEAL_FUZZ_RUNS'] ?? 150);
@@ -32,21 +32,7 @@ t.test('malformed requests never get a 5xx, a hang, a bare answer or a lost ackn
   const { relay, mine } = await relayWithMine(t);
   // the disk fault is injected by the test alone: the watcher would undo it on its next look
   relay.disk.stop();
-  const url = new URL(relay.url);
-  const target: FuzzTarget = {
-    url: relay.url,
-    host: url.hostname,
-    port: Number(url.port),
-    token: mine.token,
-    adminToken: relay.ctx.adminToken,
-    mineId: MINE,
-    otherMine: OTHER_MINE,
-    video,
-    setDiskFull: (full) => {
-      relay.ctx.disk.full = full;
-    },
-    queue: relay.ctx.queue,
-  };
+  const target = fuzzTargetOf(relay, mine.token, video, { mineId: MINE, otherMine: OTHER_MINE });
   const explained = new Map<string, Violation[]>();
   let cases = 0;
   let acknowledged = 0;
