@@ -49,7 +49,7 @@ export class CircuitBreaker {
 
   /**
    * A call ended without telling anything about the upstream (the item could not be sent: its
-   * video is damaged): in halfOpen, the next call is the trial.
+   * video is damaged, or its account waits for a login): in halfOpen, the next call is the trial.
    */
   abstain(): void {
     this.#trial = false;

@@ -351,6 +351,8 @@ export class Forwarder {
     const endpoint = item.payload.endpoint;
     switch (outcome.kind) {
       case 'waitLogin': {
+        // no call, or a refused login: nothing said about the link, so a half-open trial passes on
+        this.#breaker.abstain();
         const wait = this.#waiting.get(item.payload.account);
         wait?.heads.set(item.seq, { lane, mineId: item.payload.mineId });
         // no call went upstream for most of these: the item's own attempts do not grow its wait
