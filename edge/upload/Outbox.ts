@@ -30,7 +30,7 @@
 // refused (OutboxFull) and the caller sees the error.
 //
 // Corrupt clips: the uploader checks each clip against its SM3 address as it sends it
-// (verifiedClip.ts); one that is not what was staged is set aside (markCorrupt): a dead letter
+// (src/store/verifiedRead.ts); one that is not what was staged is set aside (markCorrupt): a dead letter
 // marked ESEAL_ERR_STORE_CORRUPT with the path of the bad file, kept, counted in stats().corrupt,
 // never sent again unless requeued. `eseal edge verify` (verifyOutbox.ts) checks them all at rest.
 //
@@ -56,7 +56,7 @@ import { Full } from '../../src/store/errors.ts';
 import { FsBlobStore } from '../../src/store/fs/FsBlobStore.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
 import type { QueueAppend, QueueItem } from '../../src/store/QueueStoreTypes.ts';
-import type { StagedBlob } from '../../src/store/BlobStoreTypes.ts';
+import type { BlobStore, StagedBlob } from '../../src/store/BlobStoreTypes.ts';
 import type { EsealError } from '../../src/errors.ts';
 import { OutboxClosed, OutboxFull, OutboxInput, OutboxNotFound, OutboxState } from './errors.ts';
 import type { AddEvidenceOptions, CorruptMark, OutboxEntry, OutboxOptions, OutboxStats } from './OutboxTypes.ts';
@@ -129,6 +129,11 @@ export class Outbox {
   readonly maxBytes: number;
   readonly #queue: LmdbQueueStore<Payload>;
   readonly #blobs: FsBlobStore;
+
+  /** the clips, content-addressed (SM3): read them to send through src/store/verifiedRead.ts */
+  get blobs(): BlobStore {
+    return this.#blobs;
+  }
   readonly #log: Logger;
   readonly #clock: () => number;
   /** blob id -> entries naming it (plus adds under way) */
@@ -443,7 +448,7 @@ export class Outbox {
 
   /**
    * The clip of a handed-out entry is not what was staged (ESEAL_ERR_STORE_CORRUPT, from
-   * verifiedClip): the entry becomes a dead letter marked corrupt, its clip is kept where it is.
+   * checkedBlob): the entry becomes a dead letter marked corrupt, its clip is kept where it is.
    */
   async markCorrupt(id: string, error: EsealError): Promise<void> {
     this.#check();

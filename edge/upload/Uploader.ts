@@ -11,7 +11,7 @@
 //              connection, 5xx, 429) every worker pauses, so a dead link is not hammered and the
 //              order of the outbox is kept
 //   corrupt    the clip on disk is not what was staged (checked against its SM3 address as it
-//              streams, verifiedClip.ts; the upload is cut off before its last piece): dead letter
+//              streams, src/store/verifiedRead.ts; the upload is cut off before its last piece): dead letter
 //              marked ESEAL_ERR_STORE_CORRUPT, logged at error level, counted; the rest goes on
 // A refused login pauses sending (backoff up to maxSeconds) and is logged at error level; the
 // password is never logged.
@@ -19,6 +19,7 @@
 // With more than one worker, worker 0 takes only status calls and records, so they never wait
 // behind clips (the guide gives records 30 s and clips 300 s).
 import type { EsealError } from '../../src/errors.ts';
+import { checkedBlob, type CheckedBlob } from '../../src/store/verifiedRead.ts';
 import type { Logger } from '../../src/log.ts';
 import type { ApiAnswer } from '../../src/client/NationalClient.ts';
 import { uploadWithTus } from '../../src/client/TusClient.ts';
@@ -34,7 +35,6 @@ import {
 } from '../../src/client/outcome.ts';
 import { checkEvidenceFileName, readEnvelope, type Lane } from '../../src/contract/index.ts';
 import { createTusUpload } from './createTusUpload.ts';
-import { verifiedClip, type VerifiedClip } from './verifiedClip.ts';
 import type { Outbox } from './Outbox.ts';
 import type { EvidenceEntry, OutboxEntry, OutboxStats } from './OutboxTypes.ts';
 import { ReportSession, type ReportTarget } from './ReportSession.ts';
@@ -245,7 +245,7 @@ export class Uploader {
     const send: InFlightSend = { id: entry.id, endpoint: entry.endpoint.id, ...(entry.kind === 'evidence' ? { fileName: entry.fileName } : {}) };
     this.#inFlight.set(entry.id, send);
     // read for every attempt of this hand-out through one check, so a resumed upload is checked whole
-    const clip = entry.kind === 'evidence' ? verifiedClip({ path: entry.path, sm3: entry.blob, size: entry.bytes }) : undefined;
+    const clip = entry.kind === 'evidence' ? checkedBlob(this.#outbox.blobs, entry.blob, entry.bytes) : undefined;
     let outcome: Verdict;
     try {
       const { answer, relogged } = await this.session.withToken((token) => this.#send(entry, token, send, clip));
@@ -335,14 +335,14 @@ export class Uploader {
     }
   }
 
-  async #send(entry: OutboxEntry, token: string, send: InFlightSend, clip: VerifiedClip | undefined): Promise<ApiAnswer> {
+  async #send(entry: OutboxEntry, token: string, send: InFlightSend, clip: CheckedBlob | undefined): Promise<ApiAnswer> {
     const client = this.session.client;
     if (entry.kind === 'record') return client.sendRecord(entry.endpoint, entry.body, token);
     if (this.#tusMode === 'auto' && (await this.session.speaksTus(token))) return this.#viaTus(entry, token, send, clip!);
-    return client.sendEvidence(entry.endpoint, entry.fileName, entry.bytes, clip!.open(0), token);
+    return client.sendEvidence(entry.endpoint, entry.fileName, entry.bytes, clip!.openLast(0), token);
   }
 
-  async #viaTus(entry: EvidenceEntry, token: string, send: InFlightSend, clip: VerifiedClip): Promise<ApiAnswer> {
+  async #viaTus(entry: EvidenceEntry, token: string, send: InFlightSend, clip: CheckedBlob): Promise<ApiAnswer> {
     const client = this.session.client;
     const signal = this.#abort.signal;
     // the latest URL: an earlier attempt of this run may have made one after next() read the entry
@@ -372,6 +372,7 @@ export class Uploader {
         fileName: entry.fileName,
         size: entry.bytes,
         open: (start) => clip.open(start),
+        openLast: (start) => clip.openLast(start),
         dispatcher: client.dispatcher,
         checksum: 'sm3',
         uploadUrl,

@@ -9,6 +9,7 @@
 // too, never given. Hashing runs on the reading thread, a 64 KiB piece at a time (OpenSSL's SM3).
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import type { EsealError } from '../errors.ts';
 import type { BlobStore } from './BlobStoreTypes.ts';
 import { Corrupt, InvalidInput, NotFound } from './errors.ts';
 
@@ -37,13 +38,18 @@ export function verifiedBlobStream(store: BlobStore, id: string, options: Verifi
   return Readable.from(verified(store, id, from, size), { objectMode: false });
 }
 
-async function* verified(store: BlobStore, id: string, from: number, size: number | undefined): AsyncGenerator<Buffer> {
+/** The ESEAL_ERR_STORE_CORRUPT error for blob `id` of `store`: what is wrong, the file's path. */
+function corruptionFor(store: BlobStore, id: string) {
   const path = store.pathOf?.(id) ?? id;
-  const corrupt = (reason: CorruptReason, what: string, extra: Record<string, unknown> = {}, cause?: unknown) =>
-    Corrupt(`the stored file ${path} of blob ${id} ${what}; it was not sent (restore it from a backup of the mine's video, or delete the item)`, {
+  return (reason: CorruptReason, what: string, extra: Record<string, unknown> = {}, cause?: unknown): EsealError =>
+    Corrupt(`the stored file ${path} of blob ${id} ${what}; it was not sent`, {
       detail: { path, blob: id, reason, ...extra },
       ...(cause === undefined ? {} : { cause }),
     });
+}
+
+async function* verified(store: BlobStore, id: string, from: number, size: number | undefined): AsyncGenerator<Buffer> {
+  const corrupt = corruptionFor(store, id);
   const hash = createHash('sm3');
   let seen = 0;
   let held: Buffer | undefined;
@@ -74,4 +80,52 @@ async function* verified(store: BlobStore, id: string, from: number, size: numbe
     throw corrupt(seen === 0 ? 'empty' : 'mismatch', `does not match its SM3 address (its bytes hash to ${actual})`, { bytes: seen, sm3: actual });
   }
   if (held) yield held;
+}
+
+/**
+ * A blob read for one send that reads it several times (a tus upload: each chunk, its checksum pass,
+ * a resumed attempt). The read that completes the send (`openLast`, or a whole multipart body) is
+ * the verified one; the chunks before it (`open`) are plain reads that still fail as corrupt on a
+ * missing or short file, so a damaged blob never loops as a network error. `failure` keeps the first
+ * corruption any read met, for a sender whose error reaches it wrapped (an HTTP client's body error).
+ */
+export interface CheckedBlob {
+  /** the bytes from `start` to the end, unverified (the chunks before the last) */
+  open(start: number): Readable;
+  /** the bytes from `start` to the end, the whole blob checked as they stream (verifiedBlobStream) */
+  openLast(start: number): Readable;
+  readonly failure: EsealError | undefined;
+}
+
+export function checkedBlob(store: BlobStore, id: string, size: number): CheckedBlob {
+  let failure: EsealError | undefined;
+  const keep = (stream: Readable): Readable =>
+    stream.once('error', (err) => {
+      if (Corrupt.is(err)) failure ??= err as EsealError;
+    });
+  const corrupt = corruptionFor(store, id);
+  async function* plain(start: number): AsyncGenerator<Buffer> {
+    let at = start;
+    const source = store.read(id, { start });
+    try {
+      for await (const piece of source) {
+        const buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece as Uint8Array);
+        at += buf.length;
+        yield buf;
+      }
+    } catch (err) {
+      if (NotFound.is(err)) throw corrupt('missing', 'is missing', {}, err);
+      throw err;
+    } finally {
+      source.destroy();
+    }
+    if (at < size) throw corrupt(at === 0 ? 'empty' : 'short', `holds ${at} bytes, not the ${size} stored for it (cut short)`, { bytes: at });
+  }
+  return {
+    open: (start) => keep(Readable.from(plain(start), { objectMode: false })),
+    openLast: (start) => keep(verifiedBlobStream(store, id, { from: start, size })),
+    get failure() {
+      return failure;
+    },
+  };
 }

@@ -89,7 +89,7 @@ function checkSetAside(t: Test, outbox: Outbox, uploader: Uploader, staged: Stag
   for (const d of dead) {
     const clip = staged.find((c) => c.id === d.id)!;
     t.equal(d.kind === 'evidence' && d.corrupt?.code, 'ESEAL_ERR_STORE_CORRUPT', `${clip.alteration}: marked corrupt`);
-    t.match(d.deadReason, /^ESEAL_ERR_STORE_CORRUPT: the clip .* (does not match its SM3 address|bytes long|is gone)/, `${clip.alteration}: the reason says what`);
+    t.match(d.deadReason, /^ESEAL_ERR_STORE_CORRUPT: the stored file .* (does not match its SM3 address|holds \d+ bytes|is missing)/, `${clip.alteration}: the reason says what`);
     t.equal(d.kind === 'evidence' && d.corrupt?.path, d.kind === 'evidence' && d.path, `${clip.alteration}: the path of the bad file`);
     const line = lines.find((l) => l['level'] === 50 && l['fileName'] === clip.name);
     t.ok(line, `${clip.alteration}: an error line names the clip`);

@@ -7,7 +7,7 @@ import { open, truncate, unlink, writeFile, appendFile } from 'node:fs/promises'
 import { Readable } from 'node:stream';
 import { FsBlobStore } from '../../../src/store/fs/FsBlobStore.ts';
 import { Corrupt } from '../../../src/store/errors.ts';
-import { verifiedBlobStream } from '../../../src/store/verifiedRead.ts';
+import { checkedBlob, verifiedBlobStream } from '../../../src/store/verifiedRead.ts';
 import { tempDir } from '../../helpers/tempDir.ts';
 
 const SIZE = 1_000_000;
@@ -90,4 +90,32 @@ t.test('a stream destroyed early closes the file', async (t) => {
   await new Promise<void>((resolve) => s.once('close', () => resolve()));
   await store.close(); // would wait for, or fail on, a file left open
   t.pass();
+});
+
+t.test('checkedBlob: chunks read plain, the completing read verified, the first corruption kept', async (t) => {
+  const { store, id, bytes } = await storeWithBlob(t);
+  const intact = checkedBlob(store, id, SIZE);
+  t.strictSame((await drain(intact.open(100))).got, bytes.subarray(100), 'a chunk read from an offset');
+  t.strictSame((await drain(intact.openLast(500_000))).got, bytes.subarray(500_000), 'the completing read, checked whole');
+  t.equal(intact.failure, undefined);
+
+  // altered in the middle: plain chunks cannot tell, the completing read can
+  const h = await open(store.pathOf(id), 'r+');
+  await h.write(Buffer.alloc(64, 0xaa), 0, 64, SIZE / 2);
+  await h.close();
+  const altered = checkedBlob(store, id, SIZE);
+  t.equal((await drain(altered.open(0))).got.length, SIZE, 'a plain read gives what is on disk');
+  const last = await drain(altered.openLast(SIZE - 1000));
+  t.ok(Corrupt.is(last.error) && last.got.length === 0, 'the completing read gives nothing of it');
+  t.match(altered.failure, { code: 'ESEAL_ERR_STORE_CORRUPT', detail: { reason: 'mismatch', path: store.pathOf(id) } });
+
+  // cut short or gone: even a plain chunk fails as corrupt, never as a retryable read error
+  await truncate(store.pathOf(id), 1000);
+  const short = checkedBlob(store, id, SIZE);
+  t.ok(Corrupt.is((await drain(short.open(0))).error));
+  t.match(short.failure, { detail: { reason: 'short', bytes: 1000 } });
+  await unlink(store.pathOf(id));
+  const gone = checkedBlob(store, id, SIZE);
+  t.ok(Corrupt.is((await drain(gone.open(0))).error));
+  t.match(gone.failure, { detail: { reason: 'missing' } });
 });
