@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { EsealError } from '../../src/errors.ts';
 import type { BlobStore } from '../../src/store/BlobStoreTypes.ts';
 import { Corrupt } from '../../src/store/errors.ts';
-import { verifiedBlobStream } from '../../src/store/verifiedRead.ts';
+import { checkedBlob, verifiedBlobStream, type CheckedBlob } from '../../src/store/verifiedRead.ts';
 import type { EvidenceFile } from '../ingest/RelayItem.ts';
 
 const UNVERIFIED = process.env['ESEAL_BENCH_FORWARD_UNVERIFIED'] === '1';
@@ -18,6 +18,15 @@ const UNVERIFIED = process.env['ESEAL_BENCH_FORWARD_UNVERIFIED'] === '1';
 export function forwardedBlob(blobs: BlobStore, file: Pick<EvidenceFile, 'blob' | 'size'>, from = 0): Readable {
   if (UNVERIFIED) return blobs.read(file.blob, { start: from });
   return verifiedBlobStream(blobs, file.blob, { from, size: file.size });
+}
+
+/**
+ * The video read for a tus upload: the chunks before the last plainly (yet a missing or short file
+ * fails them as corrupt, not as a network error retried for ever), the completing one verified.
+ */
+export function forwardedChunks(blobs: BlobStore, file: Pick<EvidenceFile, 'blob' | 'size'>): Pick<CheckedBlob, 'open' | 'openLast'> {
+  if (UNVERIFIED) return { open: (start) => blobs.read(file.blob, { start }), openLast: (start) => blobs.read(file.blob, { start }) };
+  return checkedBlob(blobs, file.blob, file.size);
 }
 
 /** The ESEAL_ERR_STORE_CORRUPT error behind `err` (itself, or a cause of it), if there is one. */

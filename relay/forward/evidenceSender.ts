@@ -15,7 +15,7 @@ import type { RelayItem } from '../ingest/RelayItem.ts';
 import { terminateUpload, uploadWithTus } from '../../src/client/TusClient.ts';
 import { TUS_PATH } from '../../src/contract/tus.ts';
 import type { EvidenceSender } from './Forwarder.ts';
-import { corruptionOf, forwardedBlob } from './blobSource.ts';
+import { corruptionOf, forwardedChunks } from './blobSource.ts';
 
 const RECHECK_MS = 5 * 60_000;
 
@@ -41,8 +41,7 @@ export function evidenceSender(ctx: RelayContext, multipart: EvidenceSender): Ev
         kind: endpoint.partName,
         fileName: file.name,
         size: file.size,
-        open: (start) => ctx.blobs.read(file.blob, { start }),
-        openLast: (start) => forwardedBlob(ctx.blobs, file, start),
+        ...forwardedChunks(ctx.blobs, file),
         // an attempt that failed midway is resumed by the next one at the upstream's offset
         onUploadUrl: (url) => resume.set(key, url),
         dispatcher: client.dispatcher,
