@@ -98,6 +98,9 @@ function printStatus(io: CommandIO, s: StatusReport): void {
   if (s.redelivered) io.out(`redelivered after restarts: ${s.redelivered}`);
   if (s.scrub) io.out(`scrub:     ${scrubLine(s.scrub, s.at)}`);
   for (const e of s.upstreamLoginErrors) io.out(`login:     ${e.username}: ${e.error} (${formatJsonTime(e.at)})`);
+  for (const w of s.accountsWaiting ?? []) {
+    io.out(`waiting:   ${w.account}: ${w.heads} queue(s) under ${w.mines.join(', ')} wait for its upstream login (refused ${w.failures}×; next try ${formatJsonTime(w.retryAt)}): ${w.reason}`);
+  }
   if (s.mines.length) {
     io.out('');
     table(

@@ -3,6 +3,7 @@
 // back-off on its own; it never holds up another account's items, its own mine's or another's.
 // Items queued by a relay before per-account keys are moved to them at the first start and still go.
 import t, { type Test } from 'tap';
+import { main } from '../../app/main.ts';
 import { RECORD_ENDPOINTS, checkRecord, formatJsonTime } from '../../src/contract/index.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
 import { openRelayStores } from '../../relay/RelayContext.ts';
@@ -61,6 +62,10 @@ t.test('an account refused upstream waits; another account, same mine/camera/kin
   t.match(left[0]!.lastError, /refused the login/);
   t.strictSame(relay.ctx.queue.range({ state: 'dead' }), [], 'a refused login is never a dead letter');
   t.match(relay.ctx.forwarder!.status().accountsWaiting, [{ account: 'acctA', reason: /refused the login/ }], 'status names A as waiting for its login');
+  const out: string[] = [];
+  const env = { ESEAL_DATA_DIR: relay.dataDir, ESEAL_RELAY_LISTEN: new URL(relay.url).host, ESEAL_RELAY_TLS: 'off', ESEAL_UPSTREAM_URL: sim.url };
+  await main(['status'], { out: (l) => out.push(l), err: () => undefined, stdin: async () => '' }, env);
+  t.match(out.join('\n'), new RegExp(`^waiting: {3}acctA: \\d+ queue\\(s\\) under ${MINE} wait for its upstream login \\(refused \\d+×; next try .*refused the login`, 'm'), 'eseal status says so in plain text too');
 
   // the mine fixes it: its new national password, through the relay; A's items go, in A's order
   sim.addAccount({ username: 'acctA', password: 'a-new-pw' });
