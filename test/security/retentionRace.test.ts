@@ -5,9 +5,7 @@
 // for the blob's lock, see the new item and keep the blob.
 import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
-import { request } from 'undici';
 import { EVIDENCE_ENDPOINTS } from '../../src/contract/index.ts';
-import { TUS_PATH, formatMetadata } from '../../src/contract/tus.ts';
 import { sm3Hex } from '../../src/crypto/sm3.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import type { RetentionReport } from '../../relay/keep/Retention.ts';
@@ -15,6 +13,7 @@ import { blobLocks } from '../../relay/keep/BlobLocks.ts';
 import { evidenceName, readAll } from '../helpers/evidence.ts';
 import { makeVideo } from '../helpers/media.ts';
 import { MINE, relayWithMine, tempDir, type TestRelay } from '../helpers/relay.ts';
+import { Tus } from '../helpers/tus.ts';
 
 const e = EVIDENCE_ENDPOINTS.personVideo;
 const DAY_MS = 86_400_000;
@@ -51,20 +50,7 @@ async function retentionFinishedOrWaiting(relay: TestRelay, pass: Promise<Retent
 }
 
 async function tusUpload(relay: TestRelay, token: string, name: string, bytes: Buffer): Promise<number> {
-  const headers = { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' };
-  const created = await request(relay.url + TUS_PATH, {
-    method: 'POST',
-    headers: { ...headers, 'upload-length': String(bytes.length), 'upload-metadata': formatMetadata({ kind: e.partName, filename: name }) },
-  });
-  await created.body.dump();
-  if (created.statusCode !== 201) throw new Error(`create: ${created.statusCode}`);
-  const res = await request(relay.url + String(created.headers['location']), {
-    method: 'PATCH',
-    headers: { ...headers, 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
-    body: bytes,
-  });
-  await res.body.dump();
-  return res.statusCode;
+  return (await new Tus(relay.url, token).upload(e.partName, name, bytes, 1)).last.status;
 }
 
 /** A relay holding one delivered item of `video`. */

@@ -5,7 +5,6 @@
 import t, { type Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { request } from 'undici';
 import { loadAppConfig } from '../../app/config.ts';
 import { EVIDENCE_ENDPOINTS } from '../../src/contract/index.ts';
 import { TUS_PATH, formatMetadata } from '../../src/contract/tus.ts';
@@ -15,30 +14,14 @@ import { evidenceName } from '../helpers/evidence.ts';
 import { makeVideo } from '../helpers/media.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, relayWithMine, startTestRelay, tempDir, type TestRelay } from '../helpers/relay.ts';
+import { Tus, type Answer } from '../helpers/tus.ts';
 
 const MIB = 1024 * 1024;
 const e = EVIDENCE_ENDPOINTS.personVideo;
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
 
-async function tus(relay: TestRelay, token: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
-  const res = await request(relay.url + path, {
-    method: method as 'GET',
-    headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', ...headers },
-    ...(body ? { body } : {}),
-  });
-  const text = await res.body.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // empty
-  }
-  return { status: res.statusCode, headers: res.headers, body: parsed };
+function tus(relay: TestRelay, token: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
+  return new Tus(relay.url, token).call(method, path, headers, body);
 }
 
 /** Distinct valid file names (a second apart), so that no creation is a re-send of another. */

@@ -5,21 +5,15 @@ import t from 'tap';
 import { readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { EVIDENCE_ENDPOINTS } from '../../src/contract/index.ts';
 import { TUS_PATH, formatMetadata } from '../../src/contract/tus.ts';
 import { evidenceName } from '../helpers/evidence.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, relayWithMine, type TestRelay } from '../helpers/relay.ts';
+import { Tus } from '../helpers/tus.ts';
 
-async function tus(relay: TestRelay, token: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer) {
-  const res = await request(relay.url + path, {
-    method: method as 'GET',
-    headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0', ...headers },
-    ...(body ? { body } : {}),
-  });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text };
+function tus(relay: TestRelay, token: string, method: string, path: string, headers: Record<string, string> = {}, body?: Buffer) {
+  return new Tus(relay.url, token).call(method, path, headers, body);
 }
 
 async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
@@ -68,7 +62,7 @@ t.test("another account's HEAD, PATCH and DELETE are 404 without stopping, delay
   t.notOk(head.headers['upload-offset'], 'says nothing of the upload');
   const patch = await tus(relay, other.token, 'PATCH', path, { 'content-type': 'application/offset+octet-stream', 'upload-offset': '1000' }, Buffer.alloc(50, 9));
   t.equal(patch.status, 404, 'PATCH by another account');
-  t.match(JSON.parse(patch.text).msg, /no such upload of account mine002/);
+  t.match(patch.body.msg, /no such upload of account mine002/);
   t.equal((await tus(relay, other.token, 'DELETE', path)).status, 404, 'DELETE by another account');
 
   // the owner's chunk goes on as if nothing had happened
