@@ -1,7 +1,9 @@
 // Evidence names and what the relay keeps on disk, for the tests of uploads.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatEvidenceFileName, type EvidenceEndpoint } from '../../src/contract/index.ts';
+import type { Test } from 'tap';
+import { EVIDENCE_ENDPOINTS, formatEvidenceFileName, type EvidenceEndpoint } from '../../src/contract/index.ts';
+import type { GuideMine } from './mineClient.ts';
 
 /** The camera the guide expects for each kind of evidence. */
 export function usualCamera(endpoint: EvidenceEndpoint): string {
@@ -37,4 +39,17 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** Sends `video` once to each of the five evidence endpoints under its table 5-25 name, asserting each is accepted; the names, in endpoint order. */
+export async function uploadEveryKind(t: Test, mine: GuideMine, video: string, mineId: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const endpoint of Object.values(EVIDENCE_ENDPOINTS)) {
+    const name = evidenceName(endpoint, mineId);
+    names.push(name);
+    const a = await mine.upload(endpoint, video, { fileName: name });
+    t.equal(a.status, 200, endpoint.id);
+    t.same(a.body, { code: 0, msg: 'success', data: true });
+  }
+  return names;
 }

@@ -8,7 +8,7 @@ import { sm3Hex } from '../../src/crypto/sm3.ts';
 import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { MINE, OTHER_MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
-import { blobFiles, evidenceName, readAll } from '../helpers/evidence.ts';
+import { blobFiles, evidenceName, readAll, uploadEveryKind } from '../helpers/evidence.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 /** Files in the blob store (committed and temporary). */
@@ -17,14 +17,7 @@ t.test('all five evidence uploads succeed; bytes, names and facts are kept', asy
   const video = await makeMp4Fixture(dir, 'h264', 2);
   const bytes = await readFile(video);
   const { relay, mine } = await relayWithMine(t);
-  const names: string[] = [];
-  for (const endpoint of Object.values(EVIDENCE_ENDPOINTS)) {
-    const name = evidenceName(endpoint, MINE);
-    names.push(name);
-    const a = await mine.upload(endpoint, video, { fileName: name });
-    t.equal(a.status, 200, endpoint.id);
-    t.same(a.body, { code: 0, msg: 'success', data: true });
-  }
+  const names = await uploadEveryKind(t, mine, video, MINE);
   const items = relay.ctx.queue.range();
   t.equal(items.length, 5);
   for (const [i, item] of items.entries()) {

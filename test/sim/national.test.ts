@@ -16,7 +16,7 @@ import { sm3Hex } from '../../src/crypto/sm3.ts';
 import { NationalSimulator, type SimOptions } from '../../sim/national/index.ts';
 import { makeMp4Fixture, makeVideo, padMp4ToSize } from '../helpers/media.ts';
 import { GuideMine, encryptPassword } from '../helpers/mineClient.ts';
-import { evidenceName } from '../helpers/evidence.ts';
+import { evidenceName, uploadEveryKind } from '../helpers/evidence.ts';
 import { tempDir } from '../helpers/tempDir.ts';
 
 const MINE = '140421007866';
@@ -230,14 +230,7 @@ t.test('the five evidence uploads are accepted and recorded with name, size and 
   const video = await makeMp4Fixture(dir, 'h264', 1);
   const bytes = await readFile(video);
   const { sim, mine } = await loggedIn(t);
-  const names: string[] = [];
-  for (const endpoint of Object.values(EVIDENCE_ENDPOINTS)) {
-    const name = evidenceName(endpoint, MINE);
-    names.push(name);
-    const a = await mine.upload(endpoint, video, { fileName: name });
-    t.equal(a.status, 200, endpoint.id);
-    t.same(a.body, { code: 0, msg: 'success', data: true });
-  }
+  const names = await uploadEveryKind(t, mine, video, MINE);
   const items = sim.received();
   t.equal(items.length, 5);
   for (const [i, endpoint] of Object.values(EVIDENCE_ENDPOINTS).entries()) {
