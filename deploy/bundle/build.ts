@@ -207,8 +207,12 @@ case "$0" in
 esac
 root=$(cd "$here/.." && pwd -P) || exit 1
 if [ -z "\${ESEAL_MODELS_DIR:-}" ]; then ESEAL_MODELS_DIR=$root/models; export ESEAL_MODELS_DIR; fi
-exec "$root/runtime/lib/ld-linux-x86-64.so.2" --library-path "$root/runtime/lib" \\
-  "$root/runtime/bin/node" "$root/app/bin/eseal.js" "$@"
+# how a role starts another Node (the gb28181 media worker): process.execPath is the loader here
+ESEAL_NODE_LOADER=$root/runtime/lib/ld-linux-x86-64.so.2
+ESEAL_NODE_LIBRARY_PATH=$root/runtime/lib
+ESEAL_NODE_BIN=$root/runtime/bin/node
+export ESEAL_NODE_LOADER ESEAL_NODE_LIBRARY_PATH ESEAL_NODE_BIN
+exec "$ESEAL_NODE_LOADER" --library-path "$ESEAL_NODE_LIBRARY_PATH" "$ESEAL_NODE_BIN" "$root/app/bin/eseal.js" "$@"
 `;
 
 async function main(): Promise<void> {
