@@ -1,0 +1,252 @@
+// One incoming stream in the worker: its socket (UDP, TCP passive, TCP active), the SSRC it locks
+// onto, the reorder buffer, the demuxer (PS or raw H.264/H.265), its outgoing legs and its
+// no-media watch. SSRC rule: the one we offered, or the device's answer (y=) when it gave another;
+// when the first packets carry yet another one (many devices ignore ours) we lock onto it, but a
+// packet with the expected SSRC always wins; once locked, other SSRCs on the port are dropped and
+// counted (a stale session still sending to a reused port).
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseH264Sps } from '../es/h264Sps.ts';
+import { splitAnnexB } from '../es/nal.ts';
+import { MediaConnectFailed } from '../errors.ts';
+import type { EndReason, IncomingAnswer, IncomingSpec, MediaFrame, StreamStats } from '../MediaTypes.ts';
+import { PsDemuxer } from '../ps/PsDemuxer.ts';
+import { RawDepacketizer } from '../rtp/RawDepacketizer.ts';
+import { ReorderBuffer } from '../rtp/ReorderBuffer.ts';
+import { Rfc4571Deframer } from '../rtp/rfc4571.ts';
+import { parseRtp, type RtpPacket } from '../rtp/rtpPacket.ts';
+import type { OutgoingLeg } from './OutgoingLeg.ts';
+import { formatSsrc, parseSsrc } from './protocol.ts';
+
+export interface StreamContext {
+  host: string;
+  noMediaMs: number;
+  onFrame(streamId: string, f: MediaFrame): void;
+  onFirstMedia(streamId: string, ssrc: string): void;
+  onNoMedia(streamId: string): void;
+  onEnded(streamId: string, reason: EndReason): void;
+  log(level: 'info' | 'warn', msg: string, fields: Record<string, unknown>): void;
+}
+
+const REORDER_WINDOW = 32;
+const GAP_WAIT_MS = 80;
+
+export class IncomingStream {
+  readonly legs = new Map<string, OutgoingLeg>();
+  readonly #reorder = new ReorderBuffer(REORDER_WINDOW);
+  readonly #demux: { push(p: Buffer, ts: number, marker: boolean): void; flush(): void };
+  #expected: number;
+  #locked: number | undefined;
+  #udp: UdpSocket | undefined;
+  #server: Server | undefined;
+  #tcp: Socket | undefined;
+  #gapTimer: NodeJS.Timeout | undefined;
+  #watch: NodeJS.Timeout | undefined;
+  readonly #openedAt = Date.now();
+  #silentReported = false;
+  #closed = false;
+  #changed = true;
+  readonly #s = { staleSsrcDropped: 0, bytes: 0, frames: 0, codec: null as string | null, width: undefined as number | undefined, height: undefined as number | undefined, lastPacketAt: null as number | null, invalid: 0 };
+
+  constructor(
+    readonly spec: IncomingSpec,
+    readonly port: number,
+    private readonly ctx: StreamContext,
+  ) {
+    this.#expected = parseSsrc(spec.ssrc)!;
+    const onFrame = (f: MediaFrame): void => this.#frame(f);
+    this.#demux = spec.payload === 'h264' || spec.payload === 'h265' ? new RawDepacketizer(spec.payload, onFrame) : new PsDemuxer(onFrame);
+  }
+
+  get streamId(): string {
+    return this.spec.streamId;
+  }
+
+  async open(): Promise<void> {
+    const { transport } = this.spec;
+    if (transport === 'udp') {
+      const s = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(this.port, this.ctx.host, () => resolve());
+      });
+      s.on('error', (err) => this.ctx.log('warn', 'media UDP socket error', { streamId: this.streamId, err: String(err) }));
+      s.on('message', (msg) => this.#packet(msg));
+      // a burst of a 4K I-frame must not overflow the kernel's default buffer
+      try {
+        s.setRecvBufferSize(4 * 1024 * 1024);
+      } catch {
+        /* the OS keeps its own limit */
+      }
+      this.#udp = s;
+    } else if (transport === 'tcp-passive') {
+      const server = createServer((sock) => this.#attach(sock));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.port, this.ctx.host, () => resolve());
+      });
+      server.on('error', () => undefined);
+      this.#server = server;
+    }
+    const everyMs = Math.max(20, Math.min(1000, this.ctx.noMediaMs / 4));
+    this.#watch = setInterval(() => this.#checkSilence(), everyMs);
+  }
+
+  async answer(a: IncomingAnswer): Promise<void> {
+    const answered = parseSsrc(a.ssrc);
+    if (answered !== undefined && answered !== this.#expected) {
+      this.ctx.log('info', 'the device answered with another SSRC: expecting it', { streamId: this.streamId, offered: this.spec.ssrc, answered: a.ssrc });
+      this.#expected = answered;
+    }
+    if (this.spec.transport !== 'tcp-active') return;
+    // Devices open their TCP server when they answer, sometimes a little later: a few tries.
+    let last: Error | undefined;
+    for (let attempt = 0; attempt < 5 && !this.#closed; attempt++) {
+      try {
+        const sock = await this.#connect(a, attempt === 0);
+        this.#attach(sock);
+        return;
+      } catch (err) {
+        last = err as Error;
+        await sleep(100 * (attempt + 1));
+      }
+    }
+    throw MediaConnectFailed(`cannot connect to the device's media port ${a.host}:${a.port}: ${last?.message ?? 'stream closed'}`, { cause: last });
+  }
+
+  #connect(a: IncomingAnswer, fromOurPort: boolean): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      // from the port we offered (some devices check it); later tries from any port (TIME_WAIT)
+      const sock = connect({ host: a.host, port: a.port, localAddress: this.ctx.host, ...(fromOurPort ? { localPort: this.port } : {}) });
+      sock.once('connect', () => {
+        sock.off('error', reject);
+        resolve(sock);
+      });
+      sock.once('error', reject);
+    });
+  }
+
+  #attach(sock: Socket): void {
+    if (this.#closed) return void sock.destroy();
+    this.#tcp?.destroy();
+    this.#tcp = sock;
+    sock.setNoDelay(true);
+    const deframer = new Rfc4571Deframer();
+    sock.on('data', (chunk: Buffer) => {
+      for (const p of deframer.push(chunk)) this.#packet(p);
+    });
+    sock.on('error', () => undefined);
+    sock.on('close', () => {
+      if (this.#tcp === sock && !this.#closed) {
+        this.#tcp = undefined;
+        this.ctx.onEnded(this.streamId, 'peer-closed');
+      }
+    });
+  }
+
+  #packet(buf: Buffer): void {
+    if (this.#closed) return;
+    const p = parseRtp(buf);
+    if (!p) {
+      this.#s.invalid++;
+      return;
+    }
+    if (!this.#acceptSsrc(p.ssrc)) {
+      this.#s.staleSsrcDropped++;
+      this.#changed = true;
+      return;
+    }
+    this.#s.bytes += buf.length;
+    this.#s.lastPacketAt = Date.now();
+    this.#silentReported = false;
+    this.#changed = true;
+    this.#deliver(this.#reorder.push(p));
+    clearTimeout(this.#gapTimer);
+    this.#gapTimer = undefined;
+    if (this.#reorder.holding > 0) this.#gapTimer = setTimeout(() => this.#deliver(this.#reorder.flushGap()), GAP_WAIT_MS);
+  }
+
+  #acceptSsrc(ssrc: number): boolean {
+    if (this.#locked === ssrc) return true;
+    if (ssrc === this.#expected) {
+      if (this.#locked !== undefined) {
+        this.ctx.log('info', 'the expected SSRC arrived: switching to it', { streamId: this.streamId, from: formatSsrc(this.#locked), to: formatSsrc(ssrc) });
+        this.#reorder.reset();
+      } else this.ctx.onFirstMedia(this.streamId, formatSsrc(ssrc));
+      this.#locked = ssrc;
+      return true;
+    }
+    if (this.#locked !== undefined) return false;
+    this.ctx.log('warn', 'the device sends another SSRC than the one agreed: locking onto the first packet\'s', { streamId: this.streamId, expected: formatSsrc(this.#expected), got: formatSsrc(ssrc) });
+    this.#locked = ssrc;
+    this.ctx.onFirstMedia(this.streamId, formatSsrc(ssrc));
+    return true;
+  }
+
+  #deliver(packets: RtpPacket[]): void {
+    for (const p of packets) {
+      this.#demux.push(p.payload, p.timestamp, p.marker);
+      for (const leg of this.legs.values()) leg.send(p);
+    }
+  }
+
+  #frame(f: MediaFrame): void {
+    this.#s.frames++;
+    if (f.kind === 'video') {
+      this.#s.codec = f.codec;
+      if (f.keyframe && f.codec === 'h264') {
+        const sps = splitAnnexB(f.data).find((n) => (n[0]! & 0x1f) === 7);
+        const info = sps && parseH264Sps(sps);
+        if (info) {
+          this.#s.width = info.width;
+          this.#s.height = info.height;
+        }
+      }
+    } else this.#s.codec ??= f.codec;
+    this.ctx.onFrame(this.streamId, f);
+  }
+
+  #checkSilence(): void {
+    if (this.#silentReported || this.#closed) return;
+    const since = this.#s.lastPacketAt ?? this.#openedAt;
+    if (Date.now() - since >= this.ctx.noMediaMs) {
+      this.#silentReported = true;
+      this.ctx.onNoMedia(this.streamId);
+    }
+  }
+
+  /** Stats when they changed since the last call (or always with `force`). */
+  stats(force = false): StreamStats | undefined {
+    if (!force && !this.#changed) return undefined;
+    this.#changed = false;
+    const c = this.#reorder.counts;
+    const s = this.#s;
+    return {
+      ssrc: this.#locked === undefined ? null : formatSsrc(this.#locked),
+      packets: c.packets,
+      lost: c.lost,
+      reordered: c.reordered,
+      duplicates: c.duplicates,
+      staleSsrcDropped: s.staleSsrcDropped,
+      bytes: s.bytes,
+      frames: s.frames,
+      codec: s.codec,
+      ...(s.width !== undefined ? { width: s.width, height: s.height! } : {}),
+      lastPacketAt: s.lastPacketAt,
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#demux.flush();
+    this.#closed = true;
+    clearTimeout(this.#gapTimer);
+    clearInterval(this.#watch);
+    this.#udp?.close();
+    this.#tcp?.destroy();
+    this.#server?.close();
+    for (const leg of this.legs.values()) leg.close();
+    this.legs.clear();
+  }
+}

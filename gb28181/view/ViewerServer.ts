@@ -1,0 +1,355 @@
+// The bridge's live view (gb28181.http.listen, default 127.0.0.1:9092):
+//   GET /play/<device>/<channel>?token=…       a page that plays the channel (playPage.ts)
+//   WS  /live/<device>/<channel>.mp4?token=…   fragmented MP4 (H.264), first a JSON text message {codec,width,height}
+//   GET /live/<device>/<channel>.mp4?token=…   the same fMP4 over HTTP (ffmpeg, the edge module)
+//   GET /live/<device>/<channel>.mjpeg?token=… multipart MJPEG through one ffmpeg per channel (H.265, old browsers)
+// One upstream pull per channel, shared by every viewer: the first viewer acquires it from the
+// LiveSource, the last one's leaving releases it. Viewers are bounded per channel and per address;
+// one whose socket does not drain skips frames up to the next keyframe, and is dropped when it
+// stays stalled (as edge/live/MjpegServer.ts). Every request passes src/http/guard.ts.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { timingSafeEqual } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { EsealError } from '../../src/errors.ts';
+import { guardServer, requestUrl } from '../../src/http/guard.ts';
+import { Fmp4Muxer } from '../media/fmp4/Fmp4Muxer.ts';
+import type { MediaFrame } from '../media/MediaTypes.ts';
+import { ViewCodec, ViewListen, ViewNotFound, ViewToken, ViewTooMany, ViewUnavailable } from './errors.ts';
+import { MjpegTranscoder } from './MjpegTranscoder.ts';
+import { playPage } from './playPage.ts';
+import type { LiveLease, ViewerServerOptions } from './ViewTypes.ts';
+
+export const MJPEG_BOUNDARY = 'boundarydonotcross';
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface Viewer {
+  kind: 'ws' | 'http' | 'mjpeg';
+  address: string;
+  /** writes one chunk; false when the socket is not draining */
+  queued(): number;
+  write(b: Buffer | string): void;
+  close(): void;
+  muxer: Fmp4Muxer | undefined;
+  /** skipping frames up to the next keyframe (was too slow) */
+  skipping: boolean;
+  stalledSince: number | undefined;
+  sentInfo: boolean;
+}
+
+interface Channel {
+  key: string;
+  viewers: Set<Viewer>;
+  lease: Promise<LiveLease>;
+  unsubscribe: (() => void) | undefined;
+  codec: 'h264' | 'h265' | undefined;
+  mjpeg: MjpegTranscoder | undefined;
+  /** resolves when the first video frame told the codec */
+  codecKnown: Promise<void>;
+  onCodec: () => void;
+}
+
+function clientAddress(socket: Socket): string {
+  const a = socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+export class ViewerServer {
+  readonly #o: ViewerServerOptions;
+  readonly #server: Server;
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  readonly #channels = new Map<string, Channel>();
+  readonly #token: Buffer;
+  #port: number | undefined;
+  #sweep: NodeJS.Timeout | undefined;
+  readonly counts = { viewers: 0, dropped: 0, skippedFrames: 0 };
+
+  constructor(options: ViewerServerOptions) {
+    this.#o = options;
+    this.#token = Buffer.from(options.token, 'utf8');
+    this.#server = guardServer(createServer(), (req, res) => this.#handle(req, res), { name: 'gb28181 viewer', log: options.log });
+    this.#server.requestTimeout = 0;
+    this.#server.headersTimeout = 10_000;
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => undefined);
+      this.#upgrade(req, socket, head).catch((err: unknown) => this.#refuseUpgrade(socket, err));
+    });
+  }
+
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  async listen(): Promise<{ port: number }> {
+    const host = this.#o.host ?? '127.0.0.1';
+    const port = this.#o.port ?? 9092;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(ViewListen(`the viewer could not listen on ${host}:${port}: ${err.message}`, { cause: err, field: 'gb28181.http.listen' }));
+      this.#server.once('error', onError);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+    this.#port = (this.#server.address() as AddressInfo).port;
+    this.#sweep = setInterval(() => this.#sweepStalled(), 1000);
+    this.#sweep.unref();
+    return { port: this.#port };
+  }
+
+  /** The local fMP4 URL of a channel (what gb28181:// resolves to for the edge module). */
+  liveUrl(deviceId: string, channelId: string, kind: 'mp4' | 'mjpeg' = 'mp4'): string {
+    return `http://127.0.0.1:${this.#port}/live/${deviceId}/${channelId}.${kind}?token=${encodeURIComponent(this.#o.token)}`;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    for (const ch of [...this.#channels.values()]) for (const v of [...ch.viewers]) v.close();
+    for (const c of this.#wss.clients) c.terminate();
+    await new Promise<void>((resolve) => {
+      if (!this.#server.listening) return resolve();
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+
+  /** viewers of a channel now (tests) */
+  viewers(deviceId: string, channelId: string): number {
+    return this.#channels.get(`${deviceId}/${channelId}`)?.viewers.size ?? 0;
+  }
+
+  #route(req: IncomingMessage): { kind: 'play' | 'mp4' | 'mjpeg'; deviceId: string; channelId: string } {
+    const url = requestUrl(req, 'http://viewer');
+    const given = Buffer.from(url.searchParams.get('token') ?? '', 'utf8');
+    if (given.length !== this.#token.length || !timingSafeEqual(given, this.#token)) throw ViewToken('a valid ?token= is required', { field: 'token' });
+    const m = /^\/(play|live)\/([^/]+)\/([^/]+?)(\.mp4|\.mjpeg)?$/.exec(url.pathname);
+    if (!m) throw ViewNotFound(`no viewer at ${url.pathname.slice(0, 100)}`);
+    const [, what, deviceId = '', channelId = '', ext] = m;
+    if (!ID.test(deviceId) || !ID.test(channelId)) throw ViewNotFound('device and channel ids are 1–64 letters, digits, - or _');
+    if (what === 'play' && !ext) return { kind: 'play', deviceId, channelId };
+    if (what === 'live' && ext) return { kind: ext === '.mp4' ? 'mp4' : 'mjpeg', deviceId, channelId };
+    throw ViewNotFound(`no viewer at ${url.pathname.slice(0, 100)}`);
+  }
+
+  #json(res: ServerResponse, err: unknown): void {
+    const e = err instanceof EsealError ? err : ViewUnavailable(String((err as Error)?.message ?? err));
+    const body = JSON.stringify({ code: e.code, msg: e.message });
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(e.statusCode, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+    res.end(body);
+  }
+
+  #refuseUpgrade(socket: Duplex, err: unknown): void {
+    const e = err instanceof EsealError ? err : ViewUnavailable(String((err as Error)?.message ?? err));
+    const body = JSON.stringify({ code: e.code, msg: e.message });
+    if (!socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 ${e.statusCode} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let route;
+    try {
+      route = this.#route(req);
+    } catch (err) {
+      if (err instanceof EsealError && err.statusCode < 500 && err.code.startsWith('ESEAL_ERR_GBVIEW')) return this.#json(res, err);
+      throw err;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' });
+      return void res.end();
+    }
+    if (route.kind === 'play') {
+      const html = playPage(route.deviceId, route.channelId, this.#o.token);
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html), 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self' blob:; connect-src 'self'" });
+      return void res.end(req.method === 'HEAD' ? undefined : html);
+    }
+    const address = clientAddress(req.socket);
+    let channel: Channel;
+    let viewer: Viewer;
+    try {
+      this.#checkLimits(route.deviceId, route.channelId, address);
+      channel = this.#channel(route.deviceId, route.channelId);
+      viewer = this.#httpViewer(route.kind === 'mp4' ? 'http' : 'mjpeg', address, res);
+      channel.viewers.add(viewer);
+      this.counts.viewers++;
+      res.once('close', () => this.#leave(channel, viewer));
+      await channel.lease;
+      await channel.codecKnown;
+      if (route.kind === 'mp4' && channel.codec === 'h265') throw ViewCodec('this channel is H.265: open the .mjpeg URL');
+    } catch (err) {
+      return this.#json(res, err);
+    }
+    if (res.destroyed) return;
+    if (route.kind === 'mp4') {
+      res.writeHead(200, { 'Content-Type': 'video/mp4', 'Cache-Control': 'no-store', Connection: 'close' });
+    } else {
+      res.useChunkedEncodingByDefault = false;
+      res.writeHead(200, { 'Content-Type': `multipart/x-mixed-replace;boundary=${MJPEG_BOUNDARY}`, 'Cache-Control': 'no-store', Connection: 'close' });
+      res.write(`--${MJPEG_BOUNDARY}\r\n`);
+      this.#startMjpeg(channel);
+    }
+    if (req.method === 'HEAD') return void res.end();
+    req.socket.setTimeout(0);
+    viewer.sentInfo = true;
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const route = this.#route(req);
+    if (route.kind !== 'mp4') throw ViewNotFound('WebSocket is served on /live/<device>/<channel>.mp4 only');
+    const address = clientAddress(req.socket);
+    this.#checkLimits(route.deviceId, route.channelId, address);
+    const channel = this.#channel(route.deviceId, route.channelId);
+    // held as a viewer while the pull starts, so that it counts and is released on failure
+    const placeholder: Viewer = { kind: 'ws', address, queued: () => 0, write: () => undefined, close: () => socket.destroy(), muxer: undefined, skipping: false, stalledSince: undefined, sentInfo: false };
+    channel.viewers.add(placeholder);
+    socket.once('close', () => this.#leave(channel, placeholder));
+    try {
+      await channel.lease;
+      await channel.codecKnown;
+    } catch (err) {
+      this.#leave(channel, placeholder);
+      throw err;
+    }
+    if (socket.destroyed) return;
+    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      channel.viewers.delete(placeholder);
+      const viewer: Viewer = {
+        kind: 'ws',
+        address,
+        queued: () => ws.bufferedAmount,
+        write: (b) => ws.send(b),
+        close: () => ws.terminate(),
+        muxer: new Fmp4Muxer(),
+        skipping: false,
+        stalledSince: undefined,
+        sentInfo: false,
+      };
+      channel.viewers.add(viewer);
+      this.counts.viewers++;
+      ws.on('error', () => undefined);
+      ws.on('close', () => this.#leave(channel, viewer));
+      if (channel.codec === 'h265') {
+        ws.send(JSON.stringify({ codec: 'hevc' }));
+        ws.close(1003, 'H.265: use the MJPEG URL');
+      }
+    });
+  }
+
+  #httpViewer(kind: 'http' | 'mjpeg', address: string, res: ServerResponse): Viewer {
+    return { kind, address, queued: () => res.writableLength, write: (b) => void res.write(b), close: () => res.destroy(), muxer: kind === 'http' ? new Fmp4Muxer() : undefined, skipping: false, stalledSince: undefined, sentInfo: false };
+  }
+
+  #checkLimits(deviceId: string, channelId: string, address: string): void {
+    const perChannel = this.#o.maxViewersPerChannel ?? 16;
+    const perAddress = this.#o.maxViewersPerAddress ?? 8;
+    const ch = this.#channels.get(`${deviceId}/${channelId}`);
+    if (ch && ch.viewers.size >= perChannel) throw ViewTooMany(`channel ${deviceId}/${channelId} already has ${perChannel} viewers`, { statusCode: 503 });
+    let fromAddress = 0;
+    for (const c of this.#channels.values()) for (const v of c.viewers) if (v.address === address) fromAddress++;
+    if (fromAddress >= perAddress) throw ViewTooMany(`${address} already has ${perAddress} viewers; close one first`, { statusCode: 429 });
+  }
+
+  #channel(deviceId: string, channelId: string): Channel {
+    const key = `${deviceId}/${channelId}`;
+    const existing = this.#channels.get(key);
+    if (existing) return existing;
+    let onCodec!: () => void;
+    const codecKnown = new Promise<void>((resolve) => (onCodec = resolve));
+    const ch: Channel = { key, viewers: new Set(), lease: this.#o.source.acquire(deviceId, channelId), unsubscribe: undefined, codec: undefined, mjpeg: undefined, codecKnown, onCodec };
+    this.#channels.set(key, ch);
+    ch.lease.then(
+      (lease) => {
+        if (this.#channels.get(key) !== ch) return lease.release();
+        ch.unsubscribe = this.#o.frames.subscribe(lease.streamId, (f) => this.#frame(ch, f));
+      },
+      () => {
+        if (this.#channels.get(key) === ch) this.#channels.delete(key);
+      },
+    );
+    return ch;
+  }
+
+  #leave(ch: Channel, v: Viewer): void {
+    if (!ch.viewers.delete(v)) return;
+    if (ch.viewers.size > 0) {
+      if (ch.mjpeg && ![...ch.viewers].some((x) => x.kind === 'mjpeg')) {
+        void ch.mjpeg.close();
+        ch.mjpeg = undefined;
+      }
+      return;
+    }
+    if (this.#channels.get(ch.key) === ch) this.#channels.delete(ch.key);
+    ch.unsubscribe?.();
+    void ch.mjpeg?.close();
+    ch.mjpeg = undefined;
+    ch.lease.then((l) => l.release(), () => undefined);
+  }
+
+  #startMjpeg(ch: Channel): void {
+    if (ch.mjpeg || !ch.codec) return;
+    ch.mjpeg = new MjpegTranscoder(ch.codec, (jpeg) => {
+      const part = Buffer.concat([Buffer.from(`Content-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`, 'latin1'), jpeg, Buffer.from(`\r\n--${MJPEG_BOUNDARY}\r\n`, 'latin1')]);
+      for (const v of ch.viewers) {
+        if (v.kind !== 'mjpeg' || !v.sentInfo) continue;
+        if (v.queued() > (this.#o.maxQueuedBytes ?? 2 * 1024 * 1024)) {
+          this.counts.skippedFrames++;
+          v.stalledSince ??= Date.now();
+          continue;
+        }
+        v.stalledSince = undefined;
+        v.write(part);
+      }
+    });
+  }
+
+  #frame(ch: Channel, f: MediaFrame): void {
+    if (f.kind !== 'video') return;
+    if (!ch.codec) {
+      ch.codec = f.codec === 'h265' ? 'h265' : 'h264';
+      ch.onCodec();
+    }
+    ch.mjpeg?.push(f);
+    const maxQueued = this.#o.maxQueuedBytes ?? 2 * 1024 * 1024;
+    for (const v of ch.viewers) {
+      if (!v.muxer || ch.codec !== 'h264') continue;
+      if (v.kind === 'http' && !v.sentInfo) continue;
+      if (v.queued() > maxQueued) {
+        v.skipping = true;
+        v.stalledSince ??= Date.now();
+        this.counts.skippedFrames++;
+        continue;
+      }
+      v.stalledSince = undefined;
+      if (v.skipping) {
+        if (!f.keyframe) {
+          this.counts.skippedFrames++;
+          continue;
+        }
+        v.skipping = false;
+      }
+      const out = v.muxer.push(f.data, f.dts90k, f.pts90k, f.keyframe);
+      if (out.length === 0) continue;
+      if (v.kind === 'ws' && !v.sentInfo) {
+        const init = v.muxer.init!;
+        v.write(JSON.stringify({ codec: init.codec, width: init.width, height: init.height }));
+        v.sentInfo = true;
+      }
+      for (const b of out) v.write(b);
+    }
+  }
+
+  #sweepStalled(): void {
+    const limit = this.#o.stalledViewerMs ?? 10_000;
+    const now = Date.now();
+    for (const ch of [...this.#channels.values()]) {
+      for (const v of [...ch.viewers]) {
+        if (v.stalledSince !== undefined && now - v.stalledSince > limit) {
+          this.counts.dropped++;
+          v.close();
+          this.#leave(ch, v);
+        }
+      }
+    }
+  }
+}
