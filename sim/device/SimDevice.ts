@@ -139,9 +139,18 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
 
   async open(): Promise<void> {
     await this.sip.open();
-    // the clip is made in the background; an INVITE waits for it
-    this.clip = loadClip(this.o.media, this.o.codec, this.o.fps);
-    this.clip.catch((err: Error) => this.log?.error({ err: err.message }, 'no clip: INVITEs will be answered 500'));
+  }
+
+  /** Makes or reads the clip now (else the first INVITE does); rejects with ESEAL_ERR_SIMDEV_CLIP. */
+  prepareMedia(): Promise<Clip> {
+    if (!this.clip) {
+      this.clip = loadClip(this.o.media, this.o.codec, this.o.fps);
+      this.clip.catch((err: Error) => {
+        this.log?.error({ err: err.message }, 'no clip: INVITEs will be answered 500');
+        this.clip = undefined; // the next INVITE tries again
+      });
+    }
+    return this.clip;
   }
 
   // ---- requests the device sends ----------------------------------------------------------
@@ -529,7 +538,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
       return void this.respond(rq, 488, 'Not Acceptable Here', { headers: { warning: `399 eseal-sim "${offer}"` } });
     }
     this.respond(rq, 100, 'Trying');
-    const clip = await this.clip!;
+    const clip = await this.prepareMedia();
     const ssrc = this.chooseSsrc(offer.ssrc);
     const session = new MediaSession({
       clip,
