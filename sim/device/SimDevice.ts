@@ -11,7 +11,7 @@ import type { Logger } from '../../src/log.ts';
 import { SimOptionsInvalid } from '../errors.ts';
 import { loadClip, type Clip } from './clip.ts';
 import { answerChallenge, formatAuthorization, parseChallenge, type DigestChallenge } from './digest.ts';
-import { SimDeviceRegister } from './errors.ts';
+import { SimDeviceRegister, SimDeviceSocket } from './errors.ts';
 import { declaredAndActual, el, encodeBody, gbTime, readManscdp, xmlDocument, type ManscdpRequest, type XmlNode } from './manscdp.ts';
 import { MediaSession } from './MediaSession.ts';
 import { answerSdp, readOffer } from './sdp.ts';
@@ -138,7 +138,12 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
   }
 
   async open(): Promise<void> {
-    await this.sip.open();
+    try {
+      await this.sip.open();
+    } catch (err) {
+      const where = this.o.transport === 'udp' ? `bind UDP ${this.o.localHost}:${this.o.localPort ?? 0}` : `connect over TCP to ${this.o.server.host}:${this.o.server.port}`;
+      throw SimDeviceSocket(`cannot ${where}: ${(err as Error).message}`, { field: 'local', cause: err });
+    }
   }
 
   /** Makes or reads the clip now (else the first INVITE does); rejects with ESEAL_ERR_SIMDEV_CLIP. */
