@@ -122,6 +122,13 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
     if (this.stopped) return;
     const { clip } = this.o;
     const frameMs = 1000 / clip.fps;
+    if (this.o.offer.transport !== 'udp' && !this.tcp) {
+      // TCP not up yet: hold the clip at its first keyframe, so the stream starts decodable at once
+      this.startedAt = Date.now();
+      this.index = 0;
+      this.timer = setTimeout(() => this.tick(), 5);
+      return;
+    }
     // send every frame that is due (catch up after a slow tick), but never more than a second's worth
     let budget = Math.ceil(clip.fps);
     while (!this.stopped && budget-- > 0 && this.startedAt + this.index * frameMs <= Date.now()) {
@@ -134,10 +141,8 @@ export class MediaSession extends EventEmitter<MediaSessionEvents> {
 
   private sendFrame(i: number): void {
     const { clip, ps } = this.o;
-    const ready = this.o.offer.transport === 'udp' || this.tcp !== undefined;
-    if (!ready) return; // TCP not up yet: pictures before it are skipped, as a live camera would
     const unit = clip.units[i % clip.units.length]!;
-    // a stream that starts (TCP connected late) starts on a keyframe
+    // the clip starts on a keyframe (loadClip cuts it so); this guards a clip edited by hand
     if (this.stats.frames === 0 && !unit.keyframe) return;
     const pts = PTS_START + Math.round((i * 90_000) / clip.fps);
     const packs = [muxVideoFrame(unit, pts, ps)];

@@ -61,13 +61,18 @@ type Mode = 'udp' | 'tcp-listen' | 'tcp-connect';
 
 async function play(t: Test, dev: SimDevice, peer: Peer, mode: Mode, ssrc = '0100000001', frames = FRAMES, channel = dev.channels[0]!.id) {
   const rx = mode === 'udp' ? await RtpReceiver.udp(t) : mode === 'tcp-listen' ? await RtpReceiver.tcpListen(t) : undefined;
+  const started = performance.now();
   const { callId, ok } = await peer.invite(channel, offerSdp({ port: rx?.port ?? 40000, transport: mode, ssrc }), ssrc);
   t.match(ok.start, 'SIP/2.0 200', 'INVITE answered 200');
   const answer = ok.body.toString('latin1');
   const port = Number(/m=video (\d+) /.exec(answer)?.[1]);
   const receiver = rx ?? RtpReceiver.tcpConnect(t, port);
   peer.ack(channel, callId, ok);
-  if (frames > 0) await waitFor(() => receiver.markers >= frames, 20_000, `${frames} pictures`);
+  if (frames > 0) {
+    await waitFor(() => receiver.packets.length > 0, 20_000, 'the first RTP packet');
+    t.comment(`${mode}: INVITE to first RTP packet ${Math.round(performance.now() - started)} ms (poll granularity 50 ms)`);
+    await waitFor(() => receiver.markers >= frames, 20_000, `${frames} pictures`);
+  }
   return { callId, ok, answer, port, rx: receiver };
 }
 
