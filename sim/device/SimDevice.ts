@@ -90,7 +90,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
   private reregisterTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private clip: Promise<Clip> | undefined;
-  private closed = false;
+  /** set when close() starts: no timer is armed after it */
+  private closing = false;
 
   constructor(options: SimDeviceOptions) {
     super();
@@ -287,6 +288,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
     this.log?.info({ expires: granted, serverDate: this.serverDate, local: this.local }, 'registered');
     this.emit('registered', { expires: granted, ...(this.serverDate ? { serverDate: this.serverDate } : {}) });
     clearTimeout(this.reregisterTimer);
+    if (this.closing) return;
     this.reregisterTimer = setTimeout(() => this.reregister(), Math.max(1, granted * 0.8) * 1000);
     this.scheduleKeepalive(true);
   }
@@ -300,10 +302,10 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
   }
 
   private reregister(): void {
-    if (this.closed) return;
+    if (this.closing) return;
     this.register().catch((err: Error) => {
       this.log?.warn({ err: err.message }, 're-REGISTER failed; trying again in 10 s');
-      this.reregisterTimer = setTimeout(() => this.reregister(), 10_000);
+      if (!this.closing) this.reregisterTimer = setTimeout(() => this.reregister(), 10_000);
     });
   }
 
@@ -320,7 +322,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
 
   private scheduleKeepalive(now = false): void {
     clearTimeout(this.keepaliveTimer);
-    if (this.o.noKeepalive || this.closed) return;
+    if (this.o.noKeepalive || this.closing) return;
     this.keepaliveTimer = setTimeout(() => void this.keepalive().finally(() => this.scheduleKeepalive()), now ? 0 : this.o.keepaliveSeconds * 1000);
   }
 
@@ -555,6 +557,10 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
     });
     session.on('error', (err) => this.log?.warn({ err: err.message, callId }, 'media socket error'));
     await session.prepare();
+    if (this.closing) {
+      session.stop('the device is closing');
+      return void this.respond(rq, 503, 'Service Unavailable');
+    }
     const localTag = tag();
     const body = answerSdp({ channelId: channel.id, address: this.o.localHost, port: session.localPort, transport: offer.transport, ssrc, session: offer.session, codec: clip.codec });
     const { contact } = this.viaAndContact();
@@ -653,7 +659,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
 
   /** Stops the streams, unregisters (unless told not to, or never registered), closes the socket. */
   async close(o: { unregister?: boolean } = {}): Promise<void> {
-    if (this.closed) return;
+    if (this.closing) return;
+    this.closing = true;
     for (const d of [...this.dialogs.values()]) this.endDialog(d, 'the device is closing');
     clearTimeout(this.reregisterTimer);
     clearTimeout(this.keepaliveTimer);
@@ -662,7 +669,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
       this.o.transactionTimeoutMs = Math.min(timeoutBefore, 4000);
       await this.unregister().catch(() => 0);
     }
-    this.closed = true;
+    clearTimeout(this.reregisterTimer);
+    clearTimeout(this.keepaliveTimer);
     for (const p of this.pending.values()) p.resolve({ status: 503, reason: 'closed', headers: {} as Message['headers'] });
     this.sip.close();
     await this.clip?.catch(() => undefined);

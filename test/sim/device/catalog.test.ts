@@ -8,20 +8,11 @@ import type { Test } from 'tap';
 import { SimDevice } from '../../../sim/device/SimDevice.ts';
 import type { SimDeviceOptions } from '../../../sim/device/SimDeviceTypes.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { DEVICE_ID, DOMAIN, PASSWORD, Peer, SERVER_ID } from './peer.ts';
+import { Peer, simOptions } from './peer.ts';
 
 async function setup(t: Test, extra: Partial<SimDeviceOptions> = {}): Promise<{ peer: Peer; dev: SimDevice }> {
   const peer = await Peer.start(t, { protocol: 'udp' });
-  const dev = await SimDevice.start({
-    server: { host: '127.0.0.1', port: peer.port },
-    serverId: SERVER_ID,
-    domain: DOMAIN,
-    deviceId: DEVICE_ID,
-    password: PASSWORD,
-    keepaliveSeconds: 3600,
-    transactionTimeoutMs: 5000,
-    ...extra,
-  });
+  const dev = await SimDevice.start(simOptions(peer, extra));
   t.teardown(() => dev.close());
   return { peer, dev };
 }

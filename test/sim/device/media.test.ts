@@ -12,7 +12,7 @@ import { SimDevice } from '../../../sim/device/SimDevice.ts';
 import type { SimDeviceOptions } from '../../../sim/device/SimDeviceTypes.ts';
 import { tempDir } from '../../helpers/tempDir.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { DEVICE_ID, DOMAIN, PASSWORD, Peer, RtpReceiver, SERVER_ID, offerSdp } from './peer.ts';
+import { Peer, RtpReceiver, SERVER_ID, offerSdp, simOptions } from './peer.ts';
 
 const FRAMES = 30;
 const clips: Partial<Record<'h264' | 'h265', Promise<string>>> = {};
@@ -31,18 +31,7 @@ function clipFile(codec: 'h264' | 'h265'): Promise<string> {
 }
 
 async function device(t: Test, peer: Peer, extra: Partial<SimDeviceOptions> = {}): Promise<SimDevice> {
-  const dev = await SimDevice.start({
-    server: { host: '127.0.0.1', port: peer.port },
-    serverId: SERVER_ID,
-    domain: DOMAIN,
-    deviceId: DEVICE_ID,
-    password: PASSWORD,
-    transport: peer.o.protocol,
-    keepaliveSeconds: 3600,
-    media: await clipFile(extra.codec ?? 'h264'),
-    transactionTimeoutMs: 5000,
-    ...extra,
-  });
+  const dev = await SimDevice.start(simOptions(peer, { media: await clipFile(extra.codec ?? 'h264'), ...extra }));
   t.teardown(() => dev.close());
   return dev;
 }

@@ -7,6 +7,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import iconv from 'iconv-lite';
 import type { Test } from 'tap';
+import type { SimDeviceOptions } from '../../../sim/device/SimDeviceTypes.ts';
 
 export const SERVER_ID = '34020000002000000001';
 export const DOMAIN = '3402000000';
@@ -319,4 +320,19 @@ export class RtpReceiver {
     this.sock?.destroy();
     this.server?.close();
   }
+}
+
+/** The device simulator's options for this peer: its address and transport, the test ids, no waiting keepalives. */
+export function simOptions(peer: Peer, extra: Partial<SimDeviceOptions> = {}): SimDeviceOptions {
+  return {
+    server: { host: '127.0.0.1', port: peer.port },
+    serverId: SERVER_ID,
+    domain: DOMAIN,
+    deviceId: DEVICE_ID,
+    password: PASSWORD,
+    transport: peer.o.protocol,
+    keepaliveSeconds: 3600,
+    transactionTimeoutMs: 5000,
+    ...extra,
+  };
 }

@@ -7,18 +7,9 @@ import { answerChallenge, digestResponse, parseChallenge } from '../../../sim/de
 import { SimDevice } from '../../../sim/device/SimDevice.ts';
 import type { SimDeviceOptions } from '../../../sim/device/SimDeviceTypes.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { DEVICE_ID, DOMAIN, PASSWORD, Peer, SERVER_ID } from './peer.ts';
+import { DEVICE_ID, DOMAIN, PASSWORD, Peer, SERVER_ID, simOptions } from './peer.ts';
 
-const opts = (peer: Peer, extra: Partial<SimDeviceOptions> = {}): SimDeviceOptions => ({
-  server: { host: '127.0.0.1', port: peer.port },
-  serverId: SERVER_ID,
-  domain: DOMAIN,
-  deviceId: DEVICE_ID,
-  password: PASSWORD,
-  transport: peer.o.protocol,
-  transactionTimeoutMs: 5000,
-  ...extra,
-});
+const opts = (peer: Peer, extra: Partial<SimDeviceOptions> = {}): SimDeviceOptions => simOptions(peer, { keepaliveSeconds: 60, ...extra });
 
 t.test('digest: the RFC 2617 §3.5 vector (qop=auth) and the RFC 2069 vector (no qop)', async (t) => {
   const base = { username: 'Mufasa', realm: 'testrealm@host.com', method: 'GET', uri: '/dir/index.html', nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093' };
