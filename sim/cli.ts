@@ -1,9 +1,10 @@
-// The simulator's command: `eseal sim national`, a simulated national platform for the
-// relay's tests, the demo, the benchmarks and mine integrators.
+// The simulators' commands: `eseal sim national`, a simulated national platform for the relay's
+// tests, the demo, the benchmarks and mine integrators; `eseal sim device`, a GB/T 28181 device.
 import type { Command } from '../src/cli/command.ts';
 import { createSelfSignedCertificate } from '../src/crypto/selfSigned.ts';
 import { createLogger } from '../src/log.ts';
 import { SimOptionsInvalid } from './errors.ts';
+import { deviceCommand } from './device/command.ts';
 import { checkFaults } from './national/faults.ts';
 import { NationalSimulator } from './national/NationalSimulator.ts';
 import type { SimAccount, SimOptions } from './national/SimTypes.ts';
@@ -160,4 +161,5 @@ export const commands: Command[] = [
       return 0;
     },
   },
+  deviceCommand,
 ];
