@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { MediaConnectFailed } from '../errors.ts';
 import type { MediaTransport } from '../MediaTypes.ts';
 import { frame4571 } from '../rtp/rfc4571.ts';
-import { buildRtp, type RtpPacket } from '../rtp/rtpPacket.ts';
+import { buildRtp, rtpHeader, type RtpPacket } from '../rtp/rtpPacket.ts';
 
 const MAX_QUEUED = 1024 * 1024;
 
@@ -61,13 +61,15 @@ export class OutgoingLeg {
   }
 
   send(p: RtpPacket): void {
-    const out = buildRtp({ ...p, ssrc: this.ssrc, seq: this.#seq }, p.payload);
+    const seq = this.#seq;
     this.#seq = (this.#seq + 1) & 0xffff;
     if (this.#udp) {
-      this.#udp.send(out, this.peer.port, this.peer.host);
+      // header and payload as two pieces of one datagram: no copy of the payload per leg
+      this.#udp.send([rtpHeader(p.payloadType, p.marker, seq, p.timestamp, this.ssrc), p.payload], this.peer.port, this.peer.host);
       this.sent++;
       return;
     }
+    const out = buildRtp({ ...p, ssrc: this.ssrc, seq }, p.payload);
     const t = this.#tcp;
     if (!t || t.destroyed || t.writableLength > MAX_QUEUED) {
       this.dropped++;
