@@ -239,7 +239,9 @@ export class PsDemuxer {
       cur.dts = dts;
     }
     if (cur.size + data.length <= MAX_FRAME) {
-      cur.parts.push(Buffer.from(data));
+      // no copy: the bytes are never written again (RTP payloads, or a buffer joined for this PES),
+      // and the frame is joined into one buffer of its own when it is whole
+      cur.parts.push(data);
       cur.size += data.length;
     }
   }
@@ -265,7 +267,7 @@ export class PsDemuxer {
     const v = this.#video;
     this.#video = undefined;
     if (!v || v.size === 0) return;
-    const data = v.parts.length === 1 ? v.parts[0]! : Buffer.concat(v.parts, v.size);
+    const data = Buffer.concat(v.parts, v.size);
     let codec = this.#videoCodec(0xe0);
     if (!codec) {
       this.#probed = probeCodec(data);
