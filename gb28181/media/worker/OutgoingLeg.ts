@@ -36,6 +36,14 @@ export class OutgoingLeg {
         s.once('error', reject);
         s.bind(this.port, this.host, () => resolve());
       });
+      // connected: each send skips the address lookup Node does for a send with host and port
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.connect(this.peer.port, this.peer.host, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
       this.#udp = s;
     } else if (this.transport === 'tcp-passive') {
       const server = createServer((sock) => {
@@ -65,7 +73,7 @@ export class OutgoingLeg {
     this.#seq = (this.#seq + 1) & 0xffff;
     if (this.#udp) {
       // header and payload as two pieces of one datagram: no copy of the payload per leg
-      this.#udp.send([rtpHeader(p.payloadType, p.marker, seq, p.timestamp, this.ssrc), p.payload], this.peer.port, this.peer.host);
+      this.#udp.send([rtpHeader(p.payloadType, p.marker, seq, p.timestamp, this.ssrc), p.payload]);
       this.sent++;
       return;
     }
