@@ -45,6 +45,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   #startedAt = 0;
   /** workers started, the first included */
   workerStarts = 0;
+  /** frames that came up the pipe (a relayed stream nobody subscribed to sends none) */
+  framesPiped = 0;
 
   constructor(opts: MediaEngineOptions) {
     super();
@@ -196,6 +198,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   #deliver(streamId: string, f: MediaFrame): void {
+    this.framesPiped++;
     const set = this.#subscribers.get(streamId);
     if (!set) return;
     for (const fn of set) {
