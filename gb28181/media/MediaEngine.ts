@@ -45,6 +45,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   #startedAt = 0;
   /** workers started, the first included */
   workerStarts = 0;
+  /** frames that came up the pipe (a relayed stream nobody subscribed to sends none) */
+  framesPiped = 0;
 
   constructor(opts: MediaEngineOptions) {
     super();
@@ -103,17 +105,29 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   /** Frames of `streamId` as they are demuxed; returns the unsubscribe function. */
   subscribe(streamId: string, onFrame: (f: MediaFrame) => void): () => void {
     let set = this.#subscribers.get(streamId);
-    if (!set) this.#subscribers.set(streamId, (set = new Set()));
+    if (!set) {
+      this.#subscribers.set(streamId, (set = new Set()));
+      this.#wantFrames(streamId, true);
+    }
     set.add(onFrame);
     return () => {
       set.delete(onFrame);
-      if (set.size === 0 && this.#subscribers.get(streamId) === set) this.#subscribers.delete(streamId);
+      if (set.size === 0 && this.#subscribers.get(streamId) === set) {
+        this.#subscribers.delete(streamId);
+        this.#wantFrames(streamId, false);
+      }
     };
   }
 
   /** The latest counts the worker reported (every 250 ms while they change). */
   stats(streamId: string): StreamStats | undefined {
     return this.#stats.get(streamId);
+  }
+
+  /** Tells the worker whether to pipe a stream's frames (it keeps a relayed stream's to itself otherwise). */
+  #wantFrames(streamId: string, on: boolean): void {
+    if (this.#closed || !this.#ready || !this.#child?.connected) return; // a worker started later gets the list in its config
+    this.#request({ op: 'frames', streamId, on }).catch(() => undefined);
   }
 
   #forget(streamId: string): void {
@@ -123,7 +137,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   #spawn(): void {
-    const config: WorkerConfig = { host: this.#opts.host, ports: this.#opts.ports, noMediaSeconds: this.#opts.noMediaSeconds };
+    const config: WorkerConfig = { host: this.#opts.host, ports: this.#opts.ports, noMediaSeconds: this.#opts.noMediaSeconds, wanted: [...this.#subscribers.keys()] };
     const child = spawnNodeChild(WORKER, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] });
     this.#child = child;
     this.#startedAt = Date.now();
@@ -184,6 +198,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   #deliver(streamId: string, f: MediaFrame): void {
+    this.framesPiped++;
     const set = this.#subscribers.get(streamId);
     if (!set) return;
     for (const fn of set) {

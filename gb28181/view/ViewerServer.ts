@@ -7,6 +7,11 @@
 // LiveSource, the last one's leaving releases it. Viewers are bounded per channel and per address;
 // one whose socket does not drain skips frames up to the next keyframe, and is dropped when it
 // stays stalled (as edge/live/MjpegServer.ts). Every request passes src/http/guard.ts.
+// Each channel keeps its current group of pictures (from the last keyframe, bounded): a viewer that
+// joins starts with it at once instead of waiting up to a GOP for the next keyframe (ZLMediaKit's
+// GOP cache; the play page then skips ahead to the live edge). A new SPS/PPS mid-stream (the camera
+// changed its resolution) makes every fMP4 viewer's muxer send a new init segment, and a WebSocket
+// viewer gets the JSON codec message again right before it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -23,6 +28,9 @@ import type { LiveLease, ViewerServerOptions } from './ViewTypes.ts';
 
 export const MJPEG_BOUNDARY = 'boundarydonotcross';
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** the GOP cache of a channel is dropped (until the next keyframe) past these */
+const GOP_MAX_FRAMES = 300;
+const GOP_MAX_BYTES = 8 * 1024 * 1024;
 
 interface Viewer {
   kind: 'ws' | 'http' | 'mjpeg';
@@ -45,6 +53,9 @@ interface Channel {
   unsubscribe: (() => void) | undefined;
   codec: 'h264' | 'h265' | undefined;
   mjpeg: MjpegTranscoder | undefined;
+  /** video frames from the last keyframe (what a joining viewer starts with) */
+  gop: MediaFrame[];
+  gopBytes: number;
   /** resolves when the first video frame told the codec */
   codecKnown: Promise<void>;
   onCodec: () => void;
@@ -192,6 +203,7 @@ export class ViewerServer {
     if (req.method === 'HEAD') return void res.end();
     req.socket.setTimeout(0);
     viewer.sentInfo = true;
+    if (route.kind === 'mp4') this.#startViewer(channel, viewer);
   }
 
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -232,7 +244,9 @@ export class ViewerServer {
       if (channel.codec === 'h265') {
         ws.send(JSON.stringify({ codec: 'hevc' }));
         ws.close(1003, 'H.265: use the MJPEG URL');
+        return;
       }
+      this.#startViewer(channel, viewer);
     });
   }
 
@@ -256,7 +270,7 @@ export class ViewerServer {
     if (existing) return existing;
     let onCodec!: () => void;
     const codecKnown = new Promise<void>((resolve) => (onCodec = resolve));
-    const ch: Channel = { key, viewers: new Set(), lease: this.#o.source.acquire(deviceId, channelId), unsubscribe: undefined, codec: undefined, mjpeg: undefined, codecKnown, onCodec };
+    const ch: Channel = { key, viewers: new Set(), lease: this.#o.source.acquire(deviceId, channelId), unsubscribe: undefined, codec: undefined, mjpeg: undefined, gop: [], gopBytes: 0, codecKnown, onCodec };
     this.#channels.set(key, ch);
     ch.lease.then(
       (lease) => {
@@ -301,6 +315,7 @@ export class ViewerServer {
         v.write(part);
       }
     });
+    for (const f of ch.gop) ch.mjpeg.push(f);
   }
 
   #frame(ch: Channel, f: MediaFrame): void {
@@ -309,34 +324,58 @@ export class ViewerServer {
       ch.codec = f.codec === 'h265' ? 'h265' : 'h264';
       ch.onCodec();
     }
+    this.#remember(ch, f);
     ch.mjpeg?.push(f);
-    const maxQueued = this.#o.maxQueuedBytes ?? 2 * 1024 * 1024;
-    for (const v of ch.viewers) {
-      if (!v.muxer || ch.codec !== 'h264') continue;
-      if (v.kind === 'http' && !v.sentInfo) continue;
-      if (v.queued() > maxQueued) {
-        v.skipping = true;
-        v.stalledSince ??= Date.now();
-        this.counts.skippedFrames++;
-        continue;
+    for (const v of ch.viewers) this.#feed(ch, v, f);
+  }
+
+  /** Keeps the group of pictures under way, bounded: past the bounds nothing until the next keyframe. */
+  #remember(ch: Channel, f: MediaFrame): void {
+    if (f.keyframe) {
+      ch.gop = [f];
+      ch.gopBytes = f.data.length;
+    } else if (ch.gop.length > 0) {
+      if (ch.gop.length >= GOP_MAX_FRAMES || ch.gopBytes + f.data.length > GOP_MAX_BYTES) {
+        ch.gop = [];
+        ch.gopBytes = 0;
+      } else {
+        ch.gop.push(f);
+        ch.gopBytes += f.data.length;
       }
-      v.stalledSince = undefined;
-      if (v.skipping) {
-        if (!f.keyframe) {
-          this.counts.skippedFrames++;
-          continue;
-        }
-        v.skipping = false;
-      }
-      const out = v.muxer.push(f.data, f.dts90k, f.pts90k, f.keyframe);
-      if (out.length === 0) continue;
-      if (v.kind === 'ws' && !v.sentInfo) {
-        const init = v.muxer.init!;
-        v.write(JSON.stringify({ codec: init.codec, width: init.width, height: init.height }));
-        v.sentInfo = true;
-      }
-      for (const b of out) v.write(b);
     }
+  }
+
+  /** A viewer ready for media starts with the cached group of pictures. */
+  #startViewer(ch: Channel, v: Viewer): void {
+    for (const f of ch.gop) this.#feed(ch, v, f);
+  }
+
+  #feed(ch: Channel, v: Viewer, f: MediaFrame): void {
+    if (!v.muxer || ch.codec !== 'h264') return;
+    if (v.kind === 'http' && !v.sentInfo) return;
+    if (v.queued() > (this.#o.maxQueuedBytes ?? 2 * 1024 * 1024)) {
+      v.skipping = true;
+      v.stalledSince ??= Date.now();
+      this.counts.skippedFrames++;
+      return;
+    }
+    v.stalledSince = undefined;
+    if (v.skipping) {
+      if (!f.keyframe) {
+        this.counts.skippedFrames++;
+        return;
+      }
+      v.skipping = false;
+    }
+    const out = v.muxer.push(f.data, f.dts90k, f.pts90k, f.keyframe);
+    if (out.length === 0) return;
+    const init = v.muxer.init!;
+    if (v.kind === 'ws' && out[0] === init.data) {
+      // the first init segment, or a new one (new SPS/PPS): the page learns codec and size first
+      v.write(JSON.stringify({ codec: init.codec, width: init.width, height: init.height }));
+      v.sentInfo = true;
+    }
+    for (const b of out) v.write(b);
   }
 
   #sweepStalled(): void {

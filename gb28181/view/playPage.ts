@@ -1,6 +1,8 @@
 // The page that plays one channel: fMP4 from the WebSocket into Media Source Extensions, with the
 // codec, picture size and bitrate shown, and the MJPEG URL instead when the channel is H.265 or the
 // browser's MSE refuses the codec. Inline script and style only: no CDN on a province's network.
+// A second JSON message (the camera changed its parameter sets) is followed by a new init segment:
+// the page appends it to the same SourceBuffer, after changeType() when the codec string changed.
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -23,12 +25,16 @@ function set(id,t){document.getElementById(id).textContent=t;}
 function mjpeg(why){set('state','MJPEG ('+why+')');v.style.display='none';m.style.display='';m.src=cfg.mjpeg;}
 var proto=location.protocol==='https:'?'wss:':'ws:';
 var ws=new WebSocket(proto+'//'+location.host+cfg.ws);ws.binaryType='arraybuffer';
-var ms,sb,queue=[],bytes=0,t0=Date.now();
-function pump(){if(sb&&!sb.updating&&queue.length){try{sb.appendBuffer(queue.shift());}catch(e){set('state','错误 error: '+e.message);}}}
+var ms,sb,type,queue=[],bytes=0,t0=Date.now();
+function pump(){while(sb&&!sb.updating&&queue.length){var x=queue.shift();
+ if(typeof x==='string'){try{if(sb.changeType)sb.changeType(x);}catch(e){}continue;}
+ try{sb.appendBuffer(x);}catch(e){set('state','错误 error: '+e.message);}return;}}
 ws.onmessage=function(ev){
  if(typeof ev.data==='string'){var info=JSON.parse(ev.data);set('codec',info.codec);if(info.width)set('res',info.width+'×'+info.height);
   if(info.codec.indexOf('avc1')!==0){ws.close();return mjpeg('H.265');}
-  var type='video/mp4; codecs="'+info.codec+'"';
+  var t2='video/mp4; codecs="'+info.codec+'"';
+  if(ms){if(t2!==type){type=t2;queue.push(t2);pump();}return;}
+  type=t2;
   if(!window.MediaSource||!MediaSource.isTypeSupported(type)){ws.close();return mjpeg('MSE unsupported');}
   ms=new MediaSource();v.src=URL.createObjectURL(ms);
   ms.addEventListener('sourceopen',function(){sb=ms.addSourceBuffer(type);sb.mode='segments';sb.addEventListener('updateend',function(){

@@ -4,20 +4,29 @@
 // the figures, and 1 only when a benchmark could not run at all.
 //
 //   npm run bench                      all benchmarks
-//   npm run bench -- records           only those named (records, video, forward, edge, fuzz)
+//   npm run bench -- records           only those named (records, video, forward, edge, fuzz, gb28181)
 //   ESEAL_BENCH_SECONDS=10 npm run bench     (knobs: see test/bench/lib.ts; forward's own: test/bench/forward.ts;
 //                                          fuzz's: ESEAL_FUZZ_RUNS, ESEAL_FUZZ_SEED in test/bench/fuzz.ts)
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, guardChild, machineLine, makeTempDir, nowMs, printSummary, readFigures, runCleanups, type Figure } from './lib.ts';
 
-const BENCHMARKS = [
-  { name: 'records', script: 'test/bench/records.ts' },
-  { name: 'video', script: 'test/bench/video.ts' },
-  { name: 'forward', script: 'test/bench/forward.ts' },
-  { name: 'edge', script: 'test/bench/edge.ts' },
-  { name: 'fuzz', script: 'test/bench/fuzz.ts' },
+interface Benchmark {
+  name: string;
+  /** its parts, each a script run in a process of its own; an `optional` part whose file is not there is skipped with a note */
+  parts: { script: string; optional?: boolean }[];
+}
+
+const BENCHMARKS: Benchmark[] = [
+  { name: 'records', parts: [{ script: 'test/bench/records.ts' }] },
+  { name: 'video', parts: [{ script: 'test/bench/video.ts' }] },
+  { name: 'forward', parts: [{ script: 'test/bench/forward.ts' }] },
+  { name: 'edge', parts: [{ script: 'test/bench/edge.ts' }] },
+  { name: 'fuzz', parts: [{ script: 'test/bench/fuzz.ts' }] },
+  // the GB/T 28181 bridge: media relay and viewer (gb28181Media.ts), registrar and keepalives (gb28181Register.ts)
+  { name: 'gb28181', parts: [{ script: 'test/bench/gb28181Media.ts' }, { script: 'test/bench/gb28181Register.ts', optional: true }] },
 ];
 
 function runScript(script: string, resultFile: string): Promise<number | string> {
@@ -51,14 +60,21 @@ async function main(): Promise<number> {
   const failed: string[] = [];
   const t0 = nowMs();
   for (const b of selected) {
-    const file = join(results, `${b.name}.json`);
-    const code = await runScript(b.script, file);
-    const got = readFigures(file);
-    if (code !== 0 || !got) {
-      failed.push(`${b.name} (${code !== 0 ? `exit ${code}` : 'no figures'})`);
-      continue;
+    for (const [i, part] of b.parts.entries()) {
+      const label = b.parts.length > 1 ? `${b.name} (${part.script})` : b.name;
+      if (part.optional && !existsSync(join(ROOT, part.script))) {
+        console.log(`\n${b.name}: ${part.script} is not there (yet): that part skipped`);
+        continue;
+      }
+      const file = join(results, `${b.name}-${i}.json`);
+      const code = await runScript(part.script, file);
+      const got = readFigures(file);
+      if (code !== 0 || !got) {
+        failed.push(`${label} (${code !== 0 ? `exit ${code}` : 'no figures'})`);
+        continue;
+      }
+      figures.push(...got.figures.map((f) => ({ ...f, figure: `${b.name}: ${f.figure}` })));
     }
-    figures.push(...got.figures.map((f) => ({ ...f, figure: `${b.name}: ${f.figure}` })));
   }
   console.log(`\n${machineLine(sharing)}`);
   printSummary(`summary of all benchmarks (${((nowMs() - t0) / 1000).toFixed(0)} s)`, figures);

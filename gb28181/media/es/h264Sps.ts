@@ -1,32 +1,7 @@
 // The picture size of an H.264 SPS (ISO 14496-10 7.3.2.1.1), for stats and the MP4 track header.
 // Bounded and total: a truncated or absurd SPS gives undefined.
+import { Bits } from './bits.ts';
 import { unescapeRbsp } from './nal.ts';
-
-class Bits {
-  #at = 0;
-  constructor(readonly buf: Buffer) {}
-  bit(): number {
-    const byte = this.buf[this.#at >> 3];
-    if (byte === undefined) throw new RangeError('end of SPS');
-    const v = (byte >> (7 - (this.#at & 7))) & 1;
-    this.#at++;
-    return v;
-  }
-  bits(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 2 + this.bit();
-    return v;
-  }
-  ue(): number {
-    let zeros = 0;
-    while (this.bit() === 0) if (++zeros > 31) throw new RangeError('bad exp-Golomb');
-    return 2 ** zeros - 1 + this.bits(zeros);
-  }
-  se(): number {
-    const k = this.ue();
-    return k & 1 ? (k + 1) / 2 : -(k / 2);
-  }
-}
 
 export interface H264SpsInfo {
   profileIdc: number;

@@ -2,7 +2,10 @@
 // segment (ftyp + moov with an avcC made from the stream's SPS/PPS) and one moof + mdat per frame.
 // One muxer per viewer: it waits for a keyframe carrying (or preceded by) SPS and PPS, starts its
 // timeline at 0 there, and writes samples as 4-byte length-prefixed NAL units without the
-// parameter sets and access unit delimiters (they live in avcC).
+// parameter sets and access unit delimiters (they live in avcC). New parameter sets mid-stream (a
+// camera switched resolution or profile) start a new init segment at the next keyframe, on the same
+// timeline; frames between the new SPS/PPS and that keyframe cannot be decoded with either and are
+// left out.
 import { parseH264Sps, type H264SpsInfo } from '../es/h264Sps.ts';
 import { splitAnnexB } from '../es/nal.ts';
 import { box, fullBox, u16, u32, u64 } from './boxes.ts';
@@ -65,6 +68,8 @@ export class Fmp4Muxer {
   #pps: Buffer | undefined;
   #init: Fmp4Init | undefined;
   #started = false;
+  /** SPS or PPS differ from the ones of the current init segment */
+  #paramsChanged = false;
   #seq = 1;
   #origin = 0;
   #lastDts: number | undefined;
@@ -75,26 +80,35 @@ export class Fmp4Muxer {
   }
 
   /**
-   * One access unit; returns what to send: the init segment (once, before the first keyframe),
-   * then the fragment. Nothing until a keyframe with known SPS/PPS has come.
+   * One access unit; returns what to send: the init segment (before the first keyframe, and again
+   * before the first keyframe after new SPS/PPS), then the fragment. Nothing until a keyframe with
+   * known SPS/PPS has come.
    */
   push(au: Buffer, dts90k: number, pts90k: number, keyframe: boolean): Buffer[] {
     const nals = splitAnnexB(au);
     const out: Buffer[] = [];
     for (const n of nals) {
       const type = n[0]! & 0x1f;
-      if (type === 7) this.#sps = Buffer.from(n);
-      else if (type === 8) this.#pps = Buffer.from(n);
+      if (type === 7 && !this.#sps?.equals(n)) {
+        this.#sps = Buffer.from(n);
+        this.#paramsChanged = true;
+      } else if (type === 8 && !this.#pps?.equals(n)) {
+        this.#pps = Buffer.from(n);
+        this.#paramsChanged = true;
+      }
     }
-    if (!this.#started) {
+    if (!this.#started || this.#paramsChanged) {
       if (!keyframe || !this.#sps || !this.#pps) return out;
       const info = parseH264Sps(this.#sps);
       if (!info) return out;
       const data = initSegment(this.#sps, this.#pps, info);
       this.#init = { codec: avcCodecString(this.#sps), width: info.width, height: info.height, data };
       out.push(data);
-      this.#started = true;
-      this.#origin = dts90k;
+      this.#paramsChanged = false;
+      if (!this.#started) {
+        this.#started = true;
+        this.#origin = dts90k;
+      }
     }
     const body = nals.filter((n) => ![7, 8, 9].includes(n[0]! & 0x1f));
     if (body.length === 0) return out;

@@ -53,6 +53,13 @@ function readTs(b: Buffer, at: number): number {
 export class PsDemuxer {
   readonly counts: PsCounts = { packs: 0, pes: 0, skippedBytes: 0, skippedPes: 0, unknownCodecFrames: 0 };
   #buf: Buffer = Buffer.alloc(0);
+  /** payloads after #buf, kept apart while the unit at its head cannot be whole yet */
+  #parts: Buffer[] = [];
+  #partsLen = 0;
+  /** bytes the unit at the head of #buf needs in all (0: not known) */
+  #need = 0;
+  /** set by #unit when it answers 0 and knows the unit's whole size */
+  #unitNeed = 0;
   /** stream id → stream type from the PSM */
   readonly #types = new Map<number, number>();
   #psm = false;
@@ -69,7 +76,16 @@ export class PsDemuxer {
   /** The payload of one RTP packet; `rtpTimestamp` stands in for a missing PTS; `marker` ends a frame. */
   push(payload: Buffer, rtpTimestamp = 0, marker = false): void {
     this.#fallbackTs = rtpTimestamp;
-    this.#buf = this.#buf.length === 0 ? payload : Buffer.concat([this.#buf, payload]);
+    // a PES spread over many packets is joined once, when it is whole, not once per packet
+    if (this.#need > 0 && this.#buf.length + this.#partsLen + payload.length < this.#need) {
+      this.#parts.push(payload);
+      this.#partsLen += payload.length;
+      return;
+    }
+    this.#buf = this.#buf.length === 0 && this.#parts.length === 0 ? payload : Buffer.concat([this.#buf, ...this.#parts, payload]);
+    this.#parts = [];
+    this.#partsLen = 0;
+    this.#need = 0;
     let at = 0;
     const buf = this.#buf;
     for (;;) {
@@ -83,14 +99,19 @@ export class PsDemuxer {
       }
       this.counts.skippedBytes += start - at;
       at = start;
+      this.#unitNeed = 0;
       const used = this.#unit(buf, at);
-      if (used === 0) break; // needs more bytes
+      if (used === 0) {
+        this.#need = this.#unitNeed; // needs more bytes
+        break;
+      }
       at += used;
     }
     this.#buf = at >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(at));
     if (this.#buf.length > MAX_BUFFER) {
       this.counts.skippedBytes += this.#buf.length;
       this.#buf = Buffer.alloc(0);
+      this.#need = 0;
     }
     if (marker && this.#buf.length === 0 && this.#video?.pts !== undefined) this.#flushVideo();
   }
@@ -132,7 +153,10 @@ export class PsDemuxer {
     if (left < 6) return 0;
     const len = buf.readUInt16BE(at + 4);
     if (len === 0 && id >= 0xe0 && id <= 0xef) return this.#unboundedVideo(buf, at);
-    if (left < 6 + len) return 0;
+    if (left < 6 + len) {
+      this.#unitNeed = 6 + len;
+      return 0;
+    }
     const unit = buf.subarray(at, at + 6 + len);
     if (id === 0xbc) this.#readPsm(unit);
     else if ((id >= 0xe0 && id <= 0xef) || (id >= 0xc0 && id <= 0xdf)) this.#pes(unit, id);
@@ -215,7 +239,9 @@ export class PsDemuxer {
       cur.dts = dts;
     }
     if (cur.size + data.length <= MAX_FRAME) {
-      cur.parts.push(Buffer.from(data));
+      // no copy: the bytes are never written again (RTP payloads, or a buffer joined for this PES),
+      // and the frame is joined into one buffer of its own when it is whole
+      cur.parts.push(data);
       cur.size += data.length;
     }
   }
@@ -241,7 +267,7 @@ export class PsDemuxer {
     const v = this.#video;
     this.#video = undefined;
     if (!v || v.size === 0) return;
-    const data = v.parts.length === 1 ? v.parts[0]! : Buffer.concat(v.parts, v.size);
+    const data = Buffer.concat(v.parts, v.size);
     let codec = this.#videoCodec(0xe0);
     if (!codec) {
       this.#probed = probeCodec(data);

@@ -29,6 +29,17 @@ export function parseRtp(buf: Buffer): RtpPacket | undefined {
   return { payloadType: b1 & 0x7f, marker: (b1 & 0x80) !== 0, seq: buf.readUInt16BE(2), timestamp: buf.readUInt32BE(4), ssrc: buf.readUInt32BE(8), payload: buf.subarray(offset, end) };
 }
 
+/** A 12-byte header alone (no CSRC, no extension), for a datagram sent as [header, payload]. */
+export function rtpHeader(payloadType: number, marker: boolean, seq: number, timestamp: number, ssrc: number): Buffer {
+  const h = Buffer.allocUnsafe(12);
+  h[0] = 0x80;
+  h[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
+  h.writeUInt16BE(seq & 0xffff, 2);
+  h.writeUInt32BE(timestamp >>> 0, 4);
+  h.writeUInt32BE(ssrc >>> 0, 8);
+  return h;
+}
+
 /** A 12-byte header (no CSRC, no extension) before `payload`. */
 export function buildRtp(p: { payloadType: number; marker: boolean; seq: number; timestamp: number; ssrc: number }, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(12 + payload.length);

@@ -8,7 +8,8 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseH264Sps } from '../es/h264Sps.ts';
-import { splitAnnexB } from '../es/nal.ts';
+import { parseH265Sps } from '../es/h265Sps.ts';
+import { nalType, splitAnnexB } from '../es/nal.ts';
 import { MediaConnectFailed } from '../errors.ts';
 import type { EndReason, IncomingAnswer, IncomingSpec, MediaFrame, StreamStats } from '../MediaTypes.ts';
 import { PsDemuxer } from '../ps/PsDemuxer.ts';
@@ -195,9 +196,12 @@ export class IncomingStream {
     this.#s.frames++;
     if (f.kind === 'video') {
       this.#s.codec = f.codec;
-      if (f.keyframe && f.codec === 'h264') {
-        const sps = splitAnnexB(f.data).find((n) => (n[0]! & 0x1f) === 7);
-        const info = sps && parseH264Sps(sps);
+      if (f.keyframe) {
+        // the picture size from the SPS a keyframe carries (it may change mid-stream)
+        const info =
+          f.codec === 'h264'
+            ? parseH264Sps(splitAnnexB(f.data).find((n) => (n[0]! & 0x1f) === 7) ?? Buffer.alloc(0))
+            : parseH265Sps(splitAnnexB(f.data).find((n) => nalType('h265', n) === 33) ?? Buffer.alloc(0));
         if (info) {
           this.#s.width = info.width;
           this.#s.height = info.height;

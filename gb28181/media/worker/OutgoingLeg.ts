@@ -6,7 +6,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { MediaConnectFailed } from '../errors.ts';
 import type { MediaTransport } from '../MediaTypes.ts';
 import { frame4571 } from '../rtp/rfc4571.ts';
-import { buildRtp, type RtpPacket } from '../rtp/rtpPacket.ts';
+import { buildRtp, rtpHeader, type RtpPacket } from '../rtp/rtpPacket.ts';
 
 const MAX_QUEUED = 1024 * 1024;
 
@@ -36,6 +36,14 @@ export class OutgoingLeg {
         s.once('error', reject);
         s.bind(this.port, this.host, () => resolve());
       });
+      // connected: each send skips the address lookup Node does for a send with host and port
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.connect(this.peer.port, this.peer.host, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
       this.#udp = s;
     } else if (this.transport === 'tcp-passive') {
       const server = createServer((sock) => {
@@ -61,13 +69,15 @@ export class OutgoingLeg {
   }
 
   send(p: RtpPacket): void {
-    const out = buildRtp({ ...p, ssrc: this.ssrc, seq: this.#seq }, p.payload);
+    const seq = this.#seq;
     this.#seq = (this.#seq + 1) & 0xffff;
     if (this.#udp) {
-      this.#udp.send(out, this.peer.port, this.peer.host);
+      // header and payload as two pieces of one datagram: no copy of the payload per leg
+      this.#udp.send([rtpHeader(p.payloadType, p.marker, seq, p.timestamp, this.ssrc), p.payload]);
       this.sent++;
       return;
     }
+    const out = buildRtp({ ...p, ssrc: this.ssrc, seq }, p.payload);
     const t = this.#tcp;
     if (!t || t.destroyed || t.writableLength > MAX_QUEUED) {
       this.dropped++;

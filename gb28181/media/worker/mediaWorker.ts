@@ -2,6 +2,9 @@
 // socket, the demuxers and the relay legs live here, so a fault in the media path costs this
 // process, not the role. Requests come over IPC, frames leave on the pipe at fd 4. No input may
 // end it: a request that fails is answered with its error code, a bad packet is counted.
+// Frames go up the pipe for a stream the parent subscribed to, and for a stream without relay legs
+// (opened to be viewed); a relayed stream nobody views keeps its frames here: piping them would
+// cost both processes a copy, a write and a parse per frame for nothing.
 import { Socket } from 'node:net';
 import { MediaBadRequest, MediaDuplicateStream, MediaUnknownStream } from '../errors.ts';
 import { EsealError } from '../../../src/errors.ts';
@@ -23,12 +26,15 @@ const legs = new Map<string, { leg: OutgoingLeg; stream: IncomingStream }>();
 const pipe = new Socket({ fd: FRAME_FD, readable: false, writable: true });
 pipe.on('error', () => process.exit(0)); // the parent is gone
 let framesDropped = 0;
+/** streams the parent has frame subscribers for */
+const wanted = new Set<string>(config.wanted ?? []);
 
 function send(m: FromWorker): void {
   if (process.connected) process.send!(m);
 }
 
 function onFrame(streamId: string, f: MediaFrame): void {
+  if (!wanted.has(streamId) && (streams.get(streamId)?.legs.size ?? 0) > 0) return;
   if (pipe.writableLength > MAX_PIPE_QUEUE) {
     framesDropped++;
     return;
@@ -152,6 +158,11 @@ async function handle(req: Request): Promise<unknown> {
       pool.give(l.leg.port);
       return undefined;
     }
+    case 'frames':
+      if (typeof req.streamId !== 'string') throw MediaBadRequest('frames needs a streamId', { field: 'streamId' });
+      if (req.on) wanted.add(req.streamId);
+      else wanted.delete(req.streamId);
+      return undefined;
     case 'shutdown':
       for (const id of [...streams.keys()]) closeStream(id);
       setImmediate(() => process.exit(0));

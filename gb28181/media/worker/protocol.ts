@@ -7,6 +7,8 @@ export interface WorkerConfig {
   host: string;
   ports: { min: number; max: number };
   noMediaSeconds: number;
+  /** streams whose frames the parent wants on the pipe (it has subscribers), at the worker's start */
+  wanted?: string[];
 }
 
 export type Request =
@@ -15,6 +17,8 @@ export type Request =
   | { op: 'closeStream'; streamId: string }
   | { op: 'openOutgoing'; spec: OutgoingSpec }
   | { op: 'closeOutgoing'; legId: string }
+  /** the parent has (on) or no longer has (off) subscribers for a stream's frames */
+  | { op: 'frames'; streamId: string; on: boolean }
   | { op: 'shutdown' };
 
 export type ToWorker = { t: 'req'; id: number; req: Request };

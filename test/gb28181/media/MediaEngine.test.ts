@@ -157,6 +157,29 @@ t.test('outgoing legs: the stream relayed with the leg\'s SSRC; closing the stre
   await t.rejects(e.closeOutgoing('up1'), { code: 'ESEAL_ERR_GBMEDIA_UNKNOWN_STREAM' }, 'the leg closed with its stream');
 });
 
+t.test('a relayed stream nobody subscribed to keeps its frames in the worker; a subscriber gets them', async (t) => {
+  const e = await engine(t);
+  const { port } = await e.openIncoming({ streamId: 'rl', transport: 'udp', ssrc: String(SSRC) });
+  const sink = createSocket('udp4');
+  sink.bind(0, '127.0.0.1');
+  await once(sink, 'listening');
+  t.teardown(() => sink.close());
+  let relayed = 0;
+  sink.on('message', () => relayed++);
+  await e.openOutgoing({ streamId: 'rl', legId: 'rl-up', transport: 'udp', host: '127.0.0.1', port: sink.address().port, ssrc: '999' });
+  const packets = (await psPackets('h264', SSRC)).flat();
+  const half = Math.floor(packets.length / 2);
+  await sendUdp(port, packets.slice(0, half));
+  await waitFor(() => relayed === half && (e.stats('rl')?.frames ?? 0) > 10, 5000, 'relayed and demuxed');
+  t.equal(e.framesPiped, 0, 'no frame came up the pipe');
+  const frames = collect(e, 'rl');
+  // requests are answered in order: once this one is, the worker has the subscription
+  await e.closeOutgoing('no-such-leg').catch(() => undefined);
+  await sendUdp(port, packets.slice(half));
+  await waitFor(() => frames.length >= 20 && relayed === packets.length, 5000, 'frames for the subscriber');
+  t.ok(frames.every((f) => f.codec === 'h264'), 'demuxed frames');
+});
+
 t.test('bad requests are refused with codes', async (t) => {
   const e = await engine(t);
   await t.rejects(e.openIncoming({ streamId: 'b', transport: 'sctp' as 'udp', ssrc: '1' }), { code: 'ESEAL_ERR_GBMEDIA_BAD_REQUEST' });

@@ -183,3 +183,157 @@ t.test('viewer limits per channel and per address', async (t) => {
   t.equal(d.status, 200, 'a place freed is taken again');
   for (const x of [b, c, d]) x.close();
 });
+
+/** A channel whose camera switches from 320x240 to 640x480 after two seconds (new SPS/PPS, keyframe first). */
+function switchingSource(engine: MediaEngine): LiveSource {
+  return {
+    async acquire(deviceId, channelId) {
+      const streamId = `${deviceId}/${channelId}/switch`;
+      const { port } = await engine.openIncoming({ streamId, transport: 'udp', ssrc: '4242' });
+      const small = accessUnits('h264', await annexBClip('h264', 2, '320x240'));
+      const large = accessUnits('h264', await annexBClip('h264', 1, '640x480'));
+      const rtp = new RtpPacketiser({ ssrc: 4242 });
+      const sock = createSocket('udp4');
+      let i = 0;
+      const timer = setInterval(() => {
+        const au = i < small.length ? small[i]! : large[(i - small.length) % large.length]!;
+        const ts = 3600 * (i + 1);
+        for (const p of rtp.ps(psFrame(au, ts), ts)) sock.send(p, port, '127.0.0.1');
+        i++;
+      }, 40);
+      return {
+        streamId,
+        release() {
+          clearInterval(timer);
+          sock.close();
+          void engine.closeStream(streamId).catch(() => undefined);
+        },
+      };
+    },
+  };
+}
+
+/** [width, height] of the avc1 sample entry of an init segment */
+function avc1Size(init: Buffer): [number, number] {
+  const at = init.indexOf('avc1', init.indexOf('stsd', 0, 'latin1'), 'latin1') + 28; // not the ftyp brand
+  return [init.readUInt16BE(at), init.readUInt16BE(at + 2)];
+}
+
+/** the top-level box types of an MP4 byte stream */
+function topBoxes(buf: Buffer): string[] {
+  const types: string[] = [];
+  for (let at = 0; at + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(at);
+    if (size < 8) break;
+    types.push(buf.toString('latin1', at + 4, at + 8));
+    at += size;
+  }
+  return types;
+}
+
+/** ffmpeg decodes `n` frames of `file` to 8-bit grey: bytes per frame = width × height */
+async function greyFrameBytes(file: string, n: number): Promise<number> {
+  const { stdout } = await runFfmpeg(['-hide_banner', '-loglevel', 'error', '-i', file, '-frames:v', String(n), '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { timeoutMs: 60_000 });
+  return stdout.length / n;
+}
+
+t.test('a new SPS mid-stream (320x240 → 640x480): a new init segment, the JSON message again first on the WebSocket; both parts decode at their size', async (t) => {
+  const engine = new MediaEngine({ host: '127.0.0.1', ports: { min: base + 120, max: base + 160 }, noMediaSeconds: 15, log });
+  await engine.start();
+  const viewer = new ViewerServer({ host: '127.0.0.1', port: 0, token: TOKEN, source: switchingSource(engine), frames: engine });
+  await viewer.listen();
+  t.teardown(async () => {
+    await viewer.close();
+    await engine.close();
+  });
+  // WebSocket: text messages and binary chunks in the order they came
+  const ws = new WebSocket(`ws://127.0.0.1:${viewer.port}/live/dev/switch.mp4?token=${TOKEN}`);
+  const messages: Array<string | Buffer> = [];
+  ws.on('message', (d: Buffer, isBinary: boolean) => messages.push(isBinary ? Buffer.from(d) : d.toString()));
+  // HTTP: the bytes
+  const http: Buffer[] = [];
+  const req = request(viewer.liveUrl('dev', 'switch'), (res) => res.on('data', (d: Buffer) => http.push(d)));
+  req.on('error', () => undefined);
+  req.end();
+  const texts = (): string[] => messages.filter((m): m is string => typeof m === 'string');
+  await waitFor(() => texts().length >= 2 && messages.length - messages.indexOf(texts()[1]!) > 30, 30_000, 'the second codec message and 30 messages after it');
+  ws.close();
+  req.destroy();
+  const [first, second] = texts().map((s) => JSON.parse(s) as { codec: string; width: number; height: number });
+  t.same([first!.width, first!.height], [320, 240], 'the first JSON message: 320x240');
+  t.same([second!.width, second!.height], [640, 480], 'the second JSON message: 640x480');
+  const cut = messages.indexOf(texts()[1]!);
+  const before = messages.slice(1, cut) as Buffer[];
+  const after = messages.slice(cut + 1) as Buffer[];
+  t.equal(after[0]!.toString('latin1', 4, 8), 'ftyp', 'a new init segment right after the JSON message');
+  t.same(avc1Size(after[0]!), [640, 480], 'for the new size');
+  t.same(avc1Size(before[0]!), [320, 240]);
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'before.mp4'), Buffer.concat(before));
+  await writeFile(join(dir, 'after.mp4'), Buffer.concat(after));
+  t.equal(await greyFrameBytes(join(dir, 'before.mp4'), 10), 320 * 240, 'the first part decodes at 320x240');
+  t.equal(await greyFrameBytes(join(dir, 'after.mp4'), 20), 640 * 480, 'the second part decodes at 640x480');
+  // the HTTP viewer got the same: ftyp moov (moof mdat)… ftyp moov (moof mdat)…
+  const boxes = topBoxes(Buffer.concat(http));
+  const moovs = boxes.flatMap((b, i) => (b === 'moov' ? [i] : []));
+  t.equal(moovs.length, 2, 'two init segments over HTTP');
+  t.equal(boxes[moovs[1]! - 1], 'ftyp');
+  t.ok(boxes.slice(moovs[1]! + 1).every((b) => b === 'moof' || b === 'mdat') && boxes.length > moovs[1]! + 2, 'fragments after the second');
+});
+
+t.test('the GOP cache: HTTP viewers, the first and a late one, start at once from the last keyframe, not at the next', async (t) => {
+  const engine = new MediaEngine({ host: '127.0.0.1', ports: { min: base + 170, max: base + 200 }, noMediaSeconds: 15, log });
+  await engine.start();
+  // one keyframe every 250 frames (10 s): a viewer waiting for the next keyframe would see nothing for long
+  const aus = accessUnits('h264', await annexBClip('h264', 10, '320x240', 250));
+  let sent = 0;
+  const sock = createSocket('udp4');
+  let timer: NodeJS.Timeout | undefined;
+  const source: LiveSource = {
+    async acquire() {
+      const { port } = await engine.openIncoming({ streamId: 'gop', transport: 'udp', ssrc: '250' });
+      const rtp = new RtpPacketiser({ ssrc: 250 });
+      timer = setInterval(() => {
+        const ts = 3600 * (sent + 1);
+        for (const p of rtp.ps(psFrame(aus[sent % aus.length]!, ts), ts)) sock.send(p, port, '127.0.0.1');
+        sent++;
+      }, 40);
+      return { streamId: 'gop', release: () => clearInterval(timer) };
+    },
+  };
+  const viewer = new ViewerServer({ host: '127.0.0.1', port: 0, token: TOKEN, source, frames: engine });
+  await viewer.listen();
+  t.teardown(async () => {
+    clearInterval(timer);
+    sock.close();
+    await viewer.close();
+    await engine.close();
+  });
+  const open = (): { bytes: Buffer[]; firstMoofAt: () => number | undefined; close(): void } => {
+    const bytes: Buffer[] = [];
+    let firstMoofAt: number | undefined;
+    const req = request(viewer.liveUrl('dev', 'gop'), (res) =>
+      res.on('data', (d: Buffer) => {
+        bytes.push(d);
+        if (firstMoofAt === undefined && Buffer.concat(bytes).includes('moof')) firstMoofAt = sent;
+      }),
+    );
+    req.on('error', () => undefined);
+    req.end();
+    return { bytes, firstMoofAt: () => firstMoofAt, close: () => req.destroy() };
+  };
+  const a = open();
+  await waitFor(() => a.firstMoofAt() !== undefined || sent > aus.length, 30_000, 'the first viewer\'s first fragment');
+  t.ok(a.firstMoofAt()! < aus.length, `the first viewer's first fragment came before the next keyframe (after frame ${a.firstMoofAt()})`);
+  await waitFor(() => sent >= 40, 10_000, 'the stream to run on');
+  const joinedAt = sent;
+  const b = open();
+  await waitFor(() => b.firstMoofAt() !== undefined || sent > aus.length, 30_000, 'the late viewer\'s first fragment');
+  t.ok(b.firstMoofAt()! < aus.length, `the late viewer (joined at frame ${joinedAt}) got its first fragment at frame ${b.firstMoofAt()}`);
+  await waitFor(() => sent >= b.firstMoofAt()! + 10, 10_000, 'ten more frames');
+  a.close();
+  b.close();
+  const file = join(await tempDir(t), 'late.mp4');
+  await writeFile(file, Buffer.concat(b.bytes));
+  t.ok((await decodedFrames(file, joinedAt)) >= joinedAt, 'the late viewer got the group of pictures from its keyframe: every frame since decodes');
+});
