@@ -227,8 +227,8 @@ export class LiveSessions implements LiveSource {
   async close(): Promise<void> {
     await Promise.all([...this.#byKey.values()].map((s) => this.#stop(s, 'closing', true)));
     if (this.#media) {
-      this.#media.off('noMedia', this.#onNoMedia as (...a: never[]) => void);
-      this.#media.off('ended', this.#onEnded as (...a: never[]) => void);
+      this.#media.off('noMedia', this.#onNoMedia);
+      this.#media.off('ended', this.#onEnded);
     }
   }
 }
