@@ -90,7 +90,7 @@ export class SipUa {
       const rs = m as Response;
       this.responses.push(rs);
       if (rs.status < 200) return;
-      const key = `${rs.headers['call-id']}|${rs.headers.cseq.seq}`;
+      const key = `${rs.headers['call-id']}|${rs.headers.cseq?.seq}`;
       const w = this.#waiting.get(key);
       if (w) {
         this.#waiting.delete(key);
