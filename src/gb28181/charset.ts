@@ -35,23 +35,53 @@ function hasHighBytes(b: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * How much of `text` reads like real Chinese: ASCII, CJK punctuation and the 3,755 common characters
+ * (GB2312 level 1, lead bytes B0–D7) count 1, other GB2312 characters ½, anything else 0. UTF-8
+ * bytes misread as GB land on rare characters (their lead bytes E4–E9 are level 2), and GB bytes
+ * misread as UTF-8 on odd code points, so the right reading scores higher.
+ */
+function plausibility(text: string): number {
+  let good = 0;
+  let n = 0;
+  for (const ch of text) {
+    n++;
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d) good++;
+    else if (c >= 0x4e00 && c <= 0x9fa5) {
+      const gb = iconv.encode(ch, 'gb2312');
+      const lead = gb.length === 2 ? gb[0]! : 0;
+      if (lead >= 0xb0 && lead <= 0xd7) good++;
+      else if (lead >= 0xd8 && lead <= 0xf7) good += 0.5;
+    } else if ((c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xffef)) good++;
+  }
+  return n ? good / n : 1;
+}
+
 /** Decodes a MANSCDP body; never throws. `contentType` is the SIP Content-Type, for its charset. */
 export function decodeBody(bytes: Uint8Array, contentType?: string): DecodedBody {
   const head = Buffer.from(bytes.subarray(0, 200)).toString('latin1');
   const declared = declaredEncoding(head, contentType);
+  const saysUtf8 = /^utf-?8$/.test(declared);
   let utf8: string | undefined;
   try {
     utf8 = strictUtf8.decode(bytes);
   } catch {
     utf8 = undefined;
   }
-  const high = hasHighBytes(bytes);
-  if (utf8 !== undefined && (high || !isGbName(declared))) {
-    return { text: stripBom(utf8), charset: 'utf-8', declared, lying: high && declared !== '' && !/^utf-?8$/.test(declared) };
+  if (!hasHighBytes(bytes)) return { text: stripBom(utf8 ?? ''), charset: saysUtf8 || !isGbName(declared) ? 'utf-8' : 'gb18030', declared, lying: false };
+  if (utf8 !== undefined) {
+    if (saysUtf8) return { text: stripBom(utf8), charset: 'utf-8', declared, lying: false };
+    // valid UTF-8 under a GB (or no) declaration: usually UTF-8 mislabelled, but a short GB text can
+    // be valid UTF-8 too; the decoding that reads as Chinese wins, the declaration breaks a tie
+    const gb = iconv.decode(Buffer.from(bytes), 'gb18030');
+    const u = plausibility(utf8);
+    const g = plausibility(gb);
+    if (u > g || (u === g && !isGbName(declared))) return { text: stripBom(utf8), charset: 'utf-8', declared, lying: declared !== '' };
+    return { text: gb, charset: 'gb18030', declared, lying: false };
   }
-  if (utf8 !== undefined && !high) return { text: utf8, charset: 'gb18030', declared, lying: false };
   const text = iconv.decode(Buffer.from(bytes), 'gb18030');
-  return { text, charset: 'gb18030', declared, lying: /^utf-?8$/.test(declared) };
+  return { text, charset: 'gb18030', declared, lying: saysUtf8 };
 }
 
 function stripBom(s: string): string {
