@@ -89,6 +89,8 @@ export class Commander {
   /** Sends a Query and waits for the device's answer MESSAGE. */
   async query<T>(deviceId: string, cmdType: string, timeoutMs = this.options.queryTimeoutMs, fields: XmlFields = {}, sn = this.nextSn()): Promise<T> {
     const answer = this.waiters.wait<T>(deviceId, cmdType, sn, timeoutMs);
+    // the answer may time out while the MESSAGE itself is still unanswered: never an unhandled rejection
+    answer.catch(() => {});
     try {
       const rs = await this.message(deviceId, 'Query', { CmdType: cmdType, SN: sn, DeviceID: deviceId, ...fields });
       if (rs.status >= 300) throw SipUnreachable(`${cmdType} query to ${deviceId}: answered ${rs.status} ${rs.reason}`);

@@ -33,6 +33,14 @@ export class UdpTransport {
         resolve();
       });
     });
+    // bursts (every device re-registering after a restart) overflow the default ~200 KiB buffer;
+    // the kernel caps this at net.core.rmem_max (raise it for thousands of devices)
+    try {
+      socket.setRecvBufferSize(8 * 1024 * 1024);
+      socket.setSendBufferSize(4 * 1024 * 1024);
+    } catch {
+      /* best effort */
+    }
     // after binding, an error (ICMP unreachable on some systems, a send to a bad address) is logged, never fatal
     socket.on('error', onError);
     return new UdpTransport(socket, onData, onError);

@@ -154,3 +154,12 @@ t.test('after REGISTER the bridge queries DeviceInfo, DeviceStatus and Catalog b
   t.same(kinds, ['Catalog', 'DeviceInfo', 'DeviceStatus']);
   t.ok(iconv.encodingExists('gb2312'));
 });
+
+t.test('a device that never answers a query MESSAGE: the query rejects with ESEAL_ERR_SIP_TIMEOUT, nothing unhandled', async (t) => {
+  const bridge = await startBridge(t, await gbConfig(t, { 'gb28181.sip.transactionSeconds': 1 }));
+  await registered(t, bridge);
+  // the MESSAGE transaction and the answer wait both run out after 1 s
+  await t.rejects(queryDeviceInfo(bridge.context.commander, DEVICE), { code: 'ESEAL_ERR_SIP_TIMEOUT' });
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(bridge.context.commander.endpoint.transactions.size, 0);
+});
