@@ -67,6 +67,7 @@ export class GbService {
     const { host, port } = splitHostPort(g.sip.listen);
     const publicHost = g.sip.publicHost || (host && host !== '0.0.0.0' && host !== '::' ? host : firstPublicIpv4());
     const store = DeviceStore.open(gbDataDir(this.config.dataDir));
+    const registry = new Registry(store, { keepaliveSeconds: g.sip.keepaliveSeconds, keepaliveMisses: g.sip.keepaliveMisses, maxDevices: g.limits.maxDevices }, log);
     const endpoint = new SipEndpoint({
       host,
       port,
@@ -75,8 +76,8 @@ export class GbService {
       requestsPerSecond: g.limits.requestsPerSecond,
       maxConnections: g.limits.maxDevices + 64,
       log,
+      onFlowClosed: (remote) => registry.connectionLost(remote),
     });
-    const registry = new Registry(store, { keepaliveSeconds: g.sip.keepaliveSeconds, keepaliveMisses: g.sip.keepaliveMisses, maxDevices: g.limits.maxDevices }, log);
     const commander = new Commander(endpoint, registry, { serverId: g.id, domain: g.domain, queryTimeoutMs: g.sip.transactionSeconds * 1000 });
     const catalog = new CatalogCollector(store, registry, commander.waiters, g.limits.maxChannelsPerDevice, log);
     const live = new LiveSessions({ config: g, commander, store, media: this.#options.media, mediaHost: g.media.publicHost || publicHost, log });

@@ -200,7 +200,9 @@ export class LiveSessions implements LiveSource {
         });
         this.stats.byesSent++;
         // the answer does not matter: the stream is closed either way
-        await commander.endpoint.request(rq, dialog.id.remote).catch((err: unknown) => log.debug({ err: (err as Error).message, streamId: s.streamId }, 'gb28181: BYE not answered'));
+        // at shutdown nobody waits long for a device that is gone
+        const timeoutMs = reason === 'closing' ? 1000 : undefined;
+        await commander.endpoint.request(rq, dialog.id.remote, undefined, timeoutMs).catch((err: unknown) => log.debug({ err: (err as Error).message, streamId: s.streamId }, 'gb28181: BYE not answered'));
       } catch (err) {
         log.debug({ err }, 'gb28181: BYE not sent');
       }

@@ -179,10 +179,9 @@ export class Registry extends EventEmitter<RegistryEvents> {
     this.#save(d);
   }
 
-  /** The device's TCP connection closed: it is unreachable until it connects and registers again. */
-  connectionLost(id: string): void {
-    const d = this.#devices.get(id);
-    if (d?.online && d.transport === 'TCP') this.#offline(d, 'connection');
+  /** A TCP connection closed: the device on it is unreachable until it connects and registers again. */
+  connectionLost(remote: Remote): void {
+    for (const d of this.#devices.values()) if (d.online && sameRemote(d, remote)) this.#offline(d, 'connection');
   }
 
   #offline(d: DeviceRecord, reason: OfflineReason): void {

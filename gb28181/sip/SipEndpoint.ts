@@ -21,6 +21,8 @@ export interface SipEndpointOptions {
   requestsPerSecond: number;
   maxConnections: number;
   log: Logger;
+  /** a TCP connection closed */
+  onFlowClosed?: (remote: Remote) => void;
 }
 
 interface Answered {
@@ -64,6 +66,7 @@ export class SipEndpoint {
       this.#tcp = await TcpTransport.listen(host, port || this.#udp.port, (b, r) => this.#receive(b, r), onError, {
         maxConnections: this.#options.maxConnections,
         idleSeconds: 600,
+        ...(this.#options.onFlowClosed ? { onClose: this.#options.onFlowClosed } : {}),
       });
     } catch (err) {
       await this.close();

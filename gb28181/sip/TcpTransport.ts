@@ -9,6 +9,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const CONTENT_LENGTH = /^(?:content-length|l)[ \t]*:[ \t]*(\d{1,9})[ \t]*$/im;
 
 export interface TcpOptions {
+  /** a connection closed (the device behind it is unreachable until it connects again) */
+  onClose?: (remote: Remote) => void;
   /** connections at once; the next is closed at once */
   maxConnections: number;
   /** a connection that sends nothing for this long is closed (devices keepalive every minute or so) */
@@ -121,7 +123,13 @@ export class TcpTransport {
     );
     socket.on('data', (chunk: Buffer) => framer.push(chunk));
     socket.on('close', () => {
-      if (this.#flows.get(key) === socket) this.#flows.delete(key);
+      if (this.#flows.get(key) !== socket) return;
+      this.#flows.delete(key);
+      try {
+        this.#options.onClose?.(remote);
+      } catch (err) {
+        this.#onError(err as Error);
+      }
     });
   }
 

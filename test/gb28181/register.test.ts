@@ -103,3 +103,16 @@ t.test('a stale nonce is challenged again with stale=TRUE', async (t) => {
   t.equal(rs.status, 401);
   t.match(JSON.stringify(rs.headers['www-authenticate']), /stale/i);
 });
+
+t.test('TCP: the device closing its connection takes it offline (it must connect and register again)', async (t) => {
+  const bridge = await startBridge(t, await gbConfig(t));
+  const ua = await registered(t, bridge, 'TCP');
+  const reasons: string[] = [];
+  bridge.context.registry.on('offline', (_d, reason) => reasons.push(reason));
+  await ua.close();
+  await waitFor(() => reasons.length > 0, 5000, 'offline');
+  t.same(reasons, ['connection']);
+  const back = await registered(t, bridge, 'TCP');
+  t.equal(bridge.context.registry.get(DEVICE)!.port, back.localPort);
+  t.equal(bridge.context.registry.get(DEVICE)!.online, true);
+});
