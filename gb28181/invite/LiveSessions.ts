@@ -207,7 +207,8 @@ export class LiveSessions implements LiveSource {
         log.debug({ err }, 'gb28181: BYE not sent');
       }
     }
-    await this.#media?.closeStream(s.streamId).catch((err: unknown) => log.warn({ err, streamId: s.streamId }, 'gb28181: the media engine failed to close a stream'));
+    // the engine may have ended it already (a TCP peer that closed, a worker that died): not a fault
+    await this.#media?.closeStream(s.streamId).catch((err: unknown) => log.debug({ err: (err as Error).message, streamId: s.streamId }, 'gb28181: the media engine did not close a stream'));
   }
 
   /** The device sent BYE for `callId`: true when it was one of ours (answer 200), false (481). */
