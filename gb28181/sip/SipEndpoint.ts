@@ -60,18 +60,25 @@ export class SipEndpoint {
   async start(): Promise<void> {
     const { host, port } = this.#options;
     const onError = (err: Error) => this.#log.warn({ err: err.message }, 'gb28181: SIP socket error');
-    try {
-      this.#udp = await UdpTransport.bind(host, port, (b, r) => this.#receive(b, r), onError);
-      // with port 0 the TCP listener takes the UDP socket's port when it is free, so devices see one port
-      this.#tcp = await TcpTransport.listen(host, port || this.#udp.port, (b, r) => this.#receive(b, r), onError, {
-        maxConnections: this.#options.maxConnections,
-        idleSeconds: 600,
-        ...(this.#options.onFlowClosed ? { onClose: this.#options.onFlowClosed } : {}),
-      });
-    } catch (err) {
-      await this.close();
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      throw SipListen(`cannot listen for SIP on ${host}:${port} (${code || (err as Error).message}); check gb28181.sip.listen`, { cause: err, field: 'gb28181.sip.listen' });
+    // port 0 (tests): any free UDP port, then TCP on the same number; another process may hold
+    // that number for TCP, so a few tries
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#udp = await UdpTransport.bind(host, port, (b, r) => this.#receive(b, r), onError);
+        this.#tcp = await TcpTransport.listen(host, port || this.#udp.port, (b, r) => this.#receive(b, r), onError, {
+          maxConnections: this.#options.maxConnections,
+          idleSeconds: 600,
+          ...(this.#options.onFlowClosed ? { onClose: this.#options.onFlowClosed } : {}),
+        });
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        await this.#udp?.close();
+        this.#udp = undefined;
+        if (port === 0 && code === 'EADDRINUSE' && attempt < 10) continue;
+        await this.close();
+        throw SipListen(`cannot listen for SIP on ${host}:${port} (${code || (err as Error).message}); check gb28181.sip.listen`, { cause: err, field: 'gb28181.sip.listen' });
+      }
     }
     this.#sweep = setInterval(() => this.#sweepAnswers(), 5000);
     this.#sweep.unref();

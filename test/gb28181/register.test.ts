@@ -116,3 +116,16 @@ t.test('TCP: the device closing its connection takes it offline (it must connect
   t.equal(bridge.context.registry.get(DEVICE)!.port, back.localPort);
   t.equal(bridge.context.registry.get(DEVICE)!.online, true);
 });
+
+t.test('a SIP port in use: ESEAL_ERR_SIP_LISTEN naming the key, no crash', async (t) => {
+  const net = await import('node:net');
+  const busy = net.createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => busy.close());
+  const port = (busy.address() as { port: number }).port;
+  const cfg = await gbConfig(t, { 'gb28181.sip.listen': `127.0.0.1:${port}` });
+  const { GbService } = await import('../../gb28181/GbService.ts');
+  const pino = (await import('pino')).default;
+  const s = new GbService(cfg, pino({ level: 'silent' }));
+  await t.rejects(s.start(), { code: 'ESEAL_ERR_SIP_LISTEN', field: 'gb28181.sip.listen' });
+});
