@@ -1,0 +1,36 @@
+// The viewer's secret: a random token made once at dataDir/gb28181/view.token (mode 0600), in every
+// play URL (`eseal gb28181 play`), checked by the viewer.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function gbDataDir(dataDir: string): string {
+  return join(dataDir, 'gb28181');
+}
+
+/** Reads the token, creating it first when there is none. */
+export function loadOrCreateViewToken(dataDir: string): string {
+  const dir = gbDataDir(dataDir);
+  const file = join(dir, 'view.token');
+  try {
+    const t = readFileSync(file, 'utf8').trim();
+    if (/^[A-Za-z0-9_-]{20,}$/.test(t)) return t;
+  } catch {
+    /* made below */
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const token = randomBytes(24).toString('base64url');
+  try {
+    writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
+    return token;
+  } catch {
+    // another process made it meanwhile: take theirs
+    return readFileSync(file, 'utf8').trim();
+  }
+}
+
+/** The URL that plays a channel in the bridge's viewer. */
+export function playUrl(httpListen: string, token: string, deviceId: string, channelId: string): string {
+  const host = httpListen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  return `http://${host}/play/${deviceId}/${channelId}?token=${encodeURIComponent(token)}`;
+}
