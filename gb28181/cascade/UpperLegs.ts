@@ -207,6 +207,11 @@ export class UpperLegs {
     return { 'content-type': SDP_TYPE, contact: [{ uri: `sip:${platform.peer.localId}@${ep.publicHost}:${port}`, params: {} }], 'user-agent': USER_AGENT };
   }
 
+  /** Whether the platform acknowledged our 200 for `callId`. */
+  acked(callId: string): boolean {
+    return !!this.#legs.get(callId)?.acked;
+  }
+
   onAck(rq: Request): void {
     const leg = this.#legs.get(rq.headers['call-id']);
     if (leg) leg.acked = true;
