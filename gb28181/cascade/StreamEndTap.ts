@@ -3,7 +3,8 @@
 // cascade hears it and BYEs the upper platform's legs of that stream. Everything else is the engine's.
 import type { IncomingStreamSpec, MediaEngineLike, OutgoingLegSpec } from '../invite/MediaEngineLike.ts';
 
-type Listener = (...args: never[]) => void;
+/** the engine's own listener type (it follows MediaEngineLike) */
+type Listener = Parameters<MediaEngineLike['off']>[1];
 
 export class StreamEndTap implements MediaEngineLike {
   readonly inner: MediaEngineLike;
