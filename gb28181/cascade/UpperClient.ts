@@ -3,6 +3,8 @@
 // REGISTER when the platform forgets us (404 to a keepalive), after 3 keepalives without an
 // answer, or when a REGISTER fails (403/404/timeout/transport error: retried with a backoff of 1 s
 // doubling up to the keepalive interval, at most 60 s). Its state is what `eseal gb28181 cascade` shows.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { EsealError } from '../../src/errors.ts';
 import type { SipEndpoint } from '../sip/SipEndpoint.ts';
@@ -89,6 +91,10 @@ export class UpperClient {
   /** Sends REGISTER (answering one challenge) and resolves with the final answer. */
   async #sendRegister(expires: number, timeoutMs?: number): Promise<Response> {
     const { entry, localId } = this.peer;
+    // a host name is looked up again at each registration (flows and answers are keyed by address)
+    if (!isIP(entry.host)) this.peer.remote.address = (await lookup(entry.host, { family: 4 })).address;
+    // over TCP the bridge keeps one connection to the platform; a lost one is opened again here
+    if (this.peer.remote.protocol === 'TCP') await this.#endpoint.connect(this.peer.remote);
     const rq = () => upperRequest(this.#endpoint, this.peer, 'REGISTER', { callId: this.#callId, cseq: ++this.#cseq, headers: { expires } });
     let rs = await this.#endpoint.request(rq(), this.peer.remote, undefined, timeoutMs);
     if (rs.status === 401 || rs.status === 407) {
@@ -161,8 +167,8 @@ export class UpperClient {
     this.state.lastKeepaliveOk = status >= 200 && status < 300;
     if (this.state.lastKeepaliveOk) {
       this.state.keepaliveFailures = 0;
-    } else if (status === 404 || status === 403 || status === 401) {
-      // the platform no longer knows us (it restarted): register at once
+    } else if (status === 404 || status === 403 || status === 401 || !this.#endpoint.reachable(this.peer.remote)) {
+      // the platform no longer knows us (it restarted), or our TCP connection is gone: register at once
       this.#log.info({ status }, 'gb28181 cascade: the upper platform refused a keepalive; registering again');
       this.state.registered = false;
       this.#stopKeepalive();

@@ -86,3 +86,14 @@ t.test('closing the bridge unregisters from the upper platform', async (t) => {
   await lower.close();
   t.equal(upper.context.registry.get(LOWER_ID)!.online, false, 'Expires: 0 took us offline');
 });
+
+t.test('over TCP: one connection to the platform carries REGISTER, keepalives, its catalog query and our pages', async (t) => {
+  const { upper } = await startUpper(t);
+  const { lower } = await startLower(t, cascadeEntry(upper, { transport: 'tcp', port: upper.context.endpoint.tcpPort, keepaliveSeconds: 1 }));
+  const client = lower.cascade!.client(UPPER_ID)!;
+  await waitFor(() => client.registered, 10_000, 'registered over TCP');
+  t.equal(upper.context.registry.get(LOWER_ID)!.transport, 'TCP');
+  await waitFor(() => client.state.lastKeepaliveOk, 10_000, 'a keepalive over TCP');
+  const items = await upper.queryCatalog(LOWER_ID);
+  t.equal(items.length, 1, 'the business group alone (no mine yet), over the same connection');
+});
