@@ -10,7 +10,7 @@ import { EsealError } from '../../src/errors.ts';
 import type { SipEndpoint } from '../sip/SipEndpoint.ts';
 import { randomToken, type Response } from '../sip/SipMessage.ts';
 import { CascadeChallenge, CascadeRefused, CascadeUnreachable } from './errors.ts';
-import type { UpperState } from './state.ts';
+import { initialState, type UpperState } from './state.ts';
 import { authorization, readChallenge } from './upperDigest.ts';
 import { MANSCDP_TYPE, manscdpBody, upperRequest, type UpperPeer } from './upperRequest.ts';
 
@@ -37,25 +37,7 @@ export class UpperClient {
     this.#log = log.child({ upper: peer.entry.id, at: `${peer.entry.host}:${peer.entry.port}/${peer.remote.protocol}` });
     this.#onChange = onChange;
     this.#callId = `${randomToken(12)}@${endpoint.publicHost}`;
-    const e = peer.entry;
-    this.state = {
-      id: e.id,
-      domain: e.domain,
-      address: `${e.host}:${e.port}`,
-      transport: e.transport,
-      localId: peer.localId,
-      registered: false,
-      registeredAt: 0,
-      expiresAt: 0,
-      registrations: 0,
-      lastKeepaliveAt: 0,
-      lastKeepaliveOk: false,
-      keepaliveFailures: 0,
-      lastError: '',
-      lastErrorCode: '',
-      lastErrorAt: 0,
-      streams: 0,
-    };
+    this.state = initialState(peer.entry, peer.localId);
   }
 
   start(): void {

@@ -44,7 +44,9 @@ interface Pending {
   platform: UpperClient;
 }
 
-export type LegEndReason = 'upperBye' | 'mineEnded' | 'closing';
+export type LegEndReason = 'upperBye' | 'mineEnded' | 'noAck' | 'closing';
+
+const ACK_WAIT_MS = 32_000;
 
 const SDP_TYPE = 'APPLICATION/SDP';
 
@@ -186,6 +188,10 @@ export class UpperLegs {
         acked: false,
       };
       this.#legs.set(callId, leg);
+      // a platform that never ACKs our 200 is not receiving: the leg goes (RFC 3261 §13.3.1.4, 64 × T1)
+      setTimeout(() => {
+        if (!leg.acked) void this.#end(leg, 'noAck');
+      }, ACK_WAIT_MS).unref();
       this.stats.answered++;
       this.#log.info({ upper: platform.peer.entry.id, deviceId: holder.id, channelId, transport: offer.transport, to: `${offer.host}:${offer.port}`, ssrc }, 'gb28181 cascade: relaying a channel to the upper platform');
       this.#onChange();

@@ -5,7 +5,7 @@ import { CONFIG_OPTION, formatTable, type Command } from '../../src/cli/command.
 import { formatJsonTime } from '../../src/contract/time.ts';
 import type { GbRoleConfig } from '../config.ts';
 import { gbDataDir } from '../viewToken.ts';
-import { readState, type UpperState } from './state.ts';
+import { initialState, readState, type UpperState } from './state.ts';
 
 export interface CascadeView extends Omit<UpperState, 'registeredAt' | 'expiresAt' | 'lastKeepaliveAt' | 'lastErrorAt'> {
   registeredAt: string;
@@ -21,24 +21,7 @@ const time = (ms: number) => (ms ? formatJsonTime(ms) : '');
 export function cascadeViews(cfg: GbRoleConfig, now = Date.now()): CascadeView[] {
   const file = readState(gbDataDir(cfg.dataDir));
   return cfg.gb28181.cascade.map((e) => {
-    const s: UpperState = file?.platforms.find((p) => p.id === e.id) ?? {
-      id: e.id,
-      domain: e.domain,
-      address: `${e.host}:${e.port}`,
-      transport: e.transport,
-      localId: e.localId || cfg.gb28181.id,
-      registered: false,
-      registeredAt: 0,
-      expiresAt: 0,
-      registrations: 0,
-      lastKeepaliveAt: 0,
-      lastKeepaliveOk: false,
-      keepaliveFailures: 0,
-      lastError: 'the bridge has not run with this platform configured',
-      lastErrorCode: '',
-      lastErrorAt: 0,
-      streams: 0,
-    };
+    const s: UpperState = file?.platforms.find((p) => p.id === e.id) ?? initialState(e, e.localId || cfg.gb28181.id, 'the bridge has not run with this platform configured');
     const stale = !file || (s.registered && s.expiresAt < now);
     return {
       ...s,

@@ -34,6 +34,28 @@ export interface CascadeStateFile {
   platforms: UpperState[];
 }
 
+/** A platform's state before its first REGISTER. */
+export function initialState(e: { id: string; domain: string; host: string; port: number; transport: 'udp' | 'tcp' }, localId: string, lastError = ''): UpperState {
+  return {
+    id: e.id,
+    domain: e.domain,
+    address: `${e.host}:${e.port}`,
+    transport: e.transport,
+    localId,
+    registered: false,
+    registeredAt: 0,
+    expiresAt: 0,
+    registrations: 0,
+    lastKeepaliveAt: 0,
+    lastKeepaliveOk: false,
+    keepaliveFailures: 0,
+    lastError,
+    lastErrorCode: '',
+    lastErrorAt: 0,
+    streams: 0,
+  };
+}
+
 export const STATE_FILE = 'cascade-state.json';
 
 export async function writeState(dir: string, platforms: UpperState[]): Promise<void> {

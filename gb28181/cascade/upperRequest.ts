@@ -3,14 +3,14 @@
 // in our domain; the platform is `sip:<its id>@<its domain>`, reached at host:port.
 import { bytesToLatin1, encodeBody } from '../../src/gb28181/charset.ts';
 import { buildXml, type XmlFields } from '../../src/gb28181/manscdp.ts';
+import { MANSCDP_TYPE, USER_AGENT } from '../commander/Commander.ts';
 import type { GbConfig } from '../config.ts';
 import type { SipEndpoint } from '../sip/SipEndpoint.ts';
 import { randomToken, type Remote, type Request } from '../sip/SipMessage.ts';
 
 export type CascadeEntry = GbConfig['cascade'][number];
 
-export const MANSCDP_TYPE = 'Application/MANSCDP+xml';
-export const USER_AGENT = 'eseal-gb28181';
+export { MANSCDP_TYPE, USER_AGENT };
 
 export interface UpperPeer {
   entry: CascadeEntry;

@@ -1,7 +1,7 @@
 // The bridge registering to an upper platform (a second bridge) over real UDP: digest, keepalives,
 // re-registration before expiry, after the platform restarts (it forgets us: 404) and after it was
 // gone (timeouts: backoff, then back); the state file and `eseal gb28181 cascade`.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { cascadeCommand, cascadeViews } from '../../../gb28181/cascade/cli.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { LOWER_ID, UPPER_ID, cascadeEntry, startLower, startUpper } from './fixture.ts';
@@ -50,13 +50,19 @@ t.test('a wrong password: refused, retried with backoff, never registered', asyn
   t.equal(upper.context.registry.get(LOWER_ID), undefined);
 });
 
-t.test('the upper platform restarts and forgets us: the keepalive gets 404 and we register again', async (t) => {
+/** Registered with keepalives every second, then the upper platform closes; its port is free for the next. */
+async function registeredThenUpperGone(t: Test) {
   const first = await startUpper(t);
   const port = first.upper.context.endpoint.udpPort;
   const { lower } = await startLower(t, cascadeEntry(first.upper, { keepaliveSeconds: 1 }));
   const client = lower.cascade!.client(UPPER_ID)!;
   await waitFor(() => client.registered, 10_000, 'registered');
   await first.upper.close();
+  return { port, client };
+}
+
+t.test('the upper platform restarts and forgets us: the keepalive gets 404 and we register again', async (t) => {
+  const { port, client } = await registeredThenUpperGone(t);
   // a new platform on the same port with an empty store
   const second = await startUpper(t, port);
   await waitFor(() => second.upper.context.registry.get(LOWER_ID)?.online === true, 15_000, 'registered with the restarted platform');
@@ -65,12 +71,7 @@ t.test('the upper platform restarts and forgets us: the keepalive gets 404 and w
 });
 
 t.test('the upper platform is gone: keepalives time out, we retry, and register when it is back', async (t) => {
-  const first = await startUpper(t);
-  const port = first.upper.context.endpoint.udpPort;
-  const { lower } = await startLower(t, cascadeEntry(first.upper, { keepaliveSeconds: 1 }));
-  const client = lower.cascade!.client(UPPER_ID)!;
-  await waitFor(() => client.registered, 10_000, 'registered');
-  await first.upper.close();
+  const { port, client } = await registeredThenUpperGone(t);
   await waitFor(() => !client.registered, 20_000, 'noticing the platform is gone');
   t.equal(client.state.lastErrorCode, 'ESEAL_ERR_CASCADE_UNREACHABLE');
   const before = client.state.registrations;
