@@ -4,6 +4,8 @@
 // answers ESEAL_ERR_GB28181_MEDIA.
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
+import { Cascade } from './cascade/Cascade.ts';
+import { StreamEndTap } from './cascade/StreamEndTap.ts';
 import { Commander } from './commander/Commander.ts';
 import { queryCatalog, queryDeviceInfo, queryDeviceStatus } from './commander/queries.ts';
 import { splitHostPort, type GbRoleConfig } from './config.ts';
@@ -44,6 +46,7 @@ export class GbService {
   readonly #options: GbServiceOptions;
   #ctx?: GbContext;
   #viewer?: ViewerLike;
+  #cascade?: Cascade;
 
   constructor(config: GbRoleConfig, log: Logger, options: GbServiceOptions = {}) {
     this.config = config;
@@ -80,13 +83,17 @@ export class GbService {
     });
     const commander = new Commander(endpoint, registry, { serverId: g.id, domain: g.domain, queryTimeoutMs: g.sip.transactionSeconds * 1000 });
     const catalog = new CatalogCollector(store, registry, commander.waiters, g.limits.maxChannelsPerDevice, log);
-    const live = new LiveSessions({ config: g, commander, store, media: this.#options.media, mediaHost: g.media.publicHost || publicHost, log });
+    // cascade: the engine seen through a tap, so a mine stream's end BYEs the upper platforms' legs
+    const tap = g.cascade.length && this.#options.media ? new StreamEndTap(this.#options.media) : undefined;
+    const live = new LiveSessions({ config: g, commander, store, media: tap ?? this.#options.media, mediaHost: g.media.publicHost || publicHost, log });
     const ctx: GbContext = { config: g, log, endpoint, store, registry, commander, catalog, digest: new DigestAuth(g.domain, g.sip.nonceSeconds), live };
     this.#ctx = ctx;
+    const cascade = (this.#cascade = new Cascade(ctx, tap, gbDataDir(this.config.dataDir)));
     try {
       await registry.start();
-      endpoint.onRequest((rq, remote) => dispatchRequest(ctx, rq, remote));
+      endpoint.onRequest((rq, remote) => (cascade.owns(rq) ? cascade.handle(rq, remote) : dispatchRequest(ctx, rq, remote)));
       await endpoint.start();
+      cascade.start();
     } catch (err) {
       await this.close();
       throw err;
@@ -121,6 +128,11 @@ export class GbService {
     return queryCatalog(this.context.commander, this.context.catalog, deviceId);
   }
 
+  /** The cascade to upper platforms (none configured: it has size 0). */
+  get cascade(): Cascade | undefined {
+    return this.#cascade;
+  }
+
   devices(): DeviceRecord[] {
     return this.context.registry.all();
   }
@@ -141,6 +153,7 @@ export class GbService {
     if (!ctx) return;
     this.#ctx = undefined;
     await this.#viewer?.close().catch(() => {});
+    await this.#cascade?.close().catch(() => {});
     await ctx.live.close().catch(() => {});
     ctx.registry.close();
     ctx.commander.waiters.destroy(new Error('the gb28181 service closed'));

@@ -9,6 +9,7 @@ import type { GbRoleConfig } from './config.ts';
 import { GbUnknownChannel, GbUnknownDevice } from './errors.ts';
 import { DeviceStore, type ChannelRecord, type DeviceRecord } from './registry/DeviceStore.ts';
 import { gbDataDir, loadOrCreateViewToken, playUrl } from './viewToken.ts';
+import { cascadeCommand } from './cascade/cli.ts';
 
 export interface DeviceView {
   id: string;
@@ -100,4 +101,5 @@ export const commands: Command<GbRoleConfig>[] = [
       io.out(playUrl(cfg.gb28181.http.listen, loadOrCreateViewToken(cfg.dataDir), deviceId, channelId));
     },
   },
+  cascadeCommand,
 ];

@@ -39,6 +39,13 @@ const CascadeEntry = Type.Object({
   localId: Pattern(/^(|\d{20})$/, "'' or a 20-digit id", { default: '' }),
   expires: int(60, 86400),
   keepaliveSeconds: int(5, 3600),
+  // cascade behaviour (gb28181/cascade/)
+  /** catalog items per MESSAGE page (many platforms refuse big UDP bodies) */
+  catalogPageSize: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+  /** streams this platform may play at once; above it, its INVITE gets 486 */
+  maxStreams: Type.Integer({ minimum: 1, maximum: 1000, default: 32 }),
+  /** the name of the business group (215) its catalog puts every mine under */
+  groupName: Pattern(/^.{1,64}$/, '1 to 64 characters', { default: '煤矿视频监控' }),
 });
 
 const gbSchema = Type.Object({

@@ -12,7 +12,21 @@ export interface IncomingStreamSpec {
   payload?: 'ps' | 'h264' | 'h265';
 }
 
+/** cascade: a leg that sends a stream on to an upper platform (the address of its SDP offer) */
+export interface OutgoingLegSpec {
+  streamId: string;
+  legId: string;
+  transport: MediaTransport;
+  host: string;
+  port: number;
+  /** the upper platform's y= SSRC (decimal) */
+  ssrc: string;
+}
+
 export interface MediaEngineLike {
+  /** cascade (optional until the engine has it): our sending port for the leg's SDP answer */
+  openOutgoing?(spec: OutgoingLegSpec): Promise<{ port: number }>;
+  closeOutgoing?(legId: string): Promise<void>;
   /** binds (UDP, TCP passive) or reserves (TCP active) a port for the stream */
   openIncoming(spec: IncomingStreamSpec): Promise<{ port: number }>;
   /** the device's answer: where it sends from (UDP, TCP passive) or listens (TCP active: connect there); its SSRC when it differs */

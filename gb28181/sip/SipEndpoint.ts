@@ -99,6 +99,11 @@ export class SipEndpoint {
     return remote.protocol === 'UDP' ? !!this.#udp : !!this.#tcp?.has(remote);
   }
 
+  /** Opens a TCP flow to `remote` unless one is up (cascade to an upper platform over TCP; `remote.address` an IP). */
+  async connect(remote: Remote): Promise<void> {
+    if (remote.protocol === 'TCP' && this.#tcp && !this.#tcp.has(remote)) await this.#tcp.connect(remote);
+  }
+
   #receive(bytes: Buffer, remote: Remote): void {
     if (this.#closed) return;
     this.stats.received++;

@@ -133,6 +133,17 @@ export class TcpTransport {
     });
   }
 
+  /** Connects to `remote` (cascade: we are the upper platform's client); the connection is then its flow. */
+  async connect(remote: Remote): Promise<void> {
+    const socket = net.connect({ host: remote.address, port: remote.port, noDelay: true });
+    socket.setTimeout(5000, () => socket.destroy(new Error(`TCP connect to ${remote.address}:${remote.port} timed out`)));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    this.#accept(socket);
+  }
+
   /** Whether the device's connection is still up. */
   has(remote: Remote): boolean {
     return this.#flows.has(flowKey(remote));
