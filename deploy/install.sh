@@ -151,7 +151,8 @@ config_check() {
       . "$env_file"
       set +a
     fi
-    "$1" config check --config "$CONF" 2>&1
+    # checked as the role's unit will run it (`eseal start --roles <role>`): a role's own rules apply
+    ESEAL_ROLES=$2 "$1" config check --config "$CONF" 2>&1
   ) || return 1
 }
 

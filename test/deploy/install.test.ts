@@ -303,10 +303,22 @@ edge:
   t.ok(only.commands.includes('systemctl disable --now eseal-edge.service'));
   t.same(firewallClosed(only), ['9000/tcp', '9002/tcp', '9100/tcp'], "the edge's ports closed");
 
+  // the real CLI checks the bridge's part: it will not run without a devices' password
   const gb = await install(lab, ['sh'], [bundle, '--roles', 'relay,gb28181']);
   t.equal(gb.code, 1);
-  t.match(gb.err, /version 1\.0\.0 has no gb28181 role/);
+  t.match(gb.err, /gb28181\.password/);
   t.notOk(existsSync(lab.at('etc/systemd/system/eseal-gb28181.service')));
+  await appendFile(lab.at('etc/eseal/eseal.yaml'), 'gb28181:\n  password: "device-secret-1"\n  media: { ports: "32000-32100" }\n');
+  const gbOk = await install(lab, ['sh'], [bundle, '--roles', 'relay,gb28181']);
+  t.equal(gbOk.code, 0, gbOk.err);
+  t.same(firewallOpened(gbOk), ['32000-32100/tcp', '32000-32100/udp', '5060/tcp', '5060/udp', '9443/tcp'], "the bridge's SIP port and media range, read by the real CLI");
+
+  // a role the bundle's CLI does not know is refused (the fake CLI prints no gb28181 keys)
+  const old = await makeLab(t);
+  const lacking = await install(old, ['sh'], [await fakeBundle(old, '1.0.0'), '--roles', 'relay,gb28181']);
+  t.equal(lacking.code, 1);
+  t.match(lacking.err, /version 1\.0\.0 has no gb28181 role/);
+  t.notOk(existsSync(old.at('etc/systemd/system/eseal-gb28181.service')));
 });
 
 t.test('--rollback goes back to the previous version and can undo itself; old versions are pruned', async (t) => {
