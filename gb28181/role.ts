@@ -18,10 +18,37 @@ export const role: RoleManifest<GbRoleConfig> = {
   service: async () => ({
     async start(config, log) {
       const { GbService } = await import('./GbService.ts');
-      // the media engine and the viewer are wired in here once gb28181/media and gb28181/view exist
-      const service = new GbService(config, log.child({ role: 'gb28181' }));
-      await service.start();
-      return { summary: service.summary(), close: () => service.close() };
+      const { MediaEngine } = await import('./media/MediaEngine.ts');
+      const { ViewerServer } = await import('./view/ViewerServer.ts');
+      const { splitHostPort } = await import('./config.ts');
+      const g = config.gb28181;
+      const [min, max] = g.media.ports.split('-').map(Number) as [number, number];
+      // the media worker (RTP, PS, relay legs) is a child process: its death ends its streams, not the role
+      const media = new MediaEngine({ host: g.media.host || '0.0.0.0', ports: { min, max }, noMediaSeconds: g.media.noMediaSeconds, log: log.child({ part: 'media' }) });
+      await media.start();
+      const view = splitHostPort(g.http.listen);
+      const service = new GbService(config, log, {
+        media,
+        viewer: async (live, token) => {
+          const viewer = new ViewerServer({ host: view.host, port: view.port, token, source: live, frames: media, log: log.child({ part: 'viewer' }) });
+          await viewer.listen();
+          return viewer;
+        },
+      });
+      try {
+        await service.start();
+      } catch (err) {
+        await service.close().catch(() => {});
+        await media.close().catch(() => {});
+        throw err;
+      }
+      return {
+        summary: { ...service.summary(), viewer: g.http.listen, media: g.media.ports },
+        close: async () => {
+          await service.close();
+          await media.close();
+        },
+      };
     },
   }),
 };
