@@ -9,7 +9,7 @@
 //     sip: { listen: "0.0.0.0:5060", publicHost: "" }
 //     media: { ports: "30000-30500", host: "", publicHost: "", noMediaSeconds: 15, transport: udp }
 //     http: { listen: "127.0.0.1:9092" }
-//     cascade: []                     # upper platforms (schema only for now)
+//     cascade: []                     # upper platforms the bridge registers to (the national video platform)
 import type { ConfigSection } from '../src/config/load.ts';
 import type { KernelConfig } from '../src/config/kernel.ts';
 import { OneOf, Pattern, Type, type Static } from '../src/config/rules.ts';
