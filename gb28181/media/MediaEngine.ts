@@ -146,7 +146,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     const pipe = child.stdio[FRAME_FD] as Readable | null;
     pipe?.on('data', (chunk: Buffer) => frames.push(chunk, (id, f) => this.#deliver(id, f)));
     pipe?.on('error', () => undefined);
+    let notReady: (err: Error) => void = () => undefined;
     this.#ready = new Promise<void>((resolve, reject) => {
+      notReady = reject;
       const onMsg = (m: FromWorker): void => {
         if (m.t === 'ready') {
           child.off('message', onMsg);
@@ -158,7 +160,14 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     });
     this.#ready.catch(() => undefined);
     child.on('message', (m: FromWorker) => this.#onMessage(m));
-    child.once('error', (err) => this.#opts.log.warn({ err: String(err) }, 'the media worker could not be started'));
+    child.once('error', (err) => {
+      this.#opts.log.warn({ err: String(err) }, 'the media worker could not be started');
+      // a spawn that failed (no process: ENOENT, EACCES, EAGAIN) has no 'exit': fail the start and retry as after one
+      if (child.pid === undefined) {
+        notReady(MediaWorkerDown(`the media worker could not be started: ${err.message}`));
+        this.#onExit(child, null, null);
+      }
+    });
     child.once('exit', (code, signal) => this.#onExit(child, code, signal));
   }
 

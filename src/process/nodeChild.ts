@@ -33,8 +33,20 @@ export function nodeChildCommand(script: URL, args: readonly string[], env: Node
   return { command: process.execPath, args: [...loader, file, ...args] };
 }
 
-/** Spawns `script` as a Node child (see nodeChildCommand); options as child_process.spawn's. */
+/**
+ * Spawns `script` as a Node child (see nodeChildCommand); options as child_process.spawn's. An
+ * 'ignore' for stdin, stdout or stderr becomes a pipe that is closed (stdin) or drained: libuv
+ * opens /dev/null for 'ignore', and the bundle's empty root (or a container from scratch) has none,
+ * where the spawn fails with ENOENT before the child runs.
+ */
 export function spawnNodeChild(script: URL, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
   const { command, args: argv } = nodeChildCommand(script, args, options.env ?? process.env);
-  return spawn(command, argv, options);
+  const given = options.stdio ?? 'pipe';
+  const stdio = (typeof given === 'string' ? [given, given, given] : [...given]).map((s, fd) => (fd < 3 && s === 'ignore' ? 'pipe' : s));
+  const child = spawn(command, argv, { ...options, stdio });
+  const ignored = (fd: number): boolean => (typeof given === 'string' ? given : given[fd]) === 'ignore';
+  if (ignored(0)) child.stdin?.end();
+  if (ignored(1)) child.stdout?.resume();
+  if (ignored(2)) child.stderr?.resume();
+  return child;
 }

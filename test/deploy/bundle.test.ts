@@ -1,10 +1,13 @@
 // The offline bundle runs with nothing from the host but the kernel: `npm run bundle`, unpacked into
 // an empty root holding only a static busybox as /bin/sh, entered by chroot with an empty
 // environment. There it adds an account, starts, and takes a mine's SM2 login, a record and a video
-// from outside, which it forwards to the national simulator (outside too); and its edge runs the
-// ONNX detector and ffmpeg over a clip.
+// from outside, which it forwards to the national simulator (outside too); its edge runs the
+// ONNX detector and ffmpeg over a clip; and its GB/T 28181 bridge, whose media worker is a second
+// Node started through the bundle's loader, plays a device's channel to ffmpeg outside.
 import t, { type Test } from 'tap';
 import { execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +15,8 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { EVIDENCE_ENDPOINTS, RECORD_ENDPOINTS, formatEvidenceFileName, formatJsonTime } from '../../src/contract/index.ts';
 import { sm3Hex } from '../../src/crypto/sm3.ts';
+import { ffmpegPath } from '../../src/media/ffmpeg.ts';
+import { SimDevice } from '../../sim/device/SimDevice.ts';
 import { quickClip } from '../helpers/edge.ts';
 import { FAST_FORWARD, NATIONAL_PW, NATIONAL_USER, startSim, waitFor } from '../helpers/forwarding.ts';
 import { makeVideo } from '../helpers/media.ts';
@@ -164,4 +169,79 @@ t.test("in an empty root: the edge's ONNX detector and ffmpeg over a clip (eseal
   t.equal(code, 0, out);
   t.match(out, /person\s+\d+\s+[1-9]\d*\s+\d+\s+\d+\s+(9\d|100)\.\d%\s+(9\d|100)\.\d%/, 'persons counted by the detector, at ≥ 90% precision and recall');
   t.notMatch(out, /telemetry/i, 'no onnxruntime telemetry');
+});
+
+/** A port free for both TCP and UDP on 127.0.0.1 (SIP listens on both). */
+async function freeSipPort(): Promise<number> {
+  for (;;) {
+    const server = createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    const udp = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      udp.once('error', () => resolve(false));
+      udp.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    await new Promise((resolve) => server.close(resolve));
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    if (ok) return port;
+  }
+}
+
+t.test('in an empty root: the GB/T 28181 bridge registers a device and its media worker plays a channel to ffmpeg', async (t) => {
+  const root = await emptyRoot(t);
+  const sipPort = await freeSipPort();
+  const httpPort = await freeSipPort();
+  const mediaFirst = 40_000 + 2 * Math.floor(Math.random() * 4000);
+  await mkdir(join(root, 'etc', 'eseal'), { recursive: true });
+  await writeFile(
+    join(root, 'etc', 'eseal', 'eseal.yaml'),
+    [
+      'dataDir: /var/lib/eseal',
+      'log: { level: info }',
+      'roles: [gb28181]',
+      'gb28181:',
+      '  password: "device-pw-1"',
+      `  sip: { listen: "127.0.0.1:${sipPort}", publicHost: "127.0.0.1" }`,
+      `  media: { ports: "${mediaFirst}-${mediaFirst + 40}", host: "127.0.0.1", publicHost: "127.0.0.1", lingerSeconds: 0 }`,
+      `  http: { listen: "127.0.0.1:${httpPort}" }`,
+      '',
+    ].join('\n'),
+  );
+  const [cmd, args] = chrootCommand(root, [`${HOME}/bin/eseal`, 'start', '--config', '/etc/eseal/eseal.yaml']);
+  const bridge = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => bridge.once('close', resolve));
+  t.teardown(() => bridge.kill('SIGKILL'));
+  const lines: string[] = [];
+  bridge.stderr.on('data', (d) => lines.push(String(d)));
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: bridge.stdout }).on('line', (line) => {
+      lines.push(line);
+      if (line.includes('"gb28181 role running"')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`the bridge ended (${code}) before running:\n${lines.join('\n')}`)));
+  });
+
+  const device = await SimDevice.start({
+    server: { host: '127.0.0.1', port: sipPort },
+    serverId: '34020000002000000001',
+    domain: '3402000000',
+    deviceId: '34020000001320000001',
+    password: 'device-pw-1',
+    channelCount: 1,
+  });
+  t.teardown(() => device.close());
+  const channel = device.channels[0]!.id;
+  const token = (await readFile(join(root, 'var', 'lib', 'eseal', 'gb28181', 'view.token'), 'utf8')).trim();
+  const url = `http://127.0.0.1:${httpPort}/live/34020000001320000001/${channel}.mp4?token=${token}`;
+  // the catalog arrives just after the registration: the channel may be unknown for a moment
+  let decoded = '';
+  for (let attempt = 0; attempt < 20 && !/frame=\s*[1-9]\d/.test(decoded); attempt++) {
+    decoded = await new Promise<string>((resolve) => {
+      execFile(ffmpegPath(), ['-hide_banner', '-nostats', '-loglevel', 'info', '-stats', '-i', url, '-frames:v', '25', '-f', 'null', '-'], { timeout: 60_000 }, (_err, _out, err) => resolve(String(err)));
+    });
+  }
+  t.match(decoded, /frame=\s*25\b/, `ffmpeg decoded 25 frames of the channel through the bundle's media worker:\n${decoded.slice(-400)}`);
+  t.ok(lines.some((l) => l.includes('live stream')), 'the bridge logged the live stream');
+  bridge.kill('SIGTERM');
+  t.equal(await exited, 0, 'stops cleanly on SIGTERM (its media worker too)');
 });
