@@ -46,11 +46,11 @@ t.test('sim device → bridge → viewer, per media transport', async (t) => {
       t.equal(a, 25, 'ffmpeg decoded 25 frames (viewer 2)');
       t.equal(b, 25, 'ffmpeg decoded 25 frames (viewer 3)');
       t.equal(d.counters.invites, 1, 'the device saw exactly one INVITE for all viewers');
-      t.equal(bridge.service.live.describe().length, 1, 'one live session');
+      t.equal(bridge.service.context.live.describe().length, 1, 'one live session');
       const bye = new Promise<string>((resolve) => d.once('bye', (e) => resolve(e.by)));
       first.close();
       t.equal(await bye, 'server', 'the last viewer left: the bridge sent BYE');
-      await waitFor(() => d.streams.length === 0 && bridge.service.live.active === 0, 10_000, 'the session gone on both sides');
+      await waitFor(() => d.streams.length === 0 && bridge.service.context.live.active === 0, 10_000, 'the session gone on both sides');
       figures[transport] = { requestToFirstFragmentMs: fragmentAt - requestAt, inviteToFirstFragmentMs: fragmentAt - invitedAt, catalogMs };
       t.ok(fragmentAt - invitedAt < 5000, `INVITE → first fMP4 fragment ${fragmentAt - invitedAt} ms (target < 1 s on an idle machine)`);
     });
