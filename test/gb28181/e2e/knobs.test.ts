@@ -3,7 +3,7 @@
 // device's BYE mid-stream and its unregistering end the viewer's stream; PS variants (no PSM,
 // 0xBD private stream + G.711 audio, PES split across RTP packets) decode; an H.265 device's .mp4
 // answers 415 and its .mjpeg gives JPEGs. One bridge for all; one device id per case.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { SimDevice } from '../../../sim/device/SimDevice.ts';
 import type { SimDeviceOptions } from '../../../sim/device/SimDeviceTypes.ts';
 import { catalogCollected, decodedFrames, httpStream, startGbBridge, startSimDevice, type GbBridge } from '../../helpers/gbBridge.ts';
@@ -12,14 +12,13 @@ import { waitFor } from '../../helpers/wait.ts';
 let n = 20;
 const nextId = (): string => `340200000013200001${String(++n).padStart(2, '0')}`;
 
-async function device(t: Tap, bridge: GbBridge, o: Partial<SimDeviceOptions> = {}): Promise<{ d: SimDevice; id: string; ch: string }> {
+async function device(t: Test, bridge: GbBridge, o: Partial<SimDeviceOptions> = {}): Promise<{ d: SimDevice; id: string; ch: string }> {
   const id = nextId();
-  const d = await startSimDevice(t as never, bridge, id, { channelCount: 1, ...o });
+  const d = await startSimDevice(t, bridge, id, { channelCount: 1, ...o });
   await catalogCollected(bridge, id, 1);
   await d.prepareMedia();
   return { d, id, ch: d.channels[0]!.id };
 }
-type Tap = { teardown(fn: () => unknown): void };
 
 const byeFromServer = (d: SimDevice): Promise<string> => new Promise((resolve) => d.on('bye', (e) => e.by === 'server' && resolve(e.by)));
 
