@@ -24,6 +24,9 @@ interface Session {
   dialog?: Dialog;
   linger?: NodeJS.Timeout;
   stopped: boolean;
+  /** resolves with the reason once the stream is stopped (viewers close then) */
+  ended: Promise<StopReason>;
+  onEnded: (why: StopReason) => void;
 }
 
 export interface LiveSessionsOptions {
@@ -73,7 +76,7 @@ export class LiveSessions implements LiveSource {
     return [...this.#byKey.values()].map((s) => ({ deviceId: s.deviceId, channelId: s.channelId, streamId: s.streamId, refs: s.refs, ssrc: s.ssrc }));
   }
 
-  async acquire(deviceId: string, channelId: string): Promise<{ streamId: string; release(): void }> {
+  async acquire(deviceId: string, channelId: string): Promise<{ streamId: string; release(): void; ended: Promise<string> }> {
     const { commander, store } = this.#o;
     commander.reachable(deviceId); // unknown / offline / unreachable: coded errors before anything starts
     if (channelId !== deviceId && !store.channel(deviceId, channelId)) {
@@ -86,7 +89,9 @@ export class LiveSessions implements LiveSource {
     if (!s) {
       if (this.#byKey.size >= (this.#o.maxStreams ?? 1000)) throw GbLimit(`already ${this.#byKey.size} live channels`);
       const ssrc = makeSsrc(this.#o.config.domain, ++this.#seq);
-      s = { key, deviceId, channelId, streamId: `${deviceId}_${channelId}_${ssrc}`, ssrc, refs: 0, starting: Promise.resolve(), stopped: false };
+      let onEnded!: (why: StopReason) => void;
+      const ended = new Promise<StopReason>((resolve) => (onEnded = resolve));
+      s = { key, deviceId, channelId, streamId: `${deviceId}_${channelId}_${ssrc}`, ssrc, refs: 0, starting: Promise.resolve(), stopped: false, ended, onEnded };
       const session = s;
       this.#byKey.set(key, s);
       this.#byStream.set(s.streamId, s);
@@ -111,6 +116,7 @@ export class LiveSessions implements LiveSource {
     let released = false;
     return {
       streamId: session.streamId,
+      ended: session.ended,
       release: () => {
         if (released) return;
         released = true;
@@ -183,6 +189,7 @@ export class LiveSessions implements LiveSource {
   async #stop(s: Session, reason: StopReason, bye: boolean): Promise<void> {
     if (s.stopped) return;
     s.stopped = true;
+    s.onEnded(reason);
     if (s.linger) clearTimeout(s.linger);
     if (this.#byKey.get(s.key) === s) this.#byKey.delete(s.key);
     this.#byStream.delete(s.streamId);

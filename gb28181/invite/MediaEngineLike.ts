@@ -46,5 +46,5 @@ export interface LiveSource {
    * follow within noMediaSeconds). Rejects with ESEAL_ERR_GB28181_UNKNOWN_DEVICE / _UNKNOWN_CHANNEL /
    * _OFFLINE / _REFUSED / _BAD_ANSWER / _MEDIA / _LIMIT, ESEAL_ERR_SIP_TIMEOUT / _UNREACHABLE.
    */
-  acquire(deviceId: string, channelId: string): Promise<{ streamId: string; release(): void }>;
+  acquire(deviceId: string, channelId: string): Promise<{ streamId: string; release(): void; ended?: Promise<string> }>;
 }

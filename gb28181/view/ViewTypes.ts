@@ -7,6 +7,8 @@ export interface LiveLease {
   streamId: string;
   /** the last viewer left: the SIP side BYEs after a short linger */
   release(): void;
+  /** resolves (with the reason) when the upstream ends on its own (device BYE, no media, worker death): every viewer is closed */
+  ended?: Promise<string>;
 }
 
 export interface LiveSource {

@@ -39,6 +39,8 @@ interface Viewer {
   queued(): number;
   write(b: Buffer | string): void;
   close(): void;
+  /** the stream ended: a clean end (HTTP: the response ends; WebSocket: close 1011) */
+  finish(): void;
   muxer: Fmp4Muxer | undefined;
   /** skipping frames up to the next keyframe (was too slow) */
   skipping: boolean;
@@ -59,6 +61,8 @@ interface Channel {
   /** resolves when the first video frame told the codec */
   codecKnown: Promise<void>;
   onCodec: () => void;
+  /** the upstream ended before its first frame: viewers waiting get this error */
+  noCodec: (err: Error) => void;
 }
 
 function clientAddress(socket: Socket): string {
@@ -213,7 +217,7 @@ export class ViewerServer {
     this.#checkLimits(route.deviceId, route.channelId, address);
     const channel = this.#channel(route.deviceId, route.channelId);
     // held as a viewer while the pull starts, so that it counts and is released on failure
-    const placeholder: Viewer = { kind: 'ws', address, queued: () => 0, write: () => undefined, close: () => socket.destroy(), muxer: undefined, skipping: false, stalledSince: undefined, sentInfo: false };
+    const placeholder: Viewer = { kind: 'ws', address, queued: () => 0, write: () => undefined, close: () => socket.destroy(), finish: () => undefined, muxer: undefined, skipping: false, stalledSince: undefined, sentInfo: false };
     channel.viewers.add(placeholder);
     socket.once('close', () => this.#leave(channel, placeholder));
     try {
@@ -232,6 +236,7 @@ export class ViewerServer {
         queued: () => ws.bufferedAmount,
         write: (b) => ws.send(b),
         close: () => ws.terminate(),
+        finish: () => ws.close(1011, 'the stream ended'),
         muxer: new Fmp4Muxer(),
         skipping: false,
         stalledSince: undefined,
@@ -251,7 +256,7 @@ export class ViewerServer {
   }
 
   #httpViewer(kind: 'http' | 'mjpeg', address: string, res: ServerResponse): Viewer {
-    return { kind, address, queued: () => res.writableLength, write: (b) => void res.write(b), close: () => res.destroy(), muxer: kind === 'http' ? new Fmp4Muxer() : undefined, skipping: false, stalledSince: undefined, sentInfo: false };
+    return { kind, address, queued: () => res.writableLength, write: (b) => void res.write(b), close: () => res.destroy(), finish: () => void res.end(), muxer: kind === 'http' ? new Fmp4Muxer() : undefined, skipping: false, stalledSince: undefined, sentInfo: false };
   }
 
   #checkLimits(deviceId: string, channelId: string, address: string): void {
@@ -269,19 +274,37 @@ export class ViewerServer {
     const existing = this.#channels.get(key);
     if (existing) return existing;
     let onCodec!: () => void;
-    const codecKnown = new Promise<void>((resolve) => (onCodec = resolve));
-    const ch: Channel = { key, viewers: new Set(), lease: this.#o.source.acquire(deviceId, channelId), unsubscribe: undefined, codec: undefined, mjpeg: undefined, gop: [], gopBytes: 0, codecKnown, onCodec };
+    let noCodec!: (err: Error) => void;
+    const codecKnown = new Promise<void>((resolve, reject) => {
+      onCodec = resolve;
+      noCodec = reject;
+    });
+    codecKnown.catch(() => undefined);
+    const ch: Channel = { key, viewers: new Set(), lease: this.#o.source.acquire(deviceId, channelId), unsubscribe: undefined, codec: undefined, mjpeg: undefined, gop: [], gopBytes: 0, codecKnown, onCodec, noCodec };
     this.#channels.set(key, ch);
     ch.lease.then(
       (lease) => {
         if (this.#channels.get(key) !== ch) return lease.release();
         ch.unsubscribe = this.#o.frames.subscribe(lease.streamId, (f) => this.#frame(ch, f));
+        void lease.ended?.then((why) => this.#ended(ch, why));
       },
       () => {
         if (this.#channels.get(key) === ch) this.#channels.delete(key);
       },
     );
     return ch;
+  }
+
+  /** The upstream ended (device BYE, no media, worker death, unregistered): its viewers end, the next viewer pulls anew. */
+  #ended(ch: Channel, why: string): void {
+    if (this.#channels.get(ch.key) === ch) this.#channels.delete(ch.key);
+    ch.unsubscribe?.();
+    ch.unsubscribe = undefined;
+    void ch.mjpeg?.close();
+    ch.mjpeg = undefined;
+    // viewers still waiting for the first frame get a JSON 503 (or a refused upgrade)
+    ch.noCodec(ViewUnavailable(`the stream of ${ch.key} ended (${why})`));
+    for (const v of [...ch.viewers]) if (v.sentInfo || v.kind === 'ws') v.finish();
   }
 
   #leave(ch: Channel, v: Viewer): void {
