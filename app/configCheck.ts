@@ -2,7 +2,7 @@
 // server runs it, and the effective values are printed with secrets hidden.
 import { CONFIG_OPTION, type Command } from '../src/cli/command.ts';
 import { InvalidConfig } from '../src/config/load.ts';
-import { ruleAt, type TSchema } from '../src/config/rules.ts';
+import { hideSecrets, ruleAt } from '../src/config/rules.ts';
 import { safeUrl } from '../src/log.ts';
 import { combineSections } from '../src/config/load.ts';
 import { CONFIG_SECTIONS, type AppConfig } from './config.ts';
@@ -29,10 +29,10 @@ export const configCheckCommand: Command<AppConfig> = {
     if (problems.length) throw InvalidConfig(`configuration has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
     const { schema } = combineSections(CONFIG_SECTIONS);
     for (const [k, v] of flatten(cfg)) {
-      const secret = (ruleAt(schema, k) as (TSchema & { secret?: boolean }) | undefined)?.secret === true;
-      // camera URLs may carry credentials (rtsp://user:password@…)
-      const shown = JSON.stringify(v, (key, value: unknown) => (key === 'url' && typeof value === 'string' ? safeUrl(value) : value));
-      io.out(`${k} = ${secret ? '(hidden)' : shown}`);
+      // secrets hidden wherever they are (a password in a list of devices too); camera URLs may
+      // carry credentials (rtsp://user:password@…)
+      const hidden = hideSecrets(ruleAt(schema, k), v);
+      io.out(`${k} = ${hidden === '(hidden)' ? hidden : JSON.stringify(hidden, (key, value: unknown) => (key === 'url' && typeof value === 'string' ? safeUrl(value) : value))}`);
     }
   },
 };

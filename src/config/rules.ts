@@ -82,6 +82,25 @@ export function ruleAt(schema: TSchema, dotted: string): TSchema | undefined {
   return node;
 }
 
+/**
+ * The value with every part its schema marks `secret` replaced by '(hidden)', however deep: in
+ * nested objects and in the items of arrays (a device's or an upper platform's password in a list).
+ */
+export function hideSecrets(schema: TSchema | undefined, value: unknown): unknown {
+  const s = schema as Schema | undefined;
+  if (!s) return value;
+  if (s.secret) return '(hidden)';
+  if (Array.isArray(value)) {
+    const items = s.items;
+    if (!items) return value;
+    return value.map((v, i) => hideSecrets(Array.isArray(items) ? items[i] : items, v));
+  }
+  if (isMapping(value) && s.properties) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideSecrets(s.properties?.[k], v)]));
+  }
+  return value;
+}
+
 function shown(s: Schema, v: unknown): string {
   if (s.secret) return '(hidden)';
   const text = JSON.stringify(v);

@@ -6,6 +6,8 @@ import { loadAppConfig } from '../../app/config.ts';
 import type { CommandIO } from '../../src/cli/command.ts';
 import { role } from '../../gb28181/role.ts';
 import { tempDir } from '../helpers/tempDir.ts';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 function io(): CommandIO & { text(): string; errText(): string } {
   const out: string[] = [];
@@ -59,4 +61,26 @@ t.test('eseal config check hides the password; eseal gb28181 devices on a fresh 
   const y = io();
   t.equal(await main(['gb28181', 'devices', '--json'], y, { ESEAL_DATA_DIR: dataDir }), 0, y.errText());
   t.same(JSON.parse(y.text()), []);
+});
+
+t.test('eseal config check hides the passwords of listed devices and upper platforms too', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'eseal.yaml');
+  await writeFile(
+    file,
+    [
+      `dataDir: ${dir}`,
+      'gb28181:',
+      '  devices:',
+      '    - { id: "34020000001320000001", password: "device-only-secret", name: NVR }',
+      '  cascade:',
+      '    - { id: "10000000002000000001", domain: "1000000000", host: 127.0.0.1, port: 5060, transport: udp, password: "upper-secret", expires: 3600, keepaliveSeconds: 60 }',
+      '',
+    ].join('\n'),
+  );
+  const x = io();
+  t.equal(await main(['config', 'check', '--config', file], x, {}), 0, x.errText());
+  t.notMatch(x.text(), /device-only-secret|upper-secret/, 'no password printed');
+  t.match(x.text(), /gb28181\.devices = \[\{"id":"34020000001320000001","password":"\(hidden\)","name":"NVR"/);
+  t.match(x.text(), /gb28181\.cascade = \[\{.*"password":"\(hidden\)"/);
 });
