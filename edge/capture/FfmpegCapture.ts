@@ -193,8 +193,11 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     if (input) {
       // the bridge's stream into ffmpeg; either side ending ends the other
       this.#gbStream = input;
+      const stdin = child.process.stdin!;
       input.body.on('error', () => undefined);
-      input.body.pipe(child.process.stdin!);
+      input.body.pipe(stdin);
+      // pipe() ends stdin only at a clean end; a bridge that stops resets the connection instead
+      input.body.once('close', () => stdin.end());
     }
     const stdout = child.process.stdout!;
     stdout.on('data', (chunk: Buffer) => this.#onData(chunk));
