@@ -124,7 +124,7 @@ class LiveCamera {
     const { width, height, fps } = cfg.edge.analysis;
     const analyses = Object.entries(config.analyses).map(([kind, options]) => ANALYSES[kind as keyof typeof ANALYSES].create(config.name, options));
     this.pipeline = new CameraPipeline({ camera: config.name, width, height, analyses, ...(detector ? { detector } : {}) });
-    this.capture = new FfmpegCapture({ camera: config.name, url: config.url, width, height, fps, mode: 'live', loop: config.loop, log });
+    this.capture = new FfmpegCapture({ camera: config.name, url: config.url, width, height, fps, mode: 'live', loop: config.loop, log, gb28181: { ...cfg.edge.gb28181, dataDir: cfg.dataDir } });
     this.recorder = new ClipRecorder({
       camera: config.name,
       fps,

@@ -5,7 +5,7 @@
 //     cameras:
 //       - name: aux-shaft            # letters, digits, - _ (unique)
 //         cameraId: "20"             # the guide's 2-digit code: 1x main shaft, 2x auxiliary shaft, 3x truck gate, 4x dispatch room
-//         url: rtsp://user:pw@10.1.2.3:554/Streaming/Channels/102   # or file:///…mp4
+//         url: rtsp://user:pw@10.1.2.3:554/Streaming/Channels/102   # or file:///…mp4, or gb28181://<device id>/<channel id>
 //         loop: true                 # file:// only: replay forever
 //         livePort: 8091             # optional; default edge.live.basePort + index
 //         model: /etc/eseal/models/shaft.onnx   # optional: this camera's own detector (its .json contract beside it)
@@ -16,6 +16,11 @@
 //
 // Default analyses by place: 1x belt, 2x person, 3x truck, 4x dispatchRoom; occlusion and moved on
 // every camera. `analyses: { moved: false }` turns one off.
+//
+// gb28181:// cameras are read from the GB/T 28181 bridge's viewer (a channel of a registered device):
+//     gb28181:
+//       url: ""        # '' = the bridge on this server (http://127.0.0.1:9092); else http://host:port, its gb28181.http.listen
+//       token: ""      # '' = <dataDir>/gb28181/view.token (same dataDir as the bridge); else the bridge's viewer token
 import { cameraPlace } from '../src/contract/codes.ts';
 import { LINK_SETTINGS, linkDefaults } from '../src/client/linkSettings.ts';
 import type { ConfigSection } from '../src/config/load.ts';
@@ -78,6 +83,13 @@ const edgeSchema = Type.Object({
     evidence: Type.Object({ preSeconds: int(1, 30), postSeconds: int(1, 30), maxBytes: int(64 * 1024, 10 * 1024 * 1024) }),
     /** the edge's own store of reports not yet taken by the relay; past a bound the oldest clips go first, records never */
     outbox: Type.Object({ maxItems: int(100, 100_000_000), maxMegabytes: int(64, 16 * 1024 * 1024) }),
+    /** where gb28181://<device>/<channel> cameras are read: the GB/T 28181 bridge's viewer */
+    gb28181: Type.Object({
+      /** '' = the bridge on this server (http://127.0.0.1:9092, its default gb28181.http.listen) */
+      url: Pattern(/^(|https?:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?\/?)$/, "'' (the bridge on this server) or http://host:port of the bridge's viewer (its gb28181.http.listen)"),
+      /** '' = read <dataDir>/gb28181/view.token at each connection (the bridge on this server makes it) */
+      token: Pattern(/^(|[A-Za-z0-9_-]{20,256})$/, "'' (the token file of the bridge on this server) or the bridge's viewer token (the ?token= of eseal gb28181 play)", { secret: true }),
+    }),
     /** camera/online-offine is sent this often */
     statusSeconds: int(10, 3600),
     /** each a mapping read by parseCameras below: name, cameraId, url, loop, livePort, model, analyses */
@@ -105,6 +117,7 @@ export const EDGE_DEFAULTS: Static<typeof edgeSchema> = {
     live: { host: '', basePort: 8090, publicHost: '', maxViewers: 8, maxViewersPerAddress: 4, stalledViewerSeconds: 10 },
     evidence: { preSeconds: 5, postSeconds: 5, maxBytes: 10 * 1024 * 1024 - 64 * 1024 },
     outbox: { maxItems: 200_000, maxMegabytes: 8192 },
+    gb28181: { url: '', token: '' },
     statusSeconds: 300,
     cameras: [],
   },
@@ -119,6 +132,9 @@ export const edgeConfigSection: ConfigSection<EdgeRoleConfig> = {
     // the live streams
     ESEAL_EDGE_LIVE_HOST: 'edge.live.host',
     ESEAL_EDGE_LIVE_PUBLIC_HOST: 'edge.live.publicHost',
+    // gb28181:// cameras: a bridge on another server
+    ESEAL_EDGE_GB28181_URL: 'edge.gb28181.url',
+    ESEAL_EDGE_GB28181_TOKEN: 'edge.gb28181.token',
   },
 };
 
@@ -126,7 +142,7 @@ export const edgeConfigSection: ConfigSection<EdgeRoleConfig> = {
 const CameraEntry = Type.Object({
   name: Pattern(/^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, - or _'),
   cameraId: Pattern(/^\d{2}$/, "the guide's 2-digit camera code (10 main shaft, 20 auxiliary shaft, 30 truck gate, 40 dispatch room)"),
-  url: Type.String({ minLength: 1, hint: 'rtsp://…, file:///….mp4 or http(s)://…' }),
+  url: Type.String({ minLength: 1, hint: 'rtsp://…, file:///….mp4, http(s)://… or gb28181://<device id>/<channel id>' }),
   /** file:// only: replay forever */
   loop: Type.Boolean({ default: false }),
   livePort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, hint: 'a port 1–65535 (0: any free port)' })),
@@ -194,6 +210,8 @@ export function parseCameras(edge: EdgeConfig): { cameras: CameraConfig[]; probl
         problems.push(`${at}.url: ${problemOf(err)}`);
       }
     }
+
+    if (loop === true && source && source.kind !== 'file') problems.push(`${at}.loop: only file:// cameras can loop (this one is ${source.kind})`);
 
     const livePort = entry.livePort ?? edge.live.basePort + i;
     if (Number.isInteger(livePort) && livePort !== 0) {

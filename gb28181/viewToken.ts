@@ -1,24 +1,22 @@
 // The viewer's secret: a random token made once at dataDir/gb28181/view.token (mode 0600), in every
-// play URL (`eseal gb28181 play`), checked by the viewer.
+// play URL (`eseal gb28181 play`), checked by the viewer. Its place is in src/contract, where the
+// edge module reads it from too (gb28181:// cameras on the same server).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { GB28181_VIEW_TOKEN, gbDataDir, gbViewBaseUrl, gbViewTokenFile } from '../src/contract/gb28181.ts';
 
-export function gbDataDir(dataDir: string): string {
-  return join(dataDir, 'gb28181');
-}
+export { gbDataDir };
 
 /** Reads the token, creating it first when there is none. */
 export function loadOrCreateViewToken(dataDir: string): string {
-  const dir = gbDataDir(dataDir);
-  const file = join(dir, 'view.token');
+  const file = gbViewTokenFile(dataDir);
   try {
     const t = readFileSync(file, 'utf8').trim();
-    if (/^[A-Za-z0-9_-]{20,}$/.test(t)) return t;
+    if (GB28181_VIEW_TOKEN.test(t)) return t;
   } catch {
     /* made below */
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(gbDataDir(dataDir), { recursive: true, mode: 0o700 });
   const token = randomBytes(24).toString('base64url');
   try {
     writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
@@ -31,6 +29,5 @@ export function loadOrCreateViewToken(dataDir: string): string {
 
 /** The URL that plays a channel in the bridge's viewer. */
 export function playUrl(httpListen: string, token: string, deviceId: string, channelId: string): string {
-  const host = httpListen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
-  return `http://${host}/play/${deviceId}/${channelId}?token=${encodeURIComponent(token)}`;
+  return `${gbViewBaseUrl(httpListen)}/play/${deviceId}/${channelId}?token=${encodeURIComponent(token)}`;
 }

@@ -1,6 +1,7 @@
 // Options and events of FfmpegCapture.
 
 import type { Frame } from '../types.ts';
+import type { GbBridge } from './gbStream.ts';
 
 /**
  * 'live': the camera as it is now; frames stamped with the wall clock, file sources read at their
@@ -30,8 +31,10 @@ export interface CaptureBackoff {
 export interface FfmpegCaptureOptions {
   /** camera key from config; copied into every Frame */
   camera: string;
-  /** rtsp://, rtsps://, http(s)://, file:///abs or file:relative (see parseSourceUrl) */
+  /** rtsp://, rtsps://, http(s)://, file:///abs, file:relative or gb28181://<device>/<channel> (see parseSourceUrl) */
   url: string;
+  /** gb28181:// sources: the bridge they are read from (required for them) */
+  gb28181?: GbBridge;
   /** analysis size (default 704×576, the D1 size of most mine cameras) */
   width?: number;
   height?: number;

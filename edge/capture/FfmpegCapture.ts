@@ -2,6 +2,9 @@
 // Heavy media work stays in the child; this class only cuts its stdout into frames, watches it
 // (stall timer, exit), and restarts it with backoff. The child's death is an event, not an error:
 // cameras drop off the network all the time.
+// A gb28181:// camera is read from the GB/T 28181 bridge's viewer (gbStream.ts): Node opens the
+// channel's live stream at each session and pipes it into ffmpeg's stdin; a bridge that is not up
+// yet, or a device that is offline, fails the session like an unreachable RTSP camera does.
 
 import { EventEmitter } from 'node:events';
 import { rgbToGray } from '../frame/image.ts';
@@ -10,6 +13,8 @@ import type { CaptureEvents, CaptureLogger, CaptureMode, FfmpegCaptureOptions } 
 import { CaptureBadOptions, CaptureFailed } from './errors.ts';
 import { describeExit, ffmpegFeatures, spawnFfmpeg, type FfmpegChild, type FfmpegExit, type FfmpegFeatures } from '../../src/media/ffmpeg.ts';
 import { parseSourceUrl, redactSecrets, type CaptureSource } from './sourceUrl.ts';
+import { openGbStream, type GbBridge, type GbStream } from './gbStream.ts';
+import type { GbLiveFormat } from '../../src/contract/gb28181.ts';
 
 const STDERR_LINES = 20;
 const STDERR_LINE_CHARS = 400;
@@ -33,6 +38,14 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
   readonly #log: CaptureLogger | undefined;
   readonly #frameBytes: number;
   #startAt: number | undefined;
+  readonly #gb: GbBridge | undefined;
+  /** gb28181: what is asked of the bridge; an H.265 channel turns it to mjpeg for good */
+  #gbFormat: GbLiveFormat = 'mp4';
+  /** gb28181: the request being made, and the stream the running child reads */
+  #gbOpening: AbortController | undefined;
+  #gbStream: GbStream | undefined;
+  /** gb28181: the last token used, redacted from anything reported */
+  #gbToken: string | undefined;
 
   #started = false;
   #stopped = false;
@@ -74,6 +87,7 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     this.#startAt = options.startAt;
     this.#backoffMs = this.#initialBackoffMs;
     this.#frameBytes = this.width * this.height * 3;
+    this.#gb = options.gb28181;
     this.#check();
   }
 
@@ -90,6 +104,10 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     if (!(this.#initialBackoffMs > 0 && this.#maxBackoffMs >= this.#initialBackoffMs)) bad('backoff', 'needs 0 < initialMs ≤ maxMs');
     if (this.#loop && this.source.kind !== 'file') bad('loop', 'only file sources can loop');
     if (this.#loop && this.mode === 'replay') bad('loop', 'a replay is decoded once; loop is for live mode');
+    if (this.source.kind === 'gb28181') {
+      if (!this.#gb) bad('gb28181', 'a gb28181:// source needs the bridge to read it from (edge.gb28181 and the data directory)');
+      if (this.mode === 'replay') bad('mode', 'a gb28181:// channel is live; replay reads recordings (file://)');
+    }
   }
 
   /** true between the first frame of a session and the session's end */
@@ -137,6 +155,8 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     clearTimeout(this.#restartTimer);
     this.#restartTimer = undefined;
     this.#stopStallTimer();
+    this.#gbOpening?.abort();
+    this.#closeGb();
     const child = this.#child;
     if (!child) return;
     // Closing the pipes (kill does) also unblocks an ffmpeg stuck writing to a paused stdout.
@@ -155,16 +175,30 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
       return;
     }
     if (this.#stopped) return;
-    const args = this.#args(features);
-    this.#log?.debug({ camera: this.camera, args: redactSecrets(args.join(' '), this.source.secrets) }, 'capture: starting ffmpeg');
+    let input: GbStream | undefined;
+    if (this.source.kind === 'gb28181') {
+      input = await this.#openGb();
+      if (!input) return;
+    }
+    const args = this.#args(features, input?.format);
+    this.#log?.debug({ camera: this.camera, args: redactSecrets(args.join(' '), this.#secrets()) }, 'capture: starting ffmpeg');
     this.#killReason = undefined;
     this.#sessionOnlineAt = undefined;
     this.#partial = undefined;
     this.#filled = 0;
-    const child = spawnFfmpeg(args, { path: features.path, stdout: 'pipe', stderrTailBytes: STDERR_LINES * STDERR_LINE_CHARS });
+    const child = spawnFfmpeg(args, { path: features.path, stdin: input ? 'pipe' : 'ignore', stdout: 'pipe', stderrTailBytes: STDERR_LINES * STDERR_LINE_CHARS });
     this.#child = child;
     this.#lastChild = child;
     this.#lastActivity = Date.now();
+    if (input) {
+      // the bridge's stream into ffmpeg; either side ending ends the other
+      this.#gbStream = input;
+      const stdin = child.process.stdin!;
+      input.body.on('error', () => undefined);
+      input.body.pipe(stdin);
+      // pipe() ends stdin only at a clean end; a bridge that stops resets the connection instead
+      input.body.once('close', () => stdin.end());
+    }
     const stdout = child.process.stdout!;
     stdout.on('data', (chunk: Buffer) => this.#onData(chunk));
     void child.exited.then((exit) => this.#onClose(child, exit));
@@ -172,7 +206,37 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     this.#startStallTimer();
   }
 
-  #args(features: FfmpegFeatures): string[] {
+  /** gb28181: the channel's stream from the bridge, or undefined when the session failed (or capture stopped). */
+  async #openGb(): Promise<GbStream | undefined> {
+    const abort = (this.#gbOpening = new AbortController());
+    let input: GbStream;
+    try {
+      // the bridge answers once the device sends pictures: INVITE, then up to a group of pictures
+      input = await openGbStream(this.source.gb!, this.#gb!, { format: this.#gbFormat, timeoutMs: this.#stallMs * 2, signal: abort.signal });
+    } catch (err) {
+      if (this.#stopped) return undefined;
+      this.#sessionFailed(redactSecrets((err as Error).message, this.#secrets()), err);
+      return undefined;
+    } finally {
+      this.#gbOpening = undefined;
+    }
+    this.#gbToken = input.token;
+    if (this.#stopped) {
+      input.close();
+      return undefined;
+    }
+    if (input.format !== this.#gbFormat) {
+      this.#gbFormat = input.format;
+      this.#log?.info({ camera: this.camera, url: this.source.redacted }, 'capture: an H.265 channel: reading the bridge\'s MJPEG stream');
+    }
+    return input;
+  }
+
+  #secrets(): string[] {
+    return this.#gbToken ? [...this.source.secrets, this.#gbToken] : this.source.secrets;
+  }
+
+  #args(features: FfmpegFeatures, gbFormat?: GbLiveFormat): string[] {
     const args = ['-nostdin', '-hide_banner', '-loglevel', 'error'];
     // ffmpeg's own socket timeout is only a backstop behind the stall timer, so that a stall is
     // reported the same way whatever the source.
@@ -188,8 +252,13 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
         if (this.mode === 'live') args.push('-re');
         if (this.#loop) args.push('-stream_loop', '-1');
         break;
+      case 'gb28181':
+        // fMP4 carries the camera's timestamps; MJPEG parts carry none, so they are stamped as they come
+        if (gbFormat === 'mjpeg') args.push('-use_wallclock_as_timestamps', '1', '-f', 'mpjpeg');
+        else args.push('-f', 'mp4');
+        break;
     }
-    args.push('-i', this.source.input, '-an', '-sn', '-dn');
+    args.push('-i', this.source.kind === 'gb28181' ? 'pipe:0' : this.source.input, '-an', '-sn', '-dn');
     args.push('-vf', `fps=${this.fps},scale=${this.width}:${this.height}`);
     args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
     return args;
@@ -239,13 +308,14 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
   /** The last lines ffmpeg wrote, redacted. */
   get stderrTail(): readonly string[] {
     const lines = (this.#lastChild?.stderrTail() ?? '').split(/\r?\n/).filter((line) => line.trim());
-    return lines.slice(-STDERR_LINES).map((line) => redactSecrets(line.slice(0, STDERR_LINE_CHARS), this.source.secrets));
+    return lines.slice(-STDERR_LINES).map((line) => redactSecrets(line.slice(0, STDERR_LINE_CHARS), this.#secrets()));
   }
 
   #onClose(child: FfmpegChild, exit: FfmpegExit): void {
     if (child !== this.#child) return;
     this.#child = undefined;
     this.#stopStallTimer();
+    this.#closeGb();
     if (this.#stopped) return;
     if (this.#filled > 0) {
       this.#log?.debug({ camera: this.camera, bytes: this.#filled }, 'capture: partial frame at exit dropped');
@@ -267,9 +337,9 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     if (exit.spawnError) {
       // the start failure is the reason, whatever else happened
     } else if (this.#killReason) reason = this.#killReason;
-    else if (exit.code === 0) reason = this.source.kind === 'file' ? `end of file ${this.source.path}` : 'end of stream';
+    else if (exit.code === 0) reason = this.source.kind === 'file' ? `end of file ${this.source.path}` : this.source.kind === 'gb28181' ? 'the bridge ended the stream' : 'end of stream';
     const tail = this.stderrTail.slice(-REASON_LINES).join('; ');
-    return redactSecrets(tail ? `${reason}: ${tail}` : reason, this.source.secrets);
+    return redactSecrets(tail ? `${reason}: ${tail}` : reason, this.#secrets());
   }
 
   /** A session ended badly (or, in live mode, at all): report, then restart or give up. */
@@ -295,6 +365,11 @@ export class FfmpegCapture extends EventEmitter<CaptureEvents> {
     this.emit('restart', this.#attempt, delay);
     if (this.#stopped) return;
     this.#restartTimer = setTimeout(() => void this.#launch(), delay);
+  }
+
+  #closeGb(): void {
+    this.#gbStream?.close();
+    this.#gbStream = undefined;
   }
 
   #emitError(err: Error): void {

@@ -1,12 +1,15 @@
 // Camera sources as the configuration names them, checked once, and turned into what ffmpeg is
 // given. Camera URLs often carry the camera's password (rtsp://admin:secret@…): `redactSecrets` is
 // applied to everything capture logs or reports, including ffmpeg's own messages.
+// A gb28181:// channel is read through the GB/T 28181 bridge's viewer (gbStream.ts): its URL is made
+// at each connection, because it carries the viewer token, which may not exist yet when the edge starts.
 
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CaptureBadUrl, CaptureGb28181Unsupported } from './errors.ts';
+import { checkGbAddress, type GbAddress } from '../../src/contract/gb28181.ts';
+import { CaptureBadUrl } from './errors.ts';
 
-export type SourceKind = 'rtsp' | 'http' | 'file';
+export type SourceKind = 'rtsp' | 'http' | 'file' | 'gb28181';
 
 export interface CaptureSource {
   kind: SourceKind;
@@ -14,19 +17,21 @@ export interface CaptureSource {
   url: string;
   /** the URL with its password and credential query parameters replaced by [redacted] */
   redacted: string;
-  /** what ffmpeg's `-i` gets: the URL, or `file:` + the absolute path */
+  /** what ffmpeg's `-i` gets: the URL, or `file:` + the absolute path ('' for gb28181: made at each connection) */
   input: string;
   /** file sources: the absolute path */
   path?: string;
+  /** gb28181 sources: the device and channel */
+  gb?: GbAddress;
   /** secrets found in the URL (password, raw and decoded), for redacting ffmpeg's messages */
   secrets: string[];
 }
 
-const FORMS = 'rtsp://host/path, rtsps://…, http(s)://…, file:///abs/path.mp4 or file:relative/path.mp4';
+const FORMS = 'rtsp://host/path, rtsps://…, http(s)://…, file:///abs/path.mp4, file:relative/path.mp4 or gb28181://<device id>/<channel id>';
 
 /**
  * Parses and checks a camera source. Relative `file:` paths resolve against `cwd`.
- * Throws CaptureBadUrl, or CaptureGb28181Unsupported for gb28181://<deviceId>/<channelId>.
+ * Throws CaptureBadUrl (its `field` is `url`; for gb28181:// its detail says which id is wrong).
  */
 export function parseSourceUrl(url: string, cwd: string = process.cwd()): CaptureSource {
   const text = url.trim();
@@ -85,15 +90,15 @@ function file(text: string, cwd: string): CaptureSource {
   return { kind: 'file', url: text, redacted: text, input: `file:${path}`, path, secrets: [] };
 }
 
-function gb28181(text: string): never {
-  const m = /^gb28181:\/\/([^/]+)\/([^/]+)\/?$/i.exec(text);
-  if (!m) {
-    throw CaptureBadUrl(`camera source ${text}: a GB/T 28181 source is written gb28181://<deviceId>/<channelId>`, { field: 'url' });
+function gb28181(text: string): CaptureSource {
+  const checked = checkGbAddress(text);
+  if ('problem' in checked) {
+    throw CaptureBadUrl(`camera source ${redactSecrets(text.slice(0, 200))}: ${checked.problem}`, { field: 'url', detail: { part: checked.field } });
   }
-  throw CaptureGb28181Unsupported(
-    `camera source ${text} (device ${m[1]}, channel ${m[2]}): GB/T 28181 cameras need the GB/T 28181 bridge role, which is not built yet; give the camera's RTSP URL instead`,
-    { field: 'url', detail: { deviceId: m[1], channelId: m[2] } },
-  );
+  const { deviceId, channelId } = checked.address;
+  // the canonical address: the log shows it, never the bridge's URL with its token
+  const url = `gb28181://${deviceId}/${channelId}`;
+  return { kind: 'gb28181', url: text, redacted: url, input: '', gb: checked.address, secrets: [] };
 }
 
 function safeDecode(s: string): string {

@@ -57,7 +57,7 @@ edge:
   cameras:
     - { name: aux, cameraId: "2", url: "ftp://x" }
     - { name: aux, cameraId: "20", url: "file:///a.mp4", lopp: true, analyses: { person: { line: [[0.1, 2], [0.9, 0.5]], towards: [0.5, 0.9] }, smoke: {} } }
-    - { name: gb, cameraId: "30", url: "gb28181://34020000001320000001/34020000001320000001" }
+    - { name: gb, cameraId: "30", url: "gb28181://3402000000132000000/34020000001320000001" }
 `,
   );
   const { cameras, problems } = parseCameras(cfg.edge);
@@ -68,7 +68,7 @@ edge:
   t.match(text, /edge\.cameras\[1\]\.lopp: unknown key/);
   t.match(text, /edge\.cameras\[1\]\.analyses\.smoke: unknown analysis/);
   t.match(text, /edge\.cameras\[1\]\.analyses\.person\.line/);
-  t.match(text, /edge\.cameras\[2\]\.url: .*28181/);
+  t.match(text, /edge\.cameras\[2\]\.url: .*the device id "3402000000132000000" is not a 20-digit GB\/T 28181 code/);
   t.equal(cameras.length, 0, 'no camera with a problem is used');
   const roleProblems = await checkRoles({ ...cfg, roles: ['edge'] }, ['edge']);
   t.match(roleProblems.join('\n'), /edge\.report\.username: required/);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { CaptureBadUrl, CaptureGb28181Unsupported } from '../../../edge/capture/errors.ts';
+import { CaptureBadUrl } from '../../../edge/capture/errors.ts';
 import { ffmpegFeatures, ffmpegPath } from '../../../src/media/ffmpeg.ts';
 import { parseSourceUrl, redactSecrets } from '../../../edge/capture/sourceUrl.ts';
 
@@ -39,15 +39,21 @@ t.test('file sources: absolute file:// URLs and paths relative to cwd', async (t
   t.throws(() => parseSourceUrl('file:///srv/clips/'), { code: CaptureBadUrl.code });
 });
 
-t.test('gb28181:// is recognised and refused: it needs the bridge role', async (t) => {
-  const err = t.throws(() => parseSourceUrl('gb28181://34020000001320000001/34020000001310000001'), {
-    code: CaptureGb28181Unsupported.code,
-    statusCode: 501,
-    field: 'url',
-  }) as Error;
-  t.match(err.message, /GB\/T 28181 bridge role/);
-  t.match(err.message, /34020000001320000001/);
-  t.throws(() => parseSourceUrl('gb28181://only-a-device'), { code: CaptureBadUrl.code });
+t.test('gb28181:// names a bridge channel; a bad id is named', async (t) => {
+  const gb = parseSourceUrl(' GB28181://34020000001320000001/34020000001310000001/ ');
+  t.equal(gb.kind, 'gb28181');
+  t.same(gb.gb, { deviceId: '34020000001320000001', channelId: '34020000001310000001' });
+  t.equal(gb.redacted, 'gb28181://34020000001320000001/34020000001310000001', 'the canonical address is what logs show');
+  t.equal(gb.input, '', 'the bridge URL (with its token) is made at each connection, never kept');
+  for (const [url, part, re] of [
+    ['gb28181://only-a-device', 'address', /gb28181:\/\/<device id>\/<channel id>/],
+    ['gb28181://3402/34020000001310000001', 'deviceId', /device id "3402" is not a 20-digit/],
+    ['gb28181://34020000001320000001/abc', 'channelId', /channel id "abc" is not a 20-digit/],
+    ['gb28181://34020000001320000001/34020000001310000001/x', 'address', /written gb28181/],
+  ] as const) {
+    const err = t.throws(() => parseSourceUrl(url), { code: CaptureBadUrl.code, field: 'url', detail: { part } }, url) as Error;
+    t.match(err.message, re, url);
+  }
 });
 
 t.test('other sources are refused, and the refusal never shows a password', async (t) => {
