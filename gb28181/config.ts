@@ -96,6 +96,10 @@ const gbSchema = Type.Object({
     http: Type.Object({
       /** the viewer's listener */
       listen: Pattern(HOST_PORT, 'host:port, e.g. 127.0.0.1:9092'),
+      /** viewers of one channel at once (a browser, the edge); the next gets 503 */
+      maxViewersPerChannel: int(1, 1000),
+      /** viewers at once from one address (loopback, where the edge runs, not counted); the next from it gets 429 */
+      maxViewersPerAddress: int(1, 1000),
     }),
     /** upper platforms the bridge registers to as a lower platform (cascade) */
     cascade: Type.Array(CascadeEntry, { maxItems: 16 }),
@@ -124,7 +128,7 @@ export const GB28181_DEFAULTS: Static<typeof gbSchema> = {
     },
     limits: { maxDevices: 10_000, maxChannelsPerDevice: 1024, authFailuresPerMinute: 20, requestsPerSecond: 200 },
     media: { ports: '30000-30500', host: '', publicHost: '', noMediaSeconds: 15, transport: 'udp', lingerSeconds: 10 },
-    http: { listen: '127.0.0.1:9092' },
+    http: { listen: '127.0.0.1:9092', maxViewersPerChannel: 16, maxViewersPerAddress: 8 },
     cascade: [],
   },
 };

@@ -30,7 +30,7 @@ export const role: RoleManifest<GbRoleConfig> = {
       const service = new GbService(config, log, {
         media,
         viewer: async (live, token) => {
-          const viewer = new ViewerServer({ host: view.host, port: view.port, token, source: live, frames: media, log: log.child({ part: 'viewer' }) });
+          const viewer = new ViewerServer({ host: view.host, port: view.port, token, source: live, frames: media, maxViewersPerChannel: g.http.maxViewersPerChannel, maxViewersPerAddress: g.http.maxViewersPerAddress, log: log.child({ part: 'viewer' }) });
           await viewer.listen();
           return viewer;
         },
