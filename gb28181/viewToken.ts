@@ -1,5 +1,7 @@
 // The viewer's secret: a random token made once at dataDir/gb28181/view.token (mode 0600), in every
-// play URL (`eseal gb28181 play`), checked by the viewer.
+// play URL (`eseal gb28181 play`), checked by the viewer. The admin secret, dataDir/gb28181/admin.token
+// the same way: the Bearer token of the viewer listener's /api/ (`eseal gb28181 catalog`), kept apart
+// from the view token because play URLs are handed to people who only watch.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,10 +10,21 @@ export function gbDataDir(dataDir: string): string {
   return join(dataDir, 'gb28181');
 }
 
-/** Reads the token, creating it first when there is none. */
+/** Reads the view token, creating it first when there is none. */
 export function loadOrCreateViewToken(dataDir: string): string {
+  return loadOrCreateToken(dataDir, 'view.token');
+}
+
+export const ADMIN_TOKEN_FILE = 'admin.token';
+
+/** Reads the admin token, creating it first when there is none (the running bridge does). */
+export function loadOrCreateAdminToken(dataDir: string): string {
+  return loadOrCreateToken(dataDir, ADMIN_TOKEN_FILE);
+}
+
+function loadOrCreateToken(dataDir: string, name: string): string {
   const dir = gbDataDir(dataDir);
-  const file = join(dir, 'view.token');
+  const file = join(dir, name);
   try {
     const t = readFileSync(file, 'utf8').trim();
     if (/^[A-Za-z0-9_-]{20,}$/.test(t)) return t;
