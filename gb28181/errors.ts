@@ -14,3 +14,4 @@ export const GbRefused = defineError('ESEAL_ERR_GB28181_REFUSED', 502, 'the devi
 export const GbBadAnswer = defineError('ESEAL_ERR_GB28181_BAD_ANSWER', 502, "the device's SDP answer is unusable (no video, bad address or port)");
 export const GbMedia = defineError('ESEAL_ERR_GB28181_MEDIA', 502, 'the media engine could not open or answer the stream');
 export const GbLimit = defineError('ESEAL_ERR_GB28181_LIMIT', 503, 'a configured limit of the bridge (devices, channels, streams) is reached');
+export const GbNotRunning = defineError('ESEAL_ERR_GB28181_NOT_RUNNING', 503, 'no running gb28181 bridge answers on gb28181.http.listen (start it: eseal start --roles gb28181)');

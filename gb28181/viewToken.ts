@@ -1,15 +1,29 @@
 // The viewer's secret: a random token made once at dataDir/gb28181/view.token (mode 0600), in every
 // play URL (`eseal gb28181 play`), checked by the viewer. Its place is in src/contract, where the
-// edge module reads it from too (gb28181:// cameras on the same server).
+// edge module reads it from too (gb28181:// cameras on the same server). The admin secret,
+// dataDir/gb28181/admin.token, the same way: the Bearer token of the viewer listener's /api/
+// (`eseal gb28181 catalog`), kept apart from the view token because play URLs are handed to people
+// who only watch.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GB28181_VIEW_TOKEN, gbDataDir, gbViewBaseUrl, gbViewTokenFile } from '../src/contract/gb28181.ts';
 
 export { gbDataDir };
 
-/** Reads the token, creating it first when there is none. */
+/** Reads the view token, creating it first when there is none. */
 export function loadOrCreateViewToken(dataDir: string): string {
-  const file = gbViewTokenFile(dataDir);
+  return loadOrCreateToken(dataDir, gbViewTokenFile(dataDir));
+}
+
+export const ADMIN_TOKEN_FILE = 'admin.token';
+
+/** Reads the admin token, creating it first when there is none (the running bridge does). */
+export function loadOrCreateAdminToken(dataDir: string): string {
+  return loadOrCreateToken(dataDir, join(gbDataDir(dataDir), ADMIN_TOKEN_FILE));
+}
+
+function loadOrCreateToken(dataDir: string, file: string): string {
   try {
     const t = readFileSync(file, 'utf8').trim();
     if (GB28181_VIEW_TOKEN.test(t)) return t;

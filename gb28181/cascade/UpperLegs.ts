@@ -139,7 +139,7 @@ export class UpperLegs {
     try {
       let lease: { streamId: string; release(): void };
       try {
-        lease = await this.#ctx.live.acquire(holder.id, channelId);
+        lease = await this.#ctx.live.acquire(holder.id, channelId, offer.stream);
       } catch (err) {
         const [status, reason] = statusOfMineError(err);
         this.#log.info({ upper: platform.peer.entry.id, channelId, err: (err as Error).message }, 'gb28181 cascade: the mine stream could not be started');

@@ -3,7 +3,7 @@
 // `passive` means it listens and we connect: our leg is tcp-active; its `active` means it connects to
 // us: tcp-passive; no setup over TCP is taken as passive, what most platforms mean). Our answer: our
 // media address and port, PS/90000 (payload 96, what we relay), sendonly, and y= the platform's SSRC.
-import { parseSdp, videoMedia, type MediaTransport } from '../../src/gb28181/sdp.ts';
+import { parseSdp, videoMedia, type MediaTransport, type StreamNumber } from '../../src/gb28181/sdp.ts';
 
 export interface UpperOffer {
   host: string;
@@ -13,6 +13,8 @@ export interface UpperOffer {
   ssrc: string;
   /** s= (Play; Playback and Download are not relayed) */
   session: string;
+  /** the stream it asks for (a=streamnumber / streamprofile / streamMode; 0 main when none): the mine is asked for the same */
+  stream: StreamNumber;
 }
 
 export type OfferResult = { ok: true; offer: UpperOffer } | { ok: false; error: string };
@@ -27,7 +29,7 @@ export function readOffer(text: string): OfferResult {
   const tcp = video.proto.includes('TCP');
   const transport: MediaTransport = !tcp ? 'udp' : video.setup === 'active' ? 'tcp-passive' : 'tcp-active';
   if (video.port === 0 && transport !== 'tcp-passive') return { ok: false, error: 'm=video port 0' };
-  return { ok: true, offer: { host, port: video.port, transport, ssrc: parsed.sdp.ssrc, session: parsed.sdp.session } };
+  return { ok: true, offer: { host, port: video.port, transport, ssrc: parsed.sdp.ssrc, session: parsed.sdp.session, stream: video.stream ?? 0 } };
 }
 
 export function buildPlayAnswer(o: { localId: string; host: string; port: number; transport: MediaTransport; ssrc: string }): string {

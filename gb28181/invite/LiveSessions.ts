@@ -1,9 +1,10 @@
-// Live play of channels: one INVITE per channel however many viewers (reference counted), BYE a
+// Live play of channels: one INVITE per (device, channel, stream) however many viewers (reference
+// counted; the main and the sub stream of a channel are two INVITEs), BYE a
 // short while after the last one leaves, when the engine reports no media, when the device goes
 // offline or unregisters; the device's own BYE closes the media. Implements LiveSource.
 import type { Logger } from 'pino';
 import { makeSsrc } from '../../src/gb28181/ids.ts';
-import { buildPlayOffer, parseSdp, videoMedia } from '../../src/gb28181/sdp.ts';
+import { buildPlayOffer, parseSdp, streamName, videoMedia, type StreamNumber } from '../../src/gb28181/sdp.ts';
 import type { Commander } from '../commander/Commander.ts';
 import type { GbConfig } from '../config.ts';
 import { GbBadAnswer, GbLimit, GbMedia, GbRefused, GbUnknownChannel } from '../errors.ts';
@@ -17,6 +18,8 @@ interface Session {
   key: string;
   deviceId: string;
   channelId: string;
+  /** 0 main, 1 sub… (what the INVITE asked for) */
+  stream: StreamNumber;
   streamId: string;
   ssrc: string;
   refs: number;
@@ -72,11 +75,12 @@ export class LiveSessions implements LiveSource {
   }
 
   /** The session of a stream, for tests and the CLI: device, channel, refs. */
-  describe(): { deviceId: string; channelId: string; streamId: string; refs: number; ssrc: string }[] {
-    return [...this.#byKey.values()].map((s) => ({ deviceId: s.deviceId, channelId: s.channelId, streamId: s.streamId, refs: s.refs, ssrc: s.ssrc }));
+  describe(): { deviceId: string; channelId: string; stream: StreamNumber; streamId: string; refs: number; ssrc: string }[] {
+    return [...this.#byKey.values()].map((s) => ({ deviceId: s.deviceId, channelId: s.channelId, stream: s.stream, streamId: s.streamId, refs: s.refs, ssrc: s.ssrc }));
   }
 
-  async acquire(deviceId: string, channelId: string): Promise<{ streamId: string; release(): void; ended: Promise<string> }> {
+  /** `stream`: 0 the main stream (default), 1 the sub stream… of the channel. */
+  async acquire(deviceId: string, channelId: string, stream: StreamNumber = 0): Promise<{ streamId: string; release(): void; ended: Promise<string> }> {
     const { commander, store } = this.#o;
     commander.reachable(deviceId); // unknown / offline / unreachable: coded errors before anything starts
     if (channelId !== deviceId && !store.channel(deviceId, channelId)) {
@@ -84,14 +88,14 @@ export class LiveSessions implements LiveSource {
     }
     const media = this.#media;
     if (!media) throw GbMedia('no media engine is running in this bridge');
-    const key = `${deviceId}/${channelId}`;
+    const key = `${deviceId}/${channelId}/${streamName(stream)}`;
     let s = this.#byKey.get(key);
     if (!s) {
       if (this.#byKey.size >= (this.#o.maxStreams ?? 1000)) throw GbLimit(`already ${this.#byKey.size} live channels`);
       const ssrc = makeSsrc(this.#o.config.domain, ++this.#seq);
       let onEnded!: (why: StopReason) => void;
       const ended = new Promise<StopReason>((resolve) => (onEnded = resolve));
-      s = { key, deviceId, channelId, streamId: `${deviceId}_${channelId}_${ssrc}`, ssrc, refs: 0, starting: Promise.resolve(), stopped: false, ended, onEnded };
+      s = { key, deviceId, channelId, stream, streamId: `${deviceId}_${channelId}_${ssrc}`, ssrc, refs: 0, starting: Promise.resolve(), stopped: false, ended, onEnded };
       const session = s;
       this.#byKey.set(key, s);
       this.#byStream.set(s.streamId, s);
@@ -143,7 +147,7 @@ export class LiveSessions implements LiveSource {
     } catch (err) {
       throw GbMedia(`the media engine could not open a ${transport} port for ${s.key}: ${(err as Error).message}`, { cause: err });
     }
-    const sdp = buildPlayOffer({ serverId: config.id, host: this.#o.mediaHost, port, transport, ssrc: s.ssrc, channelId: s.channelId, h265: device.version === '2022' });
+    const sdp = buildPlayOffer({ serverId: config.id, host: this.#o.mediaHost, port, transport, ssrc: s.ssrc, channelId: s.channelId, h265: device.version === '2022', stream: s.stream });
     const rq = commander.makeRequest('INVITE', s.channelId, remote, {
       contentType: 'APPLICATION/SDP',
       content: sdp,
@@ -177,7 +181,8 @@ export class LiveSessions implements LiveSource {
     } catch (err) {
       throw GbMedia(`the media engine could not take the device's answer for ${s.key}: ${(err as Error).message}`, { cause: err });
     }
-    log.info({ deviceId: s.deviceId, channelId: s.channelId, streamId: s.streamId, transport, ssrc: answerSsrc || s.ssrc }, 'gb28181: live stream started');
+    if (video.stream !== undefined && video.stream !== s.stream) log.info({ streamId: s.streamId, asked: s.stream, answered: video.stream }, 'gb28181: the device answered another stream number');
+    log.info({ deviceId: s.deviceId, channelId: s.channelId, stream: streamName(s.stream), streamId: s.streamId, transport, ssrc: answerSsrc || s.ssrc }, 'gb28181: live stream started');
   }
 
   #stopStream(streamId: string, reason: StopReason): void {

@@ -2,7 +2,7 @@
 // receiving port for a stream before the INVITE, tell it the device's answer after, close it, and
 // hear when media starts, stops arriving, or ends. Declared structurally here so the engine in
 // gb28181/media/MediaEngine.ts satisfies it without this folder importing that one's internals.
-import type { MediaTransport } from '../../src/gb28181/sdp.ts';
+import type { MediaTransport, StreamNumber } from '../../src/gb28181/sdp.ts';
 
 export interface IncomingStreamSpec {
   streamId: string;
@@ -42,9 +42,9 @@ export interface MediaEngineLike {
 /** What the viewer (and through it the edge) asks of the signalling: a shared live stream of a channel. */
 export interface LiveSource {
   /**
-   * One INVITE per channel however many callers; resolves when the device accepted (media may
+   * One INVITE per (channel, stream: 0 main, the default; 1 sub) however many callers; resolves when the device accepted (media may
    * follow within noMediaSeconds). Rejects with ESEAL_ERR_GB28181_UNKNOWN_DEVICE / _UNKNOWN_CHANNEL /
    * _OFFLINE / _REFUSED / _BAD_ANSWER / _MEDIA / _LIMIT, ESEAL_ERR_SIP_TIMEOUT / _UNREACHABLE.
    */
-  acquire(deviceId: string, channelId: string): Promise<{ streamId: string; release(): void; ended?: Promise<string> }>;
+  acquire(deviceId: string, channelId: string, stream?: StreamNumber): Promise<{ streamId: string; release(): void; ended?: Promise<string> }>;
 }

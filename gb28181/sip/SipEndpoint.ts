@@ -2,6 +2,10 @@
 // send) and the server side (requests we answer). Every request gets an answer: a handler's answer,
 // 400 for malformed input, 503 above the per-address rate, 500 when a handler fails; a
 // retransmitted request gets the same answer again. Nothing a peer sends can throw out of here.
+// An INVITE is answered 100 Trying at once (its handler may take seconds: the cascade first plays
+// the mine's stream), so that a peer over UDP stops re-sending it; a handler may send more
+// provisional answers (provisional()). Over UDP the final answer to an INVITE is re-sent until the
+// ACK comes (RFC 3261 §13.3.1.4 and §17.2.1: T1 doubling up to T2, given up after 64·T1).
 import type { Logger } from 'pino';
 import { SipListen, SipUnreachable } from '../errors.ts';
 import { TcpTransport } from './TcpTransport.ts';
@@ -23,11 +27,21 @@ export interface SipEndpointOptions {
   log: Logger;
   /** a TCP connection closed */
   onFlowClosed?: (remote: Remote) => void;
+  /** RFC 3261's T1 in ms (default 500; tests shorten it): the INVITE answer's retransmission interval starts there, doubles up to T2 = 8·T1, gives up after 64·T1 */
+  t1Ms?: number;
 }
 
 interface Answered {
   bytes?: Buffer;
+  /** the last provisional answer (an INVITE's 100 Trying), re-sent to a retransmission while the final one is pending */
+  provisional?: Buffer;
   at: number;
+}
+
+/** A final answer to an INVITE over UDP, re-sent until the ACK. */
+interface Unacked {
+  timer: NodeJS.Timeout;
+  giveUpAt: number;
 }
 
 /** how long an answer is kept for retransmissions of its request (RFC 3261 timer J: 64 × T1) */
@@ -41,12 +55,15 @@ export class SipEndpoint {
   #tcp?: TcpTransport;
   readonly transactions = new Transactions();
   readonly #answered = new Map<string, Answered>();
+  /** the requests being handled, for provisional() */
+  readonly #entries = new WeakMap<Request, Answered>();
   readonly #rate = new Map<string, { second: number; count: number }>();
+  readonly #unacked = new Map<string, Unacked>();
   #handler: RequestHandler = () => undefined;
   #sweep?: NodeJS.Timeout;
   #closed = false;
   /** counters for logs and the bench */
-  readonly stats = { received: 0, malformed: 0, limited: 0, failures: 0 };
+  readonly stats = { received: 0, malformed: 0, limited: 0, failures: 0, answersResent: 0, ackTimeouts: 0 };
 
   constructor(options: SipEndpointOptions) {
     this.#options = options;
@@ -130,6 +147,7 @@ export class SipEndpoint {
   #onRequestMessage(rq: Request, remote: Remote): void {
     const method = rq.method.toUpperCase();
     if (method === 'ACK') {
+      this.#acked(rq, remote);
       // ACKs are not answered; the handler may still want them (dialog confirmation)
       void Promise.resolve()
         .then(() => this.#handler(rq, remote))
@@ -139,8 +157,9 @@ export class SipEndpoint {
     const key = `${remote.protocol}|${remote.address}|${remote.port}|` + transactionKey(rq.headers['call-id'], rq.headers.cseq.seq, method) + `|${String(rq.headers.via[0]?.params?.['branch'] ?? '')}`;
     const seen = this.#answered.get(key);
     if (seen) {
-      // a retransmission: the same answer again (none yet: the first is still being handled)
-      if (seen.bytes) this.#write(seen.bytes, remote);
+      // a retransmission: the same answer again (none yet: the first is still being handled, and an INVITE gets its 100 again)
+      const again = seen.bytes ?? seen.provisional;
+      if (again) this.#write(again, remote);
       return;
     }
     if (!this.#allow(remote)) {
@@ -150,6 +169,8 @@ export class SipEndpoint {
     }
     const entry: Answered = { at: Date.now() };
     if (this.#answered.size < MAX_ANSWERS) this.#answered.set(key, entry);
+    this.#entries.set(rq, entry);
+    if (method === 'INVITE') this.provisional(rq, remote, 100, 'Trying');
     void (async () => {
       let rs: Response | undefined;
       try {
@@ -161,7 +182,67 @@ export class SipEndpoint {
       }
       rs ??= makeResponse(rq, 500, 'Server Internal Error');
       entry.bytes = this.#reply(rq, remote, rs);
+      this.#entries.delete(rq);
+      if (method === 'INVITE' && remote.protocol === 'UDP' && entry.bytes) this.#resendUntilAck(rq, remote, entry.bytes);
     })();
+  }
+
+  /**
+   * Sends a provisional answer (1xx) to a request being handled (its server transaction): 100
+   * Trying goes to every INVITE at once; a handler may add 180 / 183. A retransmission of the
+   * request gets the last one again until the final answer. False once the request is answered.
+   */
+  provisional(rq: Request, remote: Remote, status = 100, reason = 'Trying'): boolean {
+    const entry = this.#entries.get(rq);
+    if (!entry || entry.bytes || status < 100 || status > 199) return false;
+    // 100 has no To tag (RFC 3261 §8.2.6.1); other 1xx would open an early dialog, which we never need
+    const bytes = this.#reply(rq, remote, makeResponse(rq, status, reason));
+    if (bytes) entry.provisional = bytes;
+    return !!bytes;
+  }
+
+  #unackedKey(rq: Request, remote: Remote): string {
+    // not the port: a peer may ACK from another source port than it INVITEd from
+    return `${remote.address}|${rq.headers["call-id"]}|${rq.headers.cseq.seq}`;
+  }
+
+  /** RFC 3261 §13.3.1.4 / §17.2.1 (timer G): T1, 2·T1, … at most T2 apart, until the ACK or 64·T1. */
+  #resendUntilAck(rq: Request, remote: Remote, bytes: Buffer): void {
+    const key = this.#unackedKey(rq, remote);
+    const t1 = this.#options.t1Ms ?? 500;
+    let interval = t1;
+    const giveUpAt = Date.now() + 64 * t1;
+    const again = (): void => {
+      if (this.#closed || this.#unacked.get(key) !== u) return;
+      if (Date.now() >= giveUpAt) {
+        this.#unacked.delete(key);
+        this.stats.ackTimeouts++;
+        this.#log.info({ callId: rq.headers['call-id'], remote: `${remote.address}:${remote.port}` }, 'gb28181: no ACK to our answer to an INVITE');
+        return;
+      }
+      this.stats.answersResent++;
+      this.#write(bytes, remote);
+      interval = Math.min(interval * 2, 8 * t1);
+      u.timer = setTimeout(again, Math.min(interval, Math.max(0, giveUpAt - Date.now())));
+      u.timer.unref?.();
+    };
+    clearTimeout(this.#unacked.get(key)?.timer);
+    const u: Unacked = { timer: setTimeout(again, interval), giveUpAt };
+    u.timer.unref?.();
+    this.#unacked.set(key, u);
+  }
+
+  #acked(ack: Request, remote: Remote): void {
+    const key = this.#unackedKey(ack, remote);
+    const u = this.#unacked.get(key);
+    if (!u) return;
+    clearTimeout(u.timer);
+    this.#unacked.delete(key);
+  }
+
+  /** final answers to INVITEs still re-sent, waiting for their ACK (tests, logs) */
+  get awaitingAck(): number {
+    return this.#unacked.size;
   }
 
   /** Sends a response to where its request came from (rport: the source address and port, RFC 3581). */
@@ -237,6 +318,8 @@ export class SipEndpoint {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#sweep) clearInterval(this.#sweep);
+    for (const u of this.#unacked.values()) clearTimeout(u.timer);
+    this.#unacked.clear();
     this.transactions.destroy();
     await Promise.all([this.#udp?.close(), this.#tcp?.close()]);
     this.#udp = undefined;

@@ -2,6 +2,7 @@
 // the media engine hands out its frames (FrameSource, which MediaEngine is).
 import type { MediaFrame, StreamStats } from '../media/MediaTypes.ts';
 import type { GuardLogger } from '../../src/http/guard.ts';
+import type { StreamNumber } from '../../src/gb28181/sdp.ts';
 
 export interface LiveLease {
   streamId: string;
@@ -13,7 +14,7 @@ export interface LiveLease {
 
 export interface LiveSource {
   /** Pulls a channel (INVITE) or joins the pull under way; rejects with a coded EsealError (statusCode 404/503). */
-  acquire(deviceId: string, channelId: string): Promise<LiveLease>;
+  acquire(deviceId: string, channelId: string, stream?: StreamNumber): Promise<LiveLease>;
 }
 
 export interface FrameSource {
@@ -39,4 +40,13 @@ export interface ViewerServerOptions {
   /** queued bytes past which a viewer skips frames up to the next keyframe; default 2 MiB */
   maxQueuedBytes?: number;
   log?: GuardLogger;
+  /** the operators' API on the same listener (POST /api/devices/<id>/catalog), loopback and Bearer token only; absent: /api/ answers 404 */
+  admin?: ViewerAdmin;
+}
+
+export interface ViewerAdmin {
+  /** dataDir/gb28181/admin.token */
+  token: string;
+  /** queries a device's catalog again and resolves with its channels; rejects with the coded error */
+  catalog(deviceId: string): Promise<{ id: string; name: string; status: string }[]>;
 }

@@ -1,8 +1,13 @@
 // The bridge's live view (gb28181.http.listen, default 127.0.0.1:9092):
+// Every URL also takes &stream=main|sub (or 0–3; default main): the camera's main or sub stream,
+// each its own upstream pull (INVITE with a=streamnumber, see src/gb28181/sdp.ts).
 //   GET /play/<device>/<channel>?token=…       a page that plays the channel (playPage.ts)
 //   WS  /live/<device>/<channel>.mp4?token=…   fragmented MP4 (H.264), first a JSON text message {codec,width,height}
 //   GET /live/<device>/<channel>.mp4?token=…   the same fMP4 over HTTP (ffmpeg, the edge module)
 //   GET /live/<device>/<channel>.mjpeg?token=… multipart MJPEG through one ffmpeg per channel (H.265, old browsers)
+//   POST /api/devices/<device>/catalog         the operators' API (`eseal gb28181 catalog`): from loopback only,
+//                                              Authorization: Bearer <dataDir/gb28181/admin.token>; asks the
+//                                              device for its catalog again, answers {code:0,msg,data:{deviceId,channels}}
 // One upstream pull per channel, shared by every viewer: the first viewer acquires it from the
 // LiveSource, the last one's leaving releases it. Viewers are bounded per channel and per address;
 // one whose socket does not drain skips frames up to the next keyframe, and is dropped when it
@@ -18,10 +23,11 @@ import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EsealError } from '../../src/errors.ts';
+import { parseStreamSelector, streamName, type StreamNumber } from '../../src/gb28181/sdp.ts';
 import { guardServer, requestUrl } from '../../src/http/guard.ts';
 import { Fmp4Muxer } from '../media/fmp4/Fmp4Muxer.ts';
 import type { MediaFrame } from '../media/MediaTypes.ts';
-import { ViewCodec, ViewListen, ViewNotFound, ViewToken, ViewTooMany, ViewUnavailable } from './errors.ts';
+import { ViewAdmin, ViewCodec, ViewListen, ViewNotFound, ViewToken, ViewTooMany, ViewUnavailable } from './errors.ts';
 import { MjpegTranscoder } from './MjpegTranscoder.ts';
 import { playPage } from './playPage.ts';
 import type { LiveLease, ViewerServerOptions } from './ViewTypes.ts';
@@ -65,6 +71,22 @@ interface Channel {
   noCodec: (err: Error) => void;
 }
 
+interface Route {
+  kind: 'play' | 'mp4' | 'mjpeg';
+  deviceId: string;
+  channelId: string;
+  stream: StreamNumber;
+}
+
+/** One upstream pull per (device, channel, stream): the main stream keeps the plain key. */
+function channelKey(deviceId: string, channelId: string, stream: StreamNumber): string {
+  return stream ? `${deviceId}/${channelId}@${streamName(stream)}` : `${deviceId}/${channelId}`;
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || /^127\./.test(address);
+}
+
 function clientAddress(socket: Socket): string {
   const a = socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
@@ -75,6 +97,7 @@ export class ViewerServer {
   readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   readonly #channels = new Map<string, Channel>();
+  readonly #catalogQueries = new Map<string, Promise<{ id: string; name: string; status: string }[]>>();
   readonly #token: Buffer;
   #port: number | undefined;
   #sweep: NodeJS.Timeout | undefined;
@@ -114,8 +137,8 @@ export class ViewerServer {
   }
 
   /** The local fMP4 URL of a channel (what gb28181:// resolves to for the edge module). */
-  liveUrl(deviceId: string, channelId: string, kind: 'mp4' | 'mjpeg' = 'mp4'): string {
-    return `http://127.0.0.1:${this.#port}/live/${deviceId}/${channelId}.${kind}?token=${encodeURIComponent(this.#o.token)}`;
+  liveUrl(deviceId: string, channelId: string, kind: 'mp4' | 'mjpeg' = 'mp4', stream: StreamNumber = 0): string {
+    return `http://127.0.0.1:${this.#port}/live/${deviceId}/${channelId}.${kind}?token=${encodeURIComponent(this.#o.token)}${stream ? `&stream=${streamName(stream)}` : ''}`;
   }
 
   async close(): Promise<void> {
@@ -130,11 +153,11 @@ export class ViewerServer {
   }
 
   /** viewers of a channel now (tests) */
-  viewers(deviceId: string, channelId: string): number {
-    return this.#channels.get(`${deviceId}/${channelId}`)?.viewers.size ?? 0;
+  viewers(deviceId: string, channelId: string, stream: StreamNumber = 0): number {
+    return this.#channels.get(channelKey(deviceId, channelId, stream))?.viewers.size ?? 0;
   }
 
-  #route(req: IncomingMessage): { kind: 'play' | 'mp4' | 'mjpeg'; deviceId: string; channelId: string } {
+  #route(req: IncomingMessage): Route {
     const url = requestUrl(req, 'http://viewer');
     const given = Buffer.from(url.searchParams.get('token') ?? '', 'utf8');
     if (given.length !== this.#token.length || !timingSafeEqual(given, this.#token)) throw ViewToken('a valid ?token= is required', { field: 'token' });
@@ -142,8 +165,10 @@ export class ViewerServer {
     if (!m) throw ViewNotFound(`no viewer at ${url.pathname.slice(0, 100)}`);
     const [, what, deviceId = '', channelId = '', ext] = m;
     if (!ID.test(deviceId) || !ID.test(channelId)) throw ViewNotFound('device and channel ids are 1–64 letters, digits, - or _');
-    if (what === 'play' && !ext) return { kind: 'play', deviceId, channelId };
-    if (what === 'live' && ext) return { kind: ext === '.mp4' ? 'mp4' : 'mjpeg', deviceId, channelId };
+    const stream = parseStreamSelector(url.searchParams.get('stream'));
+    if (stream === undefined) throw ViewNotFound('?stream= is main, sub, or a stream number 0–3', { field: 'stream', statusCode: 400 });
+    if (what === 'play' && !ext) return { kind: 'play', deviceId, channelId, stream };
+    if (what === 'live' && ext) return { kind: ext === '.mp4' ? 'mp4' : 'mjpeg', deviceId, channelId, stream };
     throw ViewNotFound(`no viewer at ${url.pathname.slice(0, 100)}`);
   }
 
@@ -163,6 +188,7 @@ export class ViewerServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (requestUrl(req, 'http://viewer').pathname.startsWith('/api/')) return this.#api(req, res);
     let route;
     try {
       route = this.#route(req);
@@ -175,7 +201,7 @@ export class ViewerServer {
       return void res.end();
     }
     if (route.kind === 'play') {
-      const html = playPage(route.deviceId, route.channelId, this.#o.token);
+      const html = playPage(route.deviceId, route.channelId, this.#o.token, route.stream);
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html), 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self' blob:; connect-src 'self'" });
       return void res.end(req.method === 'HEAD' ? undefined : html);
     }
@@ -183,8 +209,8 @@ export class ViewerServer {
     let channel: Channel;
     let viewer: Viewer;
     try {
-      this.#checkLimits(route.deviceId, route.channelId, address);
-      channel = this.#channel(route.deviceId, route.channelId);
+      this.#checkLimits(route, address);
+      channel = this.#channel(route);
       viewer = this.#httpViewer(route.kind === 'mp4' ? 'http' : 'mjpeg', address, res);
       channel.viewers.add(viewer);
       this.counts.viewers++;
@@ -210,12 +236,44 @@ export class ViewerServer {
     if (route.kind === 'mp4') this.#startViewer(channel, viewer);
   }
 
+  /** The operators' API: loopback, the admin token, one catalog query per device at a time (a second caller joins it). */
+  async #api(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.resume(); // no body is read
+    try {
+      const admin = this.#o.admin;
+      const url = requestUrl(req, 'http://viewer');
+      const m = /^\/api\/devices\/([^/]+)\/catalog$/.exec(url.pathname);
+      if (!admin || !m) throw ViewNotFound(`no API at ${url.pathname.slice(0, 100)}`);
+      if (!isLoopback(clientAddress(req.socket))) throw ViewAdmin('the API answers this machine only (loopback)', { statusCode: 403 });
+      const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '', 'utf8');
+      const want = Buffer.from(admin.token, 'utf8');
+      if (given.length !== want.length || !timingSafeEqual(given, want)) throw ViewAdmin('Authorization: Bearer <dataDir/gb28181/admin.token> is required', { field: 'authorization' });
+      if (req.method !== 'POST') {
+        res.writeHead(405, { Allow: 'POST' });
+        return void res.end();
+      }
+      const deviceId = m[1]!;
+      if (!/^\d{20}$/.test(deviceId)) throw ViewNotFound('the device id is 20 digits', { field: 'device' });
+      let query = this.#catalogQueries.get(deviceId);
+      if (!query) {
+        query = admin.catalog(deviceId).finally(() => this.#catalogQueries.delete(deviceId));
+        this.#catalogQueries.set(deviceId, query);
+      }
+      const channels = await query;
+      const body = JSON.stringify({ code: 0, msg: 'success', data: { deviceId, channels: channels.map((c) => ({ id: c.id, name: c.name, status: c.status })) } });
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+      res.end(body);
+    } catch (err) {
+      this.#json(res, err);
+    }
+  }
+
   async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const route = this.#route(req);
     if (route.kind !== 'mp4') throw ViewNotFound('WebSocket is served on /live/<device>/<channel>.mp4 only');
     const address = clientAddress(req.socket);
-    this.#checkLimits(route.deviceId, route.channelId, address);
-    const channel = this.#channel(route.deviceId, route.channelId);
+    this.#checkLimits(route, address);
+    const channel = this.#channel(route);
     // held as a viewer while the pull starts, so that it counts and is released on failure
     const placeholder: Viewer = { kind: 'ws', address, queued: () => 0, write: () => undefined, close: () => socket.destroy(), finish: () => undefined, muxer: undefined, skipping: false, stalledSince: undefined, sentInfo: false };
     channel.viewers.add(placeholder);
@@ -259,18 +317,19 @@ export class ViewerServer {
     return { kind, address, queued: () => res.writableLength, write: (b) => void res.write(b), close: () => res.destroy(), finish: () => void res.end(), muxer: kind === 'http' ? new Fmp4Muxer() : undefined, skipping: false, stalledSince: undefined, sentInfo: false };
   }
 
-  #checkLimits(deviceId: string, channelId: string, address: string): void {
+  #checkLimits(route: Route, address: string): void {
     const perChannel = this.#o.maxViewersPerChannel ?? 16;
     const perAddress = this.#o.maxViewersPerAddress ?? 8;
-    const ch = this.#channels.get(`${deviceId}/${channelId}`);
-    if (ch && ch.viewers.size >= perChannel) throw ViewTooMany(`channel ${deviceId}/${channelId} already has ${perChannel} viewers`, { statusCode: 503 });
+    const key = channelKey(route.deviceId, route.channelId, route.stream);
+    const ch = this.#channels.get(key);
+    if (ch && ch.viewers.size >= perChannel) throw ViewTooMany(`channel ${key} already has ${perChannel} viewers`, { statusCode: 503 });
     let fromAddress = 0;
     for (const c of this.#channels.values()) for (const v of c.viewers) if (v.address === address) fromAddress++;
     if (fromAddress >= perAddress) throw ViewTooMany(`${address} already has ${perAddress} viewers; close one first`, { statusCode: 429 });
   }
 
-  #channel(deviceId: string, channelId: string): Channel {
-    const key = `${deviceId}/${channelId}`;
+  #channel({ deviceId, channelId, stream }: Route): Channel {
+    const key = channelKey(deviceId, channelId, stream);
     const existing = this.#channels.get(key);
     if (existing) return existing;
     let onCodec!: () => void;
@@ -280,7 +339,7 @@ export class ViewerServer {
       noCodec = reject;
     });
     codecKnown.catch(() => undefined);
-    const ch: Channel = { key, viewers: new Set(), lease: this.#o.source.acquire(deviceId, channelId), unsubscribe: undefined, codec: undefined, mjpeg: undefined, gop: [], gopBytes: 0, codecKnown, onCodec, noCodec };
+    const ch: Channel = { key, viewers: new Set(), lease: this.#o.source.acquire(deviceId, channelId, stream), unsubscribe: undefined, codec: undefined, mjpeg: undefined, gop: [], gopBytes: 0, codecKnown, onCodec, noCodec };
     this.#channels.set(key, ch);
     ch.lease.then(
       (lease) => {

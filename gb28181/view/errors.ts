@@ -7,3 +7,4 @@ export const ViewTooMany = defineError('ESEAL_ERR_GBVIEW_TOO_MANY', 503, 'the ch
 export const ViewCodec = defineError('ESEAL_ERR_GBVIEW_CODEC', 415, 'the channel is H.265: fragmented MP4 is served for H.264 only; use the .mjpeg URL');
 export const ViewListen = defineError('ESEAL_ERR_GBVIEW_LISTEN', 500, 'the viewer could not listen on gb28181.http.listen');
 export const ViewUnavailable = defineError('ESEAL_ERR_GBVIEW_UNAVAILABLE', 503, 'the channel could not be pulled (device offline, no answer to INVITE, no media)');
+export const ViewAdmin = defineError('ESEAL_ERR_GBVIEW_ADMIN', 401, "the viewer's /api/ needs Authorization: Bearer <dataDir/gb28181/admin.token>, from this machine (loopback) only");

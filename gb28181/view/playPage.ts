@@ -3,18 +3,22 @@
 // browser's MSE refuses the codec. Inline script and style only: no CDN on a province's network.
 // A second JSON message (the camera changed its parameter sets) is followed by a new init segment:
 // the page appends it to the same SourceBuffer, after changeType() when the codec string changed.
+import { streamName, type StreamNumber } from '../../src/gb28181/sdp.ts';
+
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function playPage(deviceId: string, channelId: string, token: string): string {
+/** `stream`: 0 main (default), 1 sub…: the page's URLs ask for the same one. */
+export function playPage(deviceId: string, channelId: string, token: string, stream: StreamNumber = 0): string {
   const base = `/live/${encodeURIComponent(deviceId)}/${encodeURIComponent(channelId)}`;
-  const q = `?token=${encodeURIComponent(token)}`;
+  const q = `?token=${encodeURIComponent(token)}${stream ? `&stream=${streamName(stream)}` : ''}`;
+  const which = stream === 0 ? '主码流 main stream' : stream === 1 ? '子码流 sub stream' : `码流 stream ${stream}`;
   const cfg = JSON.stringify({ ws: `${base}.mp4${q}`, mjpeg: `${base}.mjpeg${q}` }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>实时视频 Live ${escapeHtml(deviceId)}/${escapeHtml(channelId)}</title>
 <style>body{font-family:sans-serif;background:#111;color:#ddd;margin:1em}video,img{max-width:100%;background:#000}#info span{margin-right:1.5em}</style></head>
-<body><h3>实时视频 Live video — 设备 Device ${escapeHtml(deviceId)} · 通道 Channel ${escapeHtml(channelId)}</h3>
+<body><h3>实时视频 Live video — 设备 Device ${escapeHtml(deviceId)} · 通道 Channel ${escapeHtml(channelId)} · ${which}</h3>
 <video id="v" muted autoplay playsinline></video><img id="m" alt="MJPEG" style="display:none">
 <div id="info"><span>编码 Codec: <b id="codec">…</b></span><span>分辨率 Resolution: <b id="res">…</b></span><span>码率 Bitrate: <b id="rate">…</b></span><span>状态 State: <b id="state">连接中 connecting</b></span></div>
 <script>

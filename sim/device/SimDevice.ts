@@ -9,7 +9,7 @@ import sip from 'sip';
 import type { Message, NameAddr } from 'sip';
 import type { Logger } from '../../src/log.ts';
 import { SimOptionsInvalid } from '../errors.ts';
-import { loadClip, type Clip } from './clip.ts';
+import { loadClip, loadSubClip, type Clip } from './clip.ts';
 import { answerChallenge, formatAuthorization, parseChallenge, type DigestChallenge } from './digest.ts';
 import { SimDeviceRegister, SimDeviceSocket } from './errors.ts';
 import { declaredAndActual, el, encodeBody, gbTime, readManscdp, xmlDocument, type ManscdpRequest, type XmlNode } from './manscdp.ts';
@@ -90,6 +90,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
   private reregisterTimer: NodeJS.Timeout | undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private clip: Promise<Clip> | undefined;
+  private subClip: Promise<Clip> | undefined;
   /** set when close() starts: no timer is armed after it */
   private closing = false;
 
@@ -147,8 +148,21 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
     }
   }
 
-  /** Makes or reads the clip now (else the first INVITE does); rejects with ESEAL_ERR_SIMDEV_CLIP. */
-  prepareMedia(): Promise<Clip> {
+  /**
+   * Makes or reads the clip now (else the first INVITE does); rejects with ESEAL_ERR_SIMDEV_CLIP.
+   * `stream` 1: the sub stream's clip (half the size), what an INVITE with a=streamnumber:1 gets.
+   */
+  prepareMedia(stream: 0 | 1 = 0): Promise<Clip> {
+    if (stream === 1) {
+      if (!this.subClip) {
+        this.subClip = loadSubClip(this.o.media, this.o.codec, this.o.fps);
+        this.subClip.catch((err: Error) => {
+          this.log?.error({ err: err.message }, 'no sub stream clip: INVITEs for it will be answered 500');
+          this.subClip = undefined;
+        });
+      }
+      return this.subClip;
+    }
     if (!this.clip) {
       this.clip = loadClip(this.o.media, this.o.codec, this.o.fps);
       this.clip.catch((err: Error) => {
@@ -545,7 +559,10 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
       return void this.respond(rq, 488, 'Not Acceptable Here', { headers: { warning: `399 eseal-sim "${offer}"` } });
     }
     this.respond(rq, 100, 'Trying');
-    const clip = await this.prepareMedia();
+    // two encodings, as most cameras: the main stream and a half-size sub stream; a stream number
+    // it does not have gets the main stream (the answer's a=streamnumber says which it serves)
+    const stream = offer.stream === 1 ? 1 : 0;
+    const clip = await this.prepareMedia(stream);
     const ssrc = this.chooseSsrc(offer.ssrc);
     const session = new MediaSession({
       clip,
@@ -562,7 +579,7 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
       return void this.respond(rq, 503, 'Service Unavailable');
     }
     const localTag = tag();
-    const body = answerSdp({ channelId: channel.id, address: this.o.localHost, port: session.localPort, transport: offer.transport, ssrc, session: offer.session, codec: clip.codec });
+    const body = answerSdp({ channelId: channel.id, address: this.o.localHost, port: session.localPort, transport: offer.transport, ssrc, session: offer.session, codec: clip.codec, stream });
     const { contact } = this.viaAndContact();
     const okText = this.respond(rq, 200, 'OK', { toTag: localTag, headers: { contact: [{ uri: contact.slice(1, -1), params: {} }], 'content-type': 'APPLICATION/SDP' }, body });
     const from = rq.headers.from;
@@ -586,8 +603,8 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
       };
       dialog.okTimer = setTimeout(again, interval);
     }
-    this.log?.info({ callId, channel: channel.id, transport: offer.transport, to: `${offer.address}:${offer.port}`, ssrc, offeredSsrc: offer.ssrc }, 'INVITE answered');
-    this.emit('invite', { callId, channelId: channel.id, offer, ssrc, transport: offer.transport });
+    this.log?.info({ callId, channel: channel.id, transport: offer.transport, to: `${offer.address}:${offer.port}`, ssrc, offeredSsrc: offer.ssrc, stream }, 'INVITE answered');
+    this.emit('invite', { callId, channelId: channel.id, offer, ssrc, transport: offer.transport, stream });
   }
 
   private chooseSsrc(offered: string | undefined): string {
@@ -674,5 +691,6 @@ export class SimDevice extends EventEmitter<SimDeviceEvents> {
     for (const p of this.pending.values()) p.resolve({ status: 503, reason: 'closed', headers: {} as Message['headers'] });
     this.sip.close();
     await this.clip?.catch(() => undefined);
+    await this.subClip?.catch(() => undefined);
   }
 }

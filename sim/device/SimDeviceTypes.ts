@@ -81,7 +81,8 @@ export interface SimDeviceEvents {
   keepalive: [info: { status: number }];
   query: [info: { cmdType: string; sn: string }];
   catalogSent: [info: { sn: string; pages: number; sumNum: number }];
-  invite: [info: { callId: string; channelId: string; offer: SdpOffer; ssrc: string; transport: MediaTransport }];
+  /** `stream`: the one it serves (0 main, 1 the half-size sub stream), as its answer's a=streamnumber says */
+  invite: [info: { callId: string; channelId: string; offer: SdpOffer; ssrc: string; transport: MediaTransport; stream: 0 | 1 }];
   /** media has started (after ACK; TCP passive: once the platform connected) */
   streaming: [info: { callId: string; channelId: string }];
   bye: [info: { callId: string; by: 'server' | 'device' }];

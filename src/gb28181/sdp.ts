@@ -5,6 +5,36 @@
 
 export type MediaTransport = 'udp' | 'tcp-passive' | 'tcp-active';
 
+/**
+ * Which of a camera's encodings to play: 0 the main stream, 1 the sub stream, 2 and 3 the third and
+ * fourth some cameras have. GB/T 28181-2022 offers it as `a=streamnumber:<n>`; 2016 devices read
+ * vendor attributes instead: `a=streamprofile:<n>` (Hikvision, Dahua; what WVP-GB28181-pro sends)
+ * or `a=streamMode:main|sub` (TP-LINK and some NVRs). We write all three: a device ignores the
+ * attributes it does not know (RFC 4566 §5.13), and a device that knows none sends its main stream.
+ */
+export type StreamNumber = 0 | 1 | 2 | 3;
+export const MAX_STREAM_NUMBER = 3;
+
+/** Reads a stream choice as a URL or the CLI gives it: `main`, `sub`, or a number 0–3; undefined when it is none of those. */
+export function parseStreamSelector(text: string | null | undefined): StreamNumber | undefined {
+  if (text === null || text === undefined || text === '') return 0;
+  const s = text.trim().toLowerCase();
+  if (s === 'main') return 0;
+  if (s === 'sub') return 1;
+  if (/^[0-3]$/.test(s)) return Number(s) as StreamNumber;
+  return undefined;
+}
+
+/** The name of a stream number in URLs and logs: main, sub, 2, 3. */
+export function streamName(n: StreamNumber): string {
+  return n === 0 ? 'main' : n === 1 ? 'sub' : String(n);
+}
+
+/** The SDP attributes (without `a=`) that ask a device for stream `n`. */
+export function streamAttributes(n: StreamNumber): string[] {
+  return [`streamnumber:${n}`, `streamprofile:${n}`, ...(n <= 1 ? [`streamMode:${n === 0 ? 'main' : 'sub'}`] : [])];
+}
+
 export interface PlayOffer {
   /** the server's 20-digit id (o= user) */
   serverId: string;
@@ -18,6 +48,8 @@ export interface PlayOffer {
   channelId?: string;
   /** also offer H.265 raw (payload 99) */
   h265?: boolean;
+  /** the stream asked for (default 0, main) */
+  stream?: StreamNumber;
 }
 
 /** The SDP body of a live-play INVITE. `tcp-passive`: we listen, the device connects; `tcp-active`: we connect to the device. */
@@ -38,6 +70,7 @@ export function buildPlayOffer(o: PlayOffer): string {
     'a=rtpmap:97 MPEG4/90000',
     ...(o.h265 ? ['a=rtpmap:99 H265/90000'] : []),
     ...(tcp ? [`a=setup:${o.transport === 'tcp-passive' ? 'passive' : 'active'}`, 'a=connection:new'] : []),
+    ...streamAttributes(o.stream ?? 0).map((a) => `a=${a}`),
     `y=${o.ssrc}`,
     'f=',
     '',
@@ -56,6 +89,8 @@ export interface SdpMedia {
   setup: string;
   /** a=sendonly / recvonly / sendrecv / inactive ('' when none) */
   direction: string;
+  /** the stream named by a=streamnumber, else a=streamprofile, else a=streamMode (undefined when none) */
+  stream?: StreamNumber;
 }
 
 export interface ParsedSdp {
@@ -81,6 +116,7 @@ export function parseSdp(text: string): SdpResult {
   if (text.length > SDP_MAX_BYTES) return { ok: false, error: 'the SDP is too long' };
   const sdp: ParsedSdp = { origin: '', session: '', host: '', media: [], ssrc: '', format: '' };
   let current: SdpMedia | undefined;
+  let streamRank = 0;
   let sawVersion = false;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
@@ -112,6 +148,7 @@ export function parseSdp(text: string): SdpResult {
         if (sdp.media.length >= 8) return { ok: false, error: 'too many m= lines' };
         current = { type: mm[1]!, port, proto: mm[3]!.toUpperCase(), payloads: mm[4]!.trim() ? mm[4]!.trim().split(/\s+/).map(Number) : [], rtpmap: {}, setup: '', direction: '' };
         sdp.media.push(current);
+        streamRank = 0;
         break;
       }
       case 'a': {
@@ -120,6 +157,13 @@ export function parseSdp(text: string): SdpResult {
         if (rtp) current.rtpmap[Number(rtp[1])] = rtp[2]!;
         else if (/^setup:/i.test(value)) current.setup = value.slice(6).trim().toLowerCase();
         else if (/^(sendonly|recvonly|sendrecv|inactive)$/i.test(value)) current.direction = value.toLowerCase();
+        else {
+          const st = readStreamAttribute(value);
+          if (st && st.rank > streamRank) {
+            streamRank = st.rank;
+            current.stream = st.n;
+          }
+        }
         break;
       }
       case 'y':
@@ -135,6 +179,16 @@ export function parseSdp(text: string): SdpResult {
   }
   if (!sawVersion) return { ok: false, error: 'no v= line' };
   return { ok: true, sdp };
+}
+
+/** A stream attribute's (the value of an `a=` line) number and rank: a=streamnumber (3) wins over a=streamprofile (2) over a=streamMode (1), whatever their order. */
+export function readStreamAttribute(value: string): { n: StreamNumber; rank: number } | undefined {
+  const a = /^(streamnumber|streamprofile|streammode):\s*(\S{1,8})\s*$/i.exec(value);
+  if (!a) return undefined;
+  const name = a[1]!.toLowerCase();
+  const v = a[2]!;
+  const n = name === 'streammode' ? (/^main$/i.test(v) ? 0 : /^sub$/i.test(v) ? 1 : undefined) : /^[0-3]$/.test(v) ? Number(v) : undefined;
+  return n === undefined ? undefined : { n: n as StreamNumber, rank: name === 'streamnumber' ? 3 : name === 'streamprofile' ? 2 : 1 };
 }
 
 /** The video media of an answer, or undefined. */

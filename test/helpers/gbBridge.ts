@@ -12,7 +12,8 @@ import type { GbRoleConfig } from '../../gb28181/config.ts';
 import { GbService } from '../../gb28181/GbService.ts';
 import { MediaEngine } from '../../gb28181/media/MediaEngine.ts';
 import { ViewerServer } from '../../gb28181/view/ViewerServer.ts';
-import { loadOrCreateViewToken } from '../../gb28181/viewToken.ts';
+import { loadOrCreateAdminToken, loadOrCreateViewToken } from '../../gb28181/viewToken.ts';
+import type { StreamNumber } from '../../src/gb28181/sdp.ts';
 import { runFfmpeg } from '../../src/media/ffmpeg.ts';
 import { SimDevice } from '../../sim/device/SimDevice.ts';
 import type { SimDeviceOptions } from '../../sim/device/SimDeviceTypes.ts';
@@ -34,7 +35,7 @@ export interface GbBridge {
   tcpPort: number;
   httpPort: number;
   /** the viewer URL of a channel */
-  url(deviceId: string, channelId: string, kind?: 'mp4' | 'mjpeg'): string;
+  url(deviceId: string, channelId: string, kind?: 'mp4' | 'mjpeg', stream?: StreamNumber): string;
   close(): Promise<void>;
 }
 
@@ -80,10 +81,11 @@ export async function startGbBridge(t: Test, set: Record<string, string | number
   await media.start();
   let viewer: ViewerServer | undefined;
   const token = loadOrCreateViewToken(dataDir);
-  const service = new GbService(config, log, {
+  const service: GbService = new GbService(config, log, {
     media,
     viewer: async (live, tk) => {
-      viewer = new ViewerServer({ host: '127.0.0.1', port: httpPort, token: tk, source: live, frames: media, log: log.child({ part: 'viewer' }) });
+      const admin = { token: loadOrCreateAdminToken(dataDir), catalog: (deviceId: string) => service.queryCatalog(deviceId) };
+      viewer = new ViewerServer({ host: '127.0.0.1', port: httpPort, token: tk, source: live, frames: media, admin, log: log.child({ part: 'viewer' }) });
       await viewer.listen();
       return viewer;
     },
@@ -108,7 +110,7 @@ export async function startGbBridge(t: Test, set: Record<string, string | number
     sipPort: ep.udpPort,
     tcpPort: ep.tcpPort,
     httpPort,
-    url: (d, c, kind = 'mp4') => viewer!.liveUrl(d, c, kind),
+    url: (d, c, kind = 'mp4', stream = 0) => viewer!.liveUrl(d, c, kind, stream),
     close,
   };
 }
