@@ -6,8 +6,7 @@
 // who only watch.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { GB28181_VIEW_TOKEN, gbDataDir, gbViewBaseUrl, gbViewTokenFile } from '../src/contract/gb28181.ts';
+import { GB28181_VIEW_TOKEN, gbAdminTokenFile, gbDataDir, gbViewBaseUrl, gbViewTokenFile } from '../src/contract/gb28181.ts';
 
 export { gbDataDir };
 
@@ -20,7 +19,7 @@ export const ADMIN_TOKEN_FILE = 'admin.token';
 
 /** Reads the admin token, creating it first when there is none (the running bridge does). */
 export function loadOrCreateAdminToken(dataDir: string): string {
-  return loadOrCreateToken(dataDir, join(gbDataDir(dataDir), ADMIN_TOKEN_FILE));
+  return loadOrCreateToken(dataDir, gbAdminTokenFile(dataDir));
 }
 
 function loadOrCreateToken(dataDir: string, file: string): string {

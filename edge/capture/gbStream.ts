@@ -12,6 +12,7 @@ import {
   GB28181_VIEW_TOKEN,
   gbLiveUrl,
   gbViewBaseUrl,
+  gbAdminTokenFile,
   gbViewTokenFile,
   type GbAddress,
   type GbLiveFormat,
@@ -70,6 +71,21 @@ export function bridgeToken(bridge: GbBridge): string {
 }
 
 /**
+ * The bridge's admin token when the bridge is this server's own (no token configured): sent as a
+ * Bearer so that the viewer does not hold the edge's many channels to its per-address limit. Absent
+ * (an older bridge, another server's) it is simply not sent.
+ */
+function localAdminToken(bridge: GbBridge): string | undefined {
+  if (bridge.token) return undefined;
+  try {
+    const text = readFileSync(gbAdminTokenFile(bridge.dataDir), 'utf8').trim();
+    return GB28181_VIEW_TOKEN.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Opens a channel's live stream at the bridge. Resolves once the bridge answered 200 (it has the
  * channel's first picture); rejects with CaptureGb28181Unavailable, whose message names the bridge
  * (never the token) and what it said, detail.status being its HTTP status (0: no answer).
@@ -123,7 +139,10 @@ function get(address: GbAddress, bridge: GbBridge, token: string, format: GbLive
       req.destroy();
       reject(CaptureGb28181Unavailable(redactSecrets(`the bridge at ${base}: ${why}`, [token]), { detail: { status: 0 }, ...(cause ? { cause } : {}) }));
     };
-    const req = request(url, { headers: { Accept: format === 'mp4' ? 'video/mp4' : 'multipart/x-mixed-replace' } }, (res) => {
+    const headers: Record<string, string> = { Accept: format === 'mp4' ? 'video/mp4' : 'multipart/x-mixed-replace' };
+    const admin = localAdminToken(bridge);
+    if (admin) headers['Authorization'] = `Bearer ${admin}`;
+    const req = request(url, { headers }, (res) => {
       if (settled) return void res.destroy();
       clearTimeout(timer);
       const close = (): void => {

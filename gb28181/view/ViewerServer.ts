@@ -209,7 +209,7 @@ export class ViewerServer {
     let channel: Channel;
     let viewer: Viewer;
     try {
-      this.#checkLimits(route, address);
+      this.#checkLimits(route, address, this.#trusted(req));
       channel = this.#channel(route);
       viewer = this.#httpViewer(route.kind === 'mp4' ? 'http' : 'mjpeg', address, res);
       channel.viewers.add(viewer);
@@ -272,7 +272,7 @@ export class ViewerServer {
     const route = this.#route(req);
     if (route.kind !== 'mp4') throw ViewNotFound('WebSocket is served on /live/<device>/<channel>.mp4 only');
     const address = clientAddress(req.socket);
-    this.#checkLimits(route, address);
+    this.#checkLimits(route, address, this.#trusted(req));
     const channel = this.#channel(route);
     // held as a viewer while the pull starts, so that it counts and is released on failure
     const placeholder: Viewer = { kind: 'ws', address, queued: () => 0, write: () => undefined, close: () => socket.destroy(), finish: () => undefined, muxer: undefined, skipping: false, stalledSince: undefined, sentInfo: false };
@@ -317,7 +317,19 @@ export class ViewerServer {
     return { kind, address, queued: () => res.writableLength, write: (b) => void res.write(b), close: () => res.destroy(), finish: () => void res.end(), muxer: kind === 'http' ? new Fmp4Muxer() : undefined, skipping: false, stalledSince: undefined, sentInfo: false };
   }
 
-  #checkLimits(route: Route, address: string): void {
+  /**
+   * A consumer on this machine holding the admin token (the edge role beside the bridge) is not held
+   * to the per-address limit meant for browsers: it watches as many channels as it has cameras.
+   */
+  #trusted(req: IncomingMessage): boolean {
+    const admin = this.#o.admin;
+    if (!admin || !isLoopback(clientAddress(req.socket))) return false;
+    const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '', 'utf8');
+    const want = Buffer.from(admin.token, 'utf8');
+    return given.length === want.length && timingSafeEqual(given, want);
+  }
+
+  #checkLimits(route: Route, address: string, trusted = false): void {
     const perChannel = this.#o.maxViewersPerChannel ?? 16;
     const perAddress = this.#o.maxViewersPerAddress ?? 8;
     const key = channelKey(route.deviceId, route.channelId, route.stream);
@@ -325,7 +337,7 @@ export class ViewerServer {
     if (ch && ch.viewers.size >= perChannel) throw ViewTooMany(`channel ${key} already has ${perChannel} viewers`, { statusCode: 503 });
     let fromAddress = 0;
     for (const c of this.#channels.values()) for (const v of c.viewers) if (v.address === address) fromAddress++;
-    if (fromAddress >= perAddress) throw ViewTooMany(`${address} already has ${perAddress} viewers; close one first`, { statusCode: 429 });
+    if (!trusted && fromAddress >= perAddress) throw ViewTooMany(`${address} already has ${perAddress} viewers; close one first`, { statusCode: 429 });
   }
 
   #channel({ deviceId, channelId, stream }: Route): Channel {

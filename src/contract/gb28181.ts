@@ -60,6 +60,15 @@ export function gbViewTokenFile(dataDir: string): string {
   return join(gbDataDir(dataDir), 'view.token');
 }
 
+/**
+ * The bridge's admin token's file (same dir, 0600): the Bearer of its /api/, and what a trusted
+ * consumer on the same server (the edge role) sends so that its many channels are not held to the
+ * per-address viewer limit meant for browsers.
+ */
+export function gbAdminTokenFile(dataDir: string): string {
+  return join(gbDataDir(dataDir), 'admin.token');
+}
+
 /** What a viewer token looks like (the bridge makes 32 base64url characters). */
 export const GB28181_VIEW_TOKEN = /^[A-Za-z0-9_-]{20,256}$/;
 

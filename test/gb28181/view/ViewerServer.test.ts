@@ -53,7 +53,7 @@ function liveSource(engine: MediaEngine, stats: { acquired: number; released: nu
   };
 }
 
-async function setup(t: Tap, extra: { maxViewersPerChannel?: number; maxViewersPerAddress?: number } = {}) {
+async function setup(t: Tap, extra: { maxViewersPerChannel?: number; maxViewersPerAddress?: number; admin?: { token: string; catalog(deviceId: string): Promise<{ id: string; name: string; status: string }[]> } } = {}) {
   const engine = new MediaEngine({ host: '127.0.0.1', ports: { min: base, max: base + 100 }, noMediaSeconds: 15, log });
   await engine.start();
   const stats = { acquired: 0, released: 0 };
@@ -182,6 +182,27 @@ t.test('viewer limits per channel and per address', async (t) => {
   const d = await open('c1');
   t.equal(d.status, 200, 'a place freed is taken again');
   for (const x of [b, c, d]) x.close();
+});
+
+t.test("the edge beside the bridge (the admin token) is not held to the per-address limit", async (t) => {
+  const ADMIN = 'admin-token-for-the-local-edge-0001';
+  const { viewer } = await setup(t, { maxViewersPerAddress: 1, admin: { token: ADMIN, catalog: async () => [] } });
+  const open = (ch: string, bearer?: string): Promise<{ status: number; close(): void }> =>
+    new Promise((resolve, reject) => {
+      const req = request(viewer.liveUrl('dev', ch), bearer ? { headers: { Authorization: `Bearer ${bearer}` } } : {}, (res) => {
+        resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
+        res.resume();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const a = await open('e1');
+  t.equal(a.status, 200);
+  t.equal((await open('e2')).status, 429, 'a browser from the same address: its limit of 1');
+  t.equal((await open('e2', 'not-the-admin-token-000000000000000')).status, 429, 'a wrong Bearer changes nothing');
+  const edge = [await open('e2', ADMIN), await open('e3', ADMIN), await open('e4', ADMIN)];
+  t.same(edge.map((x) => x.status), [200, 200, 200], 'the admin Bearer: one viewer per camera, however many');
+  for (const x of [a, ...edge]) x.close();
 });
 
 /** A channel whose camera switches from 320x240 to 640x480 after two seconds (new SPS/PPS, keyframe first). */
