@@ -17,51 +17,10 @@ export const role: RoleManifest<GbRoleConfig> = {
   commands: async () => (await import('./cli.ts')).commands,
   service: async () => ({
     async start(config, log) {
-      const { GbService } = await import('./GbService.ts');
-      const { MediaEngine } = await import('./media/MediaEngine.ts');
-      const { ViewerServer } = await import('./view/ViewerServer.ts');
-      const { splitHostPort } = await import('./config.ts');
-      const { loadOrCreateAdminToken } = await import('./viewToken.ts');
+      const { startBridge } = await import('./bridge.ts');
+      const bridge = await startBridge(config, log);
       const g = config.gb28181;
-      const [min, max] = g.media.ports.split('-').map(Number) as [number, number];
-      // the media worker (RTP, PS, relay legs) is a child process: its death ends its streams, not the role
-      const media = new MediaEngine({ host: g.media.host || '0.0.0.0', ports: { min, max }, noMediaSeconds: g.media.noMediaSeconds, log: log.child({ part: 'media' }) });
-      await media.start();
-      const view = splitHostPort(g.http.listen);
-      const service: InstanceType<typeof GbService> = new GbService(config, log, {
-        media,
-        viewer: async (live, token) => {
-          // the operators' API beside the viewer: `eseal gb28181 catalog` reaches the running bridge through it
-          const admin = { token: loadOrCreateAdminToken(config.dataDir), catalog: (deviceId: string) => service.queryCatalog(deviceId) };
-          const viewer = new ViewerServer({
-            host: view.host,
-            port: view.port,
-            token,
-            source: live,
-            frames: media,
-            admin,
-            maxViewersPerChannel: g.http.maxViewersPerChannel,
-            maxViewersPerAddress: g.http.maxViewersPerAddress,
-            log: log.child({ part: 'viewer' }),
-          });
-          await viewer.listen();
-          return viewer;
-        },
-      });
-      try {
-        await service.start();
-      } catch (err) {
-        await service.close().catch(() => {});
-        await media.close().catch(() => {});
-        throw err;
-      }
-      return {
-        summary: { ...service.summary(), viewer: g.http.listen, media: g.media.ports },
-        close: async () => {
-          await service.close();
-          await media.close();
-        },
-      };
+      return { summary: { ...bridge.service.summary(), viewer: g.http.listen, media: g.media.ports }, close: () => bridge.close() };
     },
   }),
 };

@@ -12,7 +12,8 @@ import type { GbRoleConfig } from '../../gb28181/config.ts';
 import { GbService } from '../../gb28181/GbService.ts';
 import { MediaEngine } from '../../gb28181/media/MediaEngine.ts';
 import { ViewerServer } from '../../gb28181/view/ViewerServer.ts';
-import { loadOrCreateAdminToken, loadOrCreateViewToken } from '../../gb28181/viewToken.ts';
+import { loadOrCreateViewToken } from '../../gb28181/viewToken.ts';
+import { startBridge } from '../../gb28181/bridge.ts';
 import type { StreamNumber } from '../../src/gb28181/sdp.ts';
 import { runFfmpeg } from '../../src/media/ffmpeg.ts';
 import { SimDevice } from '../../sim/device/SimDevice.ts';
@@ -74,43 +75,22 @@ export async function startGbBridge(t: Test, set: Record<string, string | number
   })) as unknown as GbRoleConfig;
   after?.(config);
   const log = pino({ level: process.env['ESEAL_TEST_LOG'] ?? 'silent' });
-  const g = config.gb28181;
   // as gb28181/role.ts does
-  const [min, max] = g.media.ports.split('-').map(Number) as [number, number];
-  const media = new MediaEngine({ host: g.media.host || '0.0.0.0', ports: { min, max }, noMediaSeconds: g.media.noMediaSeconds, log: log.child({ part: 'media' }) });
-  await media.start();
-  let viewer: ViewerServer | undefined;
+  const { service, media, viewer, close } = await startBridge(config, log);
   const token = loadOrCreateViewToken(dataDir);
-  const service: GbService = new GbService(config, log, {
-    media,
-    viewer: async (live, tk) => {
-      const admin = { token: loadOrCreateAdminToken(dataDir), catalog: (deviceId: string) => service.queryCatalog(deviceId) };
-      viewer = new ViewerServer({ host: '127.0.0.1', port: httpPort, token: tk, source: live, frames: media, admin, log: log.child({ part: 'viewer' }) });
-      await viewer.listen();
-      return viewer;
-    },
-  });
-  await service.start();
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await service.close();
-    await media.close();
-  };
   t.teardown(close);
   const ep = service.context.endpoint;
   return {
     config,
     service,
     media,
-    viewer: viewer!,
+    viewer,
     dataDir,
     token,
     sipPort: ep.udpPort,
     tcpPort: ep.tcpPort,
     httpPort,
-    url: (d, c, kind = 'mp4', stream = 0) => viewer!.liveUrl(d, c, kind, stream),
+    url: (d, c, kind = 'mp4', stream = 0) => viewer.liveUrl(d, c, kind, stream),
     close,
   };
 }

@@ -12,10 +12,9 @@ import { pino, type Logger } from 'pino';
 import { FfmpegCapture } from '../../../edge/capture/FfmpegCapture.ts';
 import { role as edgeRole } from '../../../edge/role.ts';
 import { STATUS_FILE } from '../../../edge/EdgeService.ts';
-import { splitHostPort } from '../../../gb28181/config.ts';
-import { GbService } from '../../../gb28181/GbService.ts';
-import { MediaEngine } from '../../../gb28181/media/MediaEngine.ts';
-import { ViewerServer } from '../../../gb28181/view/ViewerServer.ts';
+import { startBridge as startGb } from '../../../gb28181/bridge.ts';
+import type { GbService } from '../../../gb28181/GbService.ts';
+import type { ViewerServer } from '../../../gb28181/view/ViewerServer.ts';
 import { makeClipBytes } from '../../../sim/device/clip.ts';
 import { SimDevice, defaultChannels } from '../../../sim/device/SimDevice.ts';
 import { formatGbAddress, gbViewTokenFile } from '../../../src/contract/gb28181.ts';
@@ -75,30 +74,10 @@ let mediaBase = 42000 + 100 * Math.floor(Math.random() * 150);
 async function startBridge(t: Test, dataDir: string, httpPort: number, log: Logger): Promise<Bridge> {
   const ports = { min: mediaBase, max: mediaBase + 40 };
   mediaBase += 50;
-  const cfg = await gbConfig(t, { 'gb28181.http.listen': `127.0.0.1:${httpPort}`, 'gb28181.media.ports': `${ports.min}-${ports.max}` }, dataDir);
-  const media = new MediaEngine({ host: '127.0.0.1', ports, noMediaSeconds: 15, log: log.child({ part: 'media' }) });
-  await media.start();
-  const view = splitHostPort(cfg.gb28181.http.listen);
-  let viewer: ViewerServer | undefined;
-  const service = new GbService(cfg, log, {
-    media,
-    queryOnRegister: false,
-    viewer: async (live, token) => {
-      viewer = new ViewerServer({ host: view.host, port: view.port, token, source: live, frames: media, log: log.child({ part: 'viewer' }) });
-      await viewer.listen();
-      return viewer;
-    },
-  });
-  await service.start();
-  let closed = false;
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    await service.close();
-    await media.close();
-  };
-  t.teardown(close);
-  return { service, viewer: viewer!, close };
+  const cfg = await gbConfig(t, { 'gb28181.http.listen': `127.0.0.1:${httpPort}`, 'gb28181.media.ports': `${ports.min}-${ports.max}`, 'gb28181.media.host': '127.0.0.1' }, dataDir);
+  const bridge = await startGb(cfg, log);
+  t.teardown(bridge.close);
+  return bridge;
 }
 
 /** A device registered at the bridge, streaming `codec`, whose catalog the bridge has. */
