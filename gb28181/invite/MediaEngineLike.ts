@@ -1,27 +1,12 @@
 // What the signalling needs from the media engine (gb28181/media/, written beside this): open a
 // receiving port for a stream before the INVITE, tell it the device's answer after, close it, and
-// hear when media starts, stops arriving, or ends. Declared structurally here so the engine in
-// gb28181/media/MediaEngine.ts satisfies it without this folder importing that one's internals.
-import type { MediaTransport, StreamNumber } from '../../src/gb28181/sdp.ts';
+// hear when media starts, stops arriving, or ends. Declared structurally here (with the engine's own
+// request shapes) so that tests and the cascade's tap can stand in for gb28181/media/MediaEngine.ts.
+import type { StreamNumber } from '../../src/gb28181/sdp.ts';
 
-export interface IncomingStreamSpec {
-  streamId: string;
-  transport: MediaTransport;
-  /** the 10-digit SSRC offered in y= (decimal) */
-  ssrc: string;
-  payload?: 'ps' | 'h264' | 'h265';
-}
-
-/** cascade: a leg that sends a stream on to an upper platform (the address of its SDP offer) */
-export interface OutgoingLegSpec {
-  streamId: string;
-  legId: string;
-  transport: MediaTransport;
-  host: string;
-  port: number;
-  /** the upper platform's y= SSRC (decimal) */
-  ssrc: string;
-}
+/** what opens a device's stream, and a leg that sends a stream on to an upper platform (cascade): the engine's own shapes */
+export type { IncomingSpec as IncomingStreamSpec, OutgoingSpec as OutgoingLegSpec } from '../media/MediaTypes.ts';
+import type { IncomingSpec as IncomingStreamSpec, OutgoingSpec as OutgoingLegSpec } from '../media/MediaTypes.ts';
 
 export interface MediaEngineLike {
   /** cascade (optional until the engine has it): our sending port for the leg's SDP answer */

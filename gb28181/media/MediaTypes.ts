@@ -1,7 +1,9 @@
 // Types of the media engine (MediaEngine.ts): what the SIP side asks of it and what it reports.
+import type { MediaTransport } from '../../src/gb28181/sdp.ts';
 import type { Logger } from '../../src/log.ts';
 
-export type MediaTransport = 'udp' | 'tcp-passive' | 'tcp-active';
+/** udp; tcp-passive: the peer connects to us; tcp-active: we connect to it (the kernel's SDP names them) */
+export type { MediaTransport };
 export type IncomingPayload = 'ps' | 'h264' | 'h265';
 
 export interface MediaEngineOptions {

@@ -11,15 +11,10 @@
 // next pack header. Without a PSM the codec is probed from the NAL headers. Audio PES (G.711) are
 // passed through one frame per PES. Total: garbage between units is skipped and counted.
 import { isKeyframe, probeCodec, type VideoCodec } from '../es/nal.ts';
+import type { MediaFrame } from '../MediaTypes.ts';
 
-export interface DemuxedFrame {
-  kind: 'video' | 'audio';
-  codec: 'h264' | 'h265' | 'pcma' | 'pcmu';
-  pts90k: number;
-  dts90k: number;
-  keyframe: boolean;
-  data: Buffer;
-}
+/** a frame as the engine hands it on (one video access unit in Annex B, or one G.711 frame) */
+export type DemuxedFrame = MediaFrame;
 
 export interface PsCounts {
   packs: number;
