@@ -311,11 +311,16 @@ export function clipReport(
   ): JsonEvent[] =>
     events.map((e, i) => {
       const mine = score.matches.filter((m) => m[key] === i);
-      const out: JsonEvent = { kind: e.kind, atSeconds: e.atSeconds, matchedUnits: mine.length, matched: mine.length >= unitsOf(e.kind, e.count), matchedWith: [...new Set(mine.map((m) => m[other]))] };
-      if (e.count !== undefined) out.count = e.count;
-      if (e.beltStatus !== undefined) out.beltStatus = e.beltStatus;
-      if (e.note !== undefined) out.note = e.note;
-      return out;
+      return {
+        kind: e.kind,
+        atSeconds: e.atSeconds,
+        ...(e.count === undefined ? {} : { count: e.count }),
+        ...(e.beltStatus === undefined ? {} : { beltStatus: e.beltStatus }),
+        ...(e.note === undefined ? {} : { note: e.note }),
+        matched: mine.length >= unitsOf(e.kind, e.count),
+        matchedUnits: mine.length,
+        matchedWith: [...new Set(mine.map((m) => m[other]))],
+      };
     });
   return {
     clip: truth.clip,

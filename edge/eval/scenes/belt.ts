@@ -417,4 +417,20 @@ export const BELT_CLIPS: ClipSpec[] = [
         flicker: true,
       }),
   },
+  {
+    name: 'belt-flicker-strong',
+    scene: 'belt',
+    version: 1,
+    quick: false,
+    build: async () =>
+      beltClip({
+        name: 'belt-flicker-strong',
+        description:
+          'a lamp flickering ±35 % at 2.3 Hz (near the 2.5 Hz a 5 fps camera can show: bright and dark frames nearly alternate) that also dims to 75 % and back; stopped empty 2 s; starts with the loader on (0002, then 0001); stops with coal (0003); starts with coal (0001); coal runs out (0002); coal again (0001); coal runs out (0002); stops empty (nothing)',
+        seconds: 130,
+        schedule: [[0, 'load'], [2, 'start'], [26, 'stop'], [36, 'start'], [40, 'unload'], [64, 'load'], [82, 'unload'], [120, 'stop']],
+        light: flickering(ramp([[0, 1], [50, 1], [60, 0.75], [90, 0.75], [100, 1]]), 0.35, 2.3),
+        flicker: true,
+      }),
+  },
 ];
