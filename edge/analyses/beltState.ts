@@ -399,9 +399,8 @@ export class BeltStateAnalysis implements Analysis {
     // A standing belt: the frames of the last stoppedLearnSeconds, all still.
     let k = this.stretch.length;
     while (k > 0 && this.stretch[k - 1]!.still && this.stretch[k - 1]!.at >= at - stillSpan) k--;
-    const stillFrom = k < this.stretch.length ? this.stretch[k]!.at : undefined;
-    // The stretch must reach back over the whole span (a frame before it, or the span since the stretch began).
-    const stillWhole = stillFrom !== undefined && (k > 0 ? this.stretch[k - 1]!.still || at - stillFrom >= stillSpan - 1e-6 : at - this.stretchStart >= stillSpan);
+    // Still over the whole span: the frame just before it was still too.
+    const stillWhole = k > 0 && k < this.stretch.length && this.stretch[k - 1]!.still;
     if (stillWhole && this.offer(this.stretch.slice(k), 1)) return;
     if (at - this.stretchStart < span) return;
     this.offer(this.stretch.filter((s) => s.at >= at - span), 0.5);
