@@ -58,19 +58,35 @@ function printEvents(io: CommandIO, events: { kind: string; atSeconds: number; c
   }
 }
 
+/** The clips that --only names: each item a clip's name or a scene's (every clip of that scene). */
+async function clipsNamed(list: string): Promise<string[]> {
+  const { ALL_CLIPS } = await import('./eval/scenes/index.ts');
+  const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = new Set<string>();
+  for (const item of items) {
+    const hits = ALL_CLIPS.filter((c) => c.name === item || c.scene === item);
+    if (!hits.length) throw EdgeUsage(`--only: no clip or scene named ${JSON.stringify(item)} (scenes: ${[...new Set(ALL_CLIPS.map((c) => c.scene))].join(', ')})`, { field: 'only' });
+    for (const h of hits) names.add(h.name);
+  }
+  if (!names.size) throw EdgeUsage('--only: name at least one clip or scene', { field: 'only' });
+  return [...names];
+}
+
 export const commands: Command<EdgeRoleConfig>[] = [
   {
     name: 'eval',
     summary: 'run the analyses over a clip (or the evaluation set) and print precision and recall against ground truth',
-    usage: '<clip.mp4> [--truth FILE] | --set [--dir DIR] [--quick] [--target PERCENT]',
+    usage: '<clip.mp4> [--truth FILE] | --set [--dir DIR] [--quick] [--only NAMES] [--target PERCENT] [--events] [--json]',
     options: {
       ...CONFIG_OPTION,
       truth: { type: 'string' },
       set: { type: 'boolean' },
       dir: { type: 'string' },
       quick: { type: 'boolean' },
+      only: { type: 'string' },
       target: { type: 'string' },
       events: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
     help: [
       '  --truth FILE    the ground truth (default: <clip>.truth.json); format in the README (Evaluation)',
@@ -78,15 +94,24 @@ export const commands: Command<EdgeRoleConfig>[] = [
       '                  synthetic belts, tampered views) and evaluate every clip in it',
       `  --dir DIR       where the set is built and kept (default ${DEFAULT_SET_DIR})`,
       '  --quick         a smaller set (the one npm test uses)',
+      '  --only NAMES    with --set: only these clips or scenes, comma-separated (e.g. belt, or belt-cycle,tamper)',
       '  --target PCT    exit 1 when any analysis\'s precision or recall is below this (default 97)',
       '  --events        print every reported event',
+      '  --json          the result as one JSON object on standard output and nothing else there (progress',
+      '                  goes to standard error): format "eseal-eval/1", clips [{clip, frames, elapsedMs,',
+      '                  detected [{kind, atSeconds, count?, beltStatus?, matched, matchedUnits, matchedWith}],',
+      '                  truth [the same, with note?], perKind {kind: {tp, fp, fn, precision, recall, clips}}}],',
+      '                  total {kind: …}, target, pass; exit status as without it',
     ],
     async run({ positionals, values, config, io }) {
       const cfg = await config();
       const { readTruthFile } = await import('./eval/truth.ts');
-      const { aggregate, formatScoreTable } = await import('./eval/score.ts');
+      const { aggregate, belowTarget, clipReport, formatScoreTable, jsonReport } = await import('./eval/score.ts');
       const { evaluateClip } = await import('./pipeline/evaluateClip.ts');
       const { ANALYSES } = await import('./analyses/registry.ts');
+      const json = values['json'] === true;
+      // With --json, standard output carries the JSON alone: everything for people goes to stderr.
+      const say = json ? io.err : io.out;
       const target = Number(values['target'] ?? 97);
       if (!Number.isFinite(target) || target < 0 || target > 100) throw EdgeUsage('--target: a percentage 0–100', { field: 'target' });
 
@@ -95,33 +120,37 @@ export const commands: Command<EdgeRoleConfig>[] = [
         if (positionals.length) throw EdgeUsage('give either a clip or --set, not both');
         const dir = resolve(String(values['dir'] ?? DEFAULT_SET_DIR));
         const { buildEvalSet } = await import('./eval/buildEvalSet.ts');
-        io.out(`building the evaluation set in ${dir} (kept: later runs reuse it)…`);
-        pairs = await buildEvalSet(dir, { quick: values['quick'] === true });
+        const only = values['only'] === undefined ? undefined : await clipsNamed(String(values['only']));
+        say(`building the evaluation set in ${dir} (kept: later runs reuse it)…`);
+        pairs = await buildEvalSet(dir, { quick: values['quick'] === true, ...(only ? { only } : {}) });
       } else {
+        if (values['only'] !== undefined) throw EdgeUsage('--only goes with --set', { field: 'only' });
         const [clip, ...extra] = positionals;
         if (!clip || extra.length) throw EdgeUsage('usage: eseal edge eval <clip.mp4> [--truth FILE], or --set');
         pairs = [{ clip: resolve(clip), truth: resolve(String(values['truth'] ?? clip.replace(/\.mp4$/i, '') + '.truth.json')) }];
       }
       const truths = await Promise.all(pairs.map(async (p) => ({ ...p, truth: await readTruthFile(p.truth), truthPath: p.truth })));
       const needsDetector = truths.some((p) => Object.keys(p.truth.camera.analyses).some((k) => ANALYSES[k as keyof typeof ANALYSES]?.needsDetections));
-      const scores = await withDetector(cfg, needsDetector, async (detector) => {
+      const results = await withDetector(cfg, needsDetector, async (detector) => {
         const out = [];
         for (const p of truths) {
           const r = await evaluateClip({ clipPath: p.clip, truth: p.truth, truthPath: p.truthPath, ...(detector ? { detector } : {}) });
-          io.out(`${p.truth.clip}: ${r.frames} frames in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.events.length} events`);
-          if (values['events']) printEvents(io, r.events);
-          out.push(r.score);
+          say(`${p.truth.clip}: ${r.frames} frames in ${(r.elapsedMs / 1000).toFixed(1)} s, ${r.events.length} events`);
+          if (values['events'] && !json) printEvents(io, r.events);
+          out.push({ score: r.score, report: clipReport(p.truth, r.events, r.score, { frames: r.frames, elapsedMs: r.elapsedMs }) });
         }
         return out;
       });
+      const scores = results.map((r) => r.score);
+      const below = belowTarget(aggregate(scores).perKind, target);
+      if (json) {
+        io.out(JSON.stringify(jsonReport(results, target), null, 1));
+        return below.length ? 1 : 0;
+      }
       io.out('');
       io.out(formatScoreTable(scores));
-      const total = aggregate(scores);
-      const below = Object.entries(total.perKind).filter(
-        ([, k]) => k.tp + k.fp + k.fn > 0 && (k.precision * 100 < target || k.recall * 100 < target),
-      );
       if (below.length) {
-        io.out(`below the ${target}% target: ${below.map(([kind]) => kind).join(', ')}`);
+        io.out(`below the ${target}% target: ${below.join(', ')}`);
         return 1;
       }
       io.out(`every analysis at or above ${target}% precision and recall`);

@@ -17,19 +17,35 @@
 // and never come back below it while a thinning tail of coal passes. The measures are compared
 // with an empty-belt baseline:
 //   * baselineImage (a JPEG of the camera's view with an empty belt), when configured; or
-//   * learnt: the least-loaded stable stretch seen. Any stretch of learnSeconds over which both
-//     measures stay within a narrow band is a candidate (a belt carrying coal fluctuates, an empty
-//     one is steady, and so is a stopped one); the first candidate becomes the baseline and any
-//     later one that is clearly emptier replaces it, since coal only ever adds load. Until a
-//     baseline exists the coal state is unknown and a start is reported once it is known.
+//   * learnt: the least-loaded stable stretch seen. A stopped belt is learnt from its first
+//     seconds: stoppedLearnSeconds (1.5 s) of frames that are not moving, over which both measures
+//     stay within one coal margin (a flickering lamp shakes the edge count a little; nothing rides
+//     in while the belt stands). A running belt needs learnSeconds (10 s) within half a margin (a
+//     belt carrying coal fluctuates, an empty one is steady). The first candidate becomes the
+//     baseline and any later one that is clearly emptier replaces it, since coal only ever adds
+//     load. So a belt that stands empty for a moment before its first start knows its empty
+//     surface when it starts, and reports that start, and every coal change after it, on time.
+//     Until a baseline exists the coal state is unknown and a start is reported, dated when it
+//     began, once it is known (a belt first seen running with coal on it: configure baselineImage;
+//     one first seen stopped with coal on it learns the coal as "empty" until an emptier stretch
+//     comes, and reports no coal on it until then).
 //   Either way, while the belt runs empty the baseline follows slow lighting drift (time constant
 //   adaptSeconds).
 //
-// Events (the guide's beltStatus): stopped → running: 0001 with coal / 0002 without (also when the
-// belt is first seen running after start-up, so the platform learns its state); a change of coal
-// while running: the new status; running → stopped with coal: 0003. The guide has no code for a
-// stopped empty belt, so that stop emits nothing. Start/stop must persist startStopSeconds, a coal
-// change coalSeconds; the event's time is when the new state began.
+// Events (the guide's beltStatus, table 5-4; 5.1.2 asks for the start, with its coal state, and for
+// every change between coal and no coal while running):
+//   stopped → running with coal           0001   (also a belt first seen running after start-up,
+//   stopped → running without coal        0002    so the platform learns its state)
+//   running, no coal → coal               0001
+//   running, coal → no coal               0002
+//   running with coal → stopped           0003
+//   running without coal → stopped        nothing: the guide has no code for a stopped empty belt
+//                                                  (0003 is "stopped with coal"), and sending 0003
+//                                                  would say coal lies on it
+//   a change of coal while stopped        nothing (the guide asks for changes while running; the
+//                                                  next start reports the state)
+// Start/stop must persist startStopSeconds, a coal change coalSeconds; the event's time is when
+// the new state began.
 import { existsSync, readFileSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import type { BeltStatusCode } from '../../src/contract/codes.ts';
@@ -91,8 +107,10 @@ export interface BeltOptions {
   coalDarkMargin: number;
   /** JPEG of the camera's view with the belt empty; absent: learn the baseline */
   baselineImage: string | undefined;
-  /** a stretch must be this long and steady to become a learnt baseline */
+  /** a stretch of a running belt must be this long and steady to become a learnt baseline */
   learnSeconds: number;
+  /** … of a stopped belt, this long */
+  stoppedLearnSeconds: number;
   /** time constant with which the baseline follows slow lighting change while the belt runs empty */
   adaptSeconds: number;
 }
@@ -123,6 +141,7 @@ export const BeltSchema = Type.Object({
   coalDarkMargin: Num(0.005, 1, 0.06),
   baselineImage: Pattern(/^(|.*\.[jJ][pP][eE]?[gG])$/, 'the path of an existing JPEG file (.jpg, .jpeg)', { default: '' }),
   learnSeconds: Num(1, 3600, 10),
+  stoppedLearnSeconds: Num(0.5, 3600, 1.5),
   adaptSeconds: Num(10, 86400, 600),
 });
 
@@ -194,6 +213,8 @@ interface Stretch {
   at: number;
   edges: number;
   dark: number;
+  /** the belt was not moving on this frame */
+  still: boolean;
 }
 
 const STATUS: Record<BeltLoad, Extract<BeltStatusCode, '0001' | '0002'>> = { coal: '0001', empty: '0002' };
@@ -264,7 +285,9 @@ export class BeltStateAnalysis implements Analysis {
     const full = this.measureLoad(cur, layout);
     const measures = totalOf(full);
     if (!(dt <= 2000)) this.stretchStart = undefined;
-    this.learn(frame.at, measures);
+    // Not moving: voted stopped, or undecided (a flickering lamp) while no start is under way.
+    const still = runVote === 'stopped' || (runVote === undefined && this.run.state !== 'running' && this.run.pending !== 'running');
+    this.learn(frame.at, measures, still);
     const coalCover = this.baseline ? this.coalCoverOf(full, this.baseline) : undefined;
     const loadVote = this.loadVoteOf(coalCover);
     this.latest = { ...measures, motion, speedPx: (motion?.median ?? 0) * layout.factor, runVote, loadVote, coalCover };
@@ -362,23 +385,37 @@ export class BeltStateAnalysis implements Analysis {
   }
 
   /** Learns the baseline from the least-loaded steady stretch (see the header); not with a configured image. */
-  private learn(at: number, m: BeltLoadMeasures): void {
+  private learn(at: number, m: BeltLoadMeasures, still: boolean): void {
     if (this.options.baselineImage !== undefined) return;
-    const span = this.options.learnSeconds * 1000;
+    const o = this.options;
+    const span = o.learnSeconds * 1000;
+    const stillSpan = o.stoppedLearnSeconds * 1000;
     if (this.stretchStart === undefined) {
       this.stretchStart = at;
       this.stretch = [];
     }
-    this.stretch.push({ at, ...m });
-    while (this.stretch.length && this.stretch[0]!.at < at - span) this.stretch.shift();
+    this.stretch.push({ at, ...m, still });
+    while (this.stretch.length && this.stretch[0]!.at < at - Math.max(span, stillSpan)) this.stretch.shift();
+    // A standing belt: the frames of the last stoppedLearnSeconds, all still.
+    let k = this.stretch.length;
+    while (k > 0 && this.stretch[k - 1]!.still && this.stretch[k - 1]!.at >= at - stillSpan) k--;
+    // Still over the whole span: the frame just before it was still too.
+    const stillWhole = k > 0 && k < this.stretch.length && this.stretch[k - 1]!.still;
+    if (stillWhole && this.offer(this.stretch.slice(k), 1)) return;
     if (at - this.stretchStart < span) return;
+    this.offer(this.stretch.filter((s) => s.at >= at - span), 0.5);
+  }
+
+  /** Takes the stretch's mean as the baseline when it is steady within `band` margins and the first or clearly emptier. */
+  private offer(stretch: readonly Stretch[], band: number): boolean {
+    if (!stretch.length) return false;
     let minE = Infinity;
     let maxE = -Infinity;
     let minD = Infinity;
     let maxD = -Infinity;
     let sumE = 0;
     let sumD = 0;
-    for (const s of this.stretch) {
+    for (const s of stretch) {
       minE = Math.min(minE, s.edges);
       maxE = Math.max(maxE, s.edges);
       minD = Math.min(minD, s.dark);
@@ -387,10 +424,11 @@ export class BeltStateAnalysis implements Analysis {
       sumD += s.dark;
     }
     const o = this.options;
-    // Steady: each measure within half a coal margin over the whole stretch.
-    if (maxE - minE > o.coalEdgeMargin / 2 || maxD - minD > o.coalDarkMargin / 2) return;
-    const candidate = { edges: sumE / this.stretch.length, dark: sumD / this.stretch.length };
-    if (!this.baseline || this.loadScore(this.baseline, candidate) >= 0.5) this.baseline = candidate;
+    if (maxE - minE > o.coalEdgeMargin * band || maxD - minD > o.coalDarkMargin * band) return false;
+    const candidate = { edges: sumE / stretch.length, dark: sumD / stretch.length };
+    if (this.baseline && this.loadScore(this.baseline, candidate) < 0.5) return false;
+    this.baseline = candidate;
+    return true;
   }
 
   /** While the belt runs empty, the baseline follows slow drift of the measures. */

@@ -255,3 +255,92 @@ export function formatScoreTable(scores: ClipScore | readonly ClipScore[]): stri
     .map((r) => (r.length === 0 ? widths.map((w) => '-'.repeat(w)).join('  ') : r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')))
     .join('\n');
 }
+
+/** One event of a clip in the JSON report: what was reported, or what the truth says should have been. */
+export interface JsonEvent {
+  kind: AnalysisKind;
+  atSeconds: number;
+  count?: number;
+  beltStatus?: BeltStatusCode;
+  /** truth events only: the situation it stands for */
+  note?: string;
+  /** units of this event matched (a count-2 event may match 0, 1 or 2) */
+  matchedUnits: number;
+  /** every unit of it matched */
+  matched: boolean;
+  /** the other side's indices it was matched with (into `truth` or `detected`) */
+  matchedWith: number[];
+}
+
+export interface JsonClipReport {
+  clip: string;
+  frames?: number;
+  elapsedMs?: number;
+  /** what the pipeline reported, in order */
+  detected: JsonEvent[];
+  /** the truth's events, in the truth file's order */
+  truth: JsonEvent[];
+  perKind: Record<AnalysisKind, KindScore>;
+}
+
+export interface JsonReport {
+  format: 'eseal-eval/1';
+  clips: JsonClipReport[];
+  /** all clips together (`aggregate`) */
+  total: Record<AnalysisKind, KindScore>;
+  /** the --target percentage and whether every kind with events reached it */
+  target: number;
+  pass: boolean;
+}
+
+function unitsOf(kind: AnalysisKind, count: number | undefined): number {
+  return kind === 'person' || kind === 'truck' ? (count ?? 1) : 1;
+}
+
+/** One clip's events, reported and true, each marked matched or not (`eseal edge eval --json`). */
+export function clipReport(
+  truth: TruthFile,
+  detected: readonly DetectedEvent[],
+  score: ClipScore,
+  run: { frames?: number; elapsedMs?: number } = {},
+): JsonClipReport {
+  const side = <E extends { kind: AnalysisKind; atSeconds: number; count?: number; beltStatus?: BeltStatusCode; note?: string }>(
+    events: readonly E[],
+    key: 'truthIndex' | 'detectedIndex',
+    other: 'truthIndex' | 'detectedIndex',
+  ): JsonEvent[] =>
+    events.map((e, i) => {
+      const mine = score.matches.filter((m) => m[key] === i);
+      return {
+        kind: e.kind,
+        atSeconds: e.atSeconds,
+        ...(e.count === undefined ? {} : { count: e.count }),
+        ...(e.beltStatus === undefined ? {} : { beltStatus: e.beltStatus }),
+        ...(e.note === undefined ? {} : { note: e.note }),
+        matched: mine.length >= unitsOf(e.kind, e.count),
+        matchedUnits: mine.length,
+        matchedWith: [...new Set(mine.map((m) => m[other]))],
+      };
+    });
+  return {
+    clip: truth.clip,
+    ...(run.frames === undefined ? {} : { frames: run.frames }),
+    ...(run.elapsedMs === undefined ? {} : { elapsedMs: run.elapsedMs }),
+    detected: side(detected, 'detectedIndex', 'truthIndex'),
+    truth: side(truth.events, 'truthIndex', 'detectedIndex'),
+    perKind: score.perKind,
+  };
+}
+
+/** Whether every kind that had events reaches `target` percent precision and recall; the kinds below it. */
+export function belowTarget(total: Record<AnalysisKind, KindScore>, target: number): AnalysisKind[] {
+  return (Object.entries(total) as [AnalysisKind, KindScore][])
+    .filter(([, k]) => k.tp + k.fp + k.fn > 0 && (k.precision * 100 < target || k.recall * 100 < target))
+    .map(([kind]) => kind);
+}
+
+/** The whole `--json` report of a run over one or more clips. */
+export function jsonReport(clips: readonly { report: JsonClipReport; score: ClipScore }[], target: number): JsonReport {
+  const total = aggregate(clips.map((c) => c.score)).perKind;
+  return { format: 'eseal-eval/1', clips: clips.map((c) => c.report), total, target, pass: belowTarget(total, target).length === 0 };
+}

@@ -7,6 +7,10 @@
 //   start            → 0001 if coal covers more than half of the ROI, else 0002
 //   while running, coal coverage crossing one half → 0001 (coal came) / 0002 (coal ran out)
 //   stop with coal   → 0003 (a stop without coal reports nothing)
+//
+// Each truth event carries a note naming its situation (BELT_SITUATIONS: the first start of the
+// clip, a later start, coal → empty, empty → coal, stop with coal), so that scores can be broken
+// down by situation; clips under a flickering lamp add ", flicker" to it.
 import type { BeltStatusCode } from '../../../src/contract/codes.ts';
 import { createImage, type RgbImage } from '../compose.ts';
 import { rng, type Rng } from '../prng.ts';
@@ -33,6 +37,10 @@ const CAMERA: Clip['camera'] = { role: 'mainShaft', analyses: { belt: { roi: BEL
 
 export type BeltAction = 'start' | 'stop' | 'load' | 'unload';
 
+/** The situations of belt truth events (each event's note starts with one). */
+export const BELT_SITUATIONS = ['first start', 'later start', 'coal→empty', 'empty→coal', 'stop with coal'] as const;
+export type BeltSituation = (typeof BELT_SITUATIONS)[number];
+
 interface Simulation {
   /** belt travel at each frame, px */
   travel: Float64Array;
@@ -57,7 +65,7 @@ function coverage(coal: readonly [number, number][], travel: number): number {
 }
 
 /** Runs the schedule frame by frame: belt travel, where coal lies, and the events due. */
-export function simulateBelt(seconds: number, schedule: readonly (readonly [number, BeltAction])[]): Simulation {
+export function simulateBelt(seconds: number, schedule: readonly (readonly [number, BeltAction])[], noteSuffix = ''): Simulation {
   const frames = Math.round(seconds * FPS);
   const travel = new Float64Array(frames);
   const loaded: [number, number][] = [];
@@ -66,8 +74,9 @@ export function simulateBelt(seconds: number, schedule: readonly (readonly [numb
   let loading = false;
   let speed = 0;
   let hadCoal = false;
-  const event = (n: number, beltStatus: BeltStatusCode): void => {
-    events.push({ kind: 'belt', atSeconds: Math.round((n / FPS) * 100) / 100, beltStatus });
+  let starts = 0;
+  const event = (n: number, beltStatus: BeltStatusCode, situation: BeltSituation): void => {
+    events.push({ kind: 'belt', atSeconds: Math.round((n / FPS) * 100) / 100, beltStatus, note: `${situation}${noteSuffix}` });
   };
   for (let n = 0; n < frames; n++) {
     const t = n / FPS;
@@ -85,10 +94,10 @@ export function simulateBelt(seconds: number, schedule: readonly (readonly [numb
     travel[n] = prev + speed;
     if (loading && speed > 0) addInterval(loaded, LOAD_X - travel[n]!, LOAD_X - prev);
     const coal = coverage(loaded, travel[n]!) > 0.5;
-    if (starting) event(n, coal ? '0001' : '0002');
+    if (starting) event(n, coal ? '0001' : '0002', starts++ === 0 ? 'first start' : 'later start');
     else if (stopping) {
-      if (coal) event(n, '0003');
-    } else if (running && coal !== hadCoal) event(n, coal ? '0001' : '0002');
+      if (coal) event(n, '0003', 'stop with coal');
+    } else if (running && coal !== hadCoal) event(n, coal ? '0001' : '0002', coal ? 'empty→coal' : 'coal→empty');
     hadCoal = coal;
   }
   return { travel, coal: loaded.sort((a, b) => a[0] - b[0]), events };
@@ -227,11 +236,22 @@ interface BeltSceneOptions {
   seconds: number;
   schedule: readonly (readonly [number, BeltAction])[];
   light: (t: number) => number;
+  /** the lamp flickers (notes say so) */
+  flicker?: boolean;
+}
+
+/**
+ * A lamp that flickers: the whole frame's brightness modulated around `base` — mains flicker
+ * (100 Hz) beating with the camera's exposure, aliased to a few Hz at 5 fps, plus a slower wander
+ * of a tired ballast. Depth is the peak share either way.
+ */
+export function flickering(base: (t: number) => number, depth = 0.2, hz = 1.3): (t: number) => number {
+  return (t) => base(t) * (1 + depth * (0.7 * Math.sin(2 * Math.PI * hz * t) + 0.3 * Math.sin(2 * Math.PI * 0.37 * t + 1)));
 }
 
 function beltClip(o: BeltSceneOptions): Clip {
   const random = rng(o.name);
-  const sim = simulateBelt(o.seconds, o.schedule);
+  const sim = simulateBelt(o.seconds, o.schedule, o.flicker ? ', flicker' : '');
   const surface = rubber(random);
   const coal = coalLayer(sim.coal, random);
   // Idler rollers under the belt: fixed darker columns the belt slides over.
@@ -280,7 +300,7 @@ export const BELT_CLIPS: ClipSpec[] = [
   {
     name: 'belt-cycle',
     scene: 'belt',
-    version: 1,
+    version: 2,
     quick: false,
     build: async () =>
       beltClip({
@@ -295,7 +315,7 @@ export const BELT_CLIPS: ClipSpec[] = [
   {
     name: 'belt-empty-start',
     scene: 'belt',
-    version: 1,
+    version: 2,
     quick: true,
     build: async () =>
       beltClip({
@@ -309,7 +329,7 @@ export const BELT_CLIPS: ClipSpec[] = [
   {
     name: 'belt-lighting',
     scene: 'belt',
-    version: 1,
+    version: 2,
     quick: false,
     build: async () =>
       beltClip({
@@ -318,6 +338,99 @@ export const BELT_CLIPS: ClipSpec[] = [
         seconds: 40,
         schedule: [],
         light: ramp([[0, 1], [8, 1], [20, 0.6], [26, 0.6], [26, 1.15], [32, 1.15], [38, 1.3]]),
+      }),
+  },
+  {
+    name: 'belt-first-start-coal',
+    scene: 'belt',
+    version: 1,
+    quick: false,
+    build: async () =>
+      beltClip({
+        name: 'belt-first-start-coal',
+        description:
+          'stopped and empty for 4 s only; starts with the loader already on, so coal rides in at once (0002 at the start, 0001 when coal covers half the belt); loading stops, coal runs out (0002); coal again (0001); stops with coal (0003)',
+        seconds: 90,
+        schedule: [[0, 'load'], [4, 'start'], [34, 'unload'], [56, 'load'], [80, 'stop']],
+        light: ramp([[0, 1]]),
+      }),
+  },
+  {
+    name: 'belt-first-start-empty',
+    scene: 'belt',
+    version: 1,
+    quick: false,
+    build: async () =>
+      beltClip({
+        name: 'belt-first-start-empty',
+        description:
+          'stopped and empty for 2 s; starts empty (0002); coal (0001); stops with coal (0003); starts with coal (0001); coal runs out (0002); stops empty (nothing); starts empty (0002); coal (0001); coal runs out (0002)',
+        seconds: 130,
+        schedule: [[2, 'start'], [12, 'load'], [30, 'stop'], [40, 'start'], [44, 'unload'], [64, 'stop'], [74, 'start'], [84, 'load'], [100, 'unload']],
+        light: ramp([[0, 1], [60, 1], [70, 0.85]]),
+      }),
+  },
+  {
+    name: 'belt-coal-gaps',
+    scene: 'belt',
+    version: 1,
+    quick: false,
+    build: async () =>
+      beltClip({
+        name: 'belt-coal-gaps',
+        description:
+          'stopped empty 6 s; starts empty (0002); coal and no coal alternate while it runs (0001, 0002, 0001, 0002, 0001); stops with coal (0003); starts with coal (0001); coal runs out (0002)',
+        seconds: 150,
+        schedule: [[6, 'start'], [10, 'load'], [26, 'unload'], [44, 'load'], [58, 'unload'], [78, 'load'], [96, 'stop'], [104, 'start'], [110, 'unload']],
+        light: ramp([[0, 1]]),
+      }),
+  },
+  {
+    name: 'belt-flicker-first-start',
+    scene: 'belt',
+    version: 1,
+    quick: false,
+    build: async () =>
+      beltClip({
+        name: 'belt-flicker-first-start',
+        description:
+          'a lamp flickering ±20 % at 1.3 Hz (plus a slow wander) throughout; stopped empty 3 s; starts with the loader on (0002, then 0001); coal runs out (0002); stops empty (nothing); starts empty (0002); coal (0001); stops with coal (0003); starts with coal (0001)',
+        seconds: 120,
+        schedule: [[0, 'load'], [3, 'start'], [30, 'unload'], [52, 'stop'], [60, 'start'], [66, 'load'], [86, 'stop'], [96, 'start'], [100, 'unload']],
+        light: flickering(ramp([[0, 1]])),
+        flicker: true,
+      }),
+  },
+  {
+    name: 'belt-flicker-dim',
+    scene: 'belt',
+    version: 1,
+    quick: false,
+    build: async () =>
+      beltClip({
+        name: 'belt-flicker-dim',
+        description:
+          'a dim lamp flickering ±30 % at 2.1 Hz; stopped empty 15 s (no events); starts empty (0002); coal (0001); coal runs out (0002); coal (0001); stops with coal (0003)',
+        seconds: 110,
+        schedule: [[15, 'start'], [24, 'load'], [44, 'unload'], [66, 'load'], [98, 'stop']],
+        light: flickering(ramp([[0, 0.7]]), 0.3, 2.1),
+        flicker: true,
+      }),
+  },
+  {
+    name: 'belt-flicker-strong',
+    scene: 'belt',
+    version: 1,
+    quick: false,
+    build: async () =>
+      beltClip({
+        name: 'belt-flicker-strong',
+        description:
+          'a lamp flickering ±35 % at 2.3 Hz (near the 2.5 Hz a 5 fps camera can show: bright and dark frames nearly alternate) that also dims to 75 % and back; stopped empty 2 s; starts with the loader on (0002, then 0001); stops with coal (0003); starts with coal (0001); coal runs out (0002); coal again (0001); coal runs out (0002); stops empty (nothing)',
+        seconds: 130,
+        schedule: [[0, 'load'], [2, 'start'], [26, 'stop'], [36, 'start'], [40, 'unload'], [64, 'load'], [82, 'unload'], [120, 'stop']],
+        light: flickering(ramp([[0, 1], [50, 1], [60, 0.75], [90, 0.75], [100, 1]]), 0.35, 2.3),
+        flicker: true,
       }),
   },
 ];

@@ -97,6 +97,45 @@ t.test('learnt baseline: start empty → 0002, coal arrives → 0001, stop with 
   t.end();
 });
 
+t.test('from its first seconds: 2 s standing empty are enough to report the first start and every coal change after it', (t) => {
+  const scene = new BeltScene('belt-first');
+  const d = new Drive(scene, belt());
+  t.same(d.run(10, { speed: 0 }), [], 'nothing while standing');
+  t.ok(d.belt.baseline, 'the empty belt is learnt from the first 2 s, while it stands');
+  const startAt = d.now;
+  // the loader is on: coal enters the view 10 frames after the start and keeps coming for 1200 px
+  scene.coalEntering(40, 1200);
+  const early = d.run(30, { speed: 4 });
+  t.same(early.map((e) => e.beltStatus), ['0002'], 'the first start, without coal (coal has only begun to ride in)');
+  t.ok(Math.abs(early[0]!.at - startAt) <= 1000, 'dated when the belt started');
+  const rest = d.run(500, { speed: 4 });
+  t.same(rest.map((e) => e.beltStatus), ['0001', '0002'], 'coal arrives (0001), then runs out while the belt runs on (0002)');
+  // coal covers half the ROI (28…676 px) 91 frames after the start, and half of it is bare again
+  // once its tail is 324 px into the view: 10 + 300 + 88 frames after the start
+  const coalAt = startAt + 91 * FRAME_MS;
+  const goneAt = startAt + 398 * FRAME_MS;
+  t.ok(Math.abs(rest[0]!.at - coalAt) <= 4000, `0001 dated ${(rest[0]!.at - coalAt) / 1000} s from half the belt covered`);
+  t.ok(Math.abs(rest[1]!.at - goneAt) <= 4000, `0002 dated ${(rest[1]!.at - goneAt) / 1000} s from half the belt bare`);
+  t.same(d.run(30, { speed: 0 }), [], 'a stop without coal: nothing (the guide has no code for it)');
+  t.end();
+});
+
+t.test('under a flickering lamp (±25 %, 1.3 Hz beat at 5 fps): the same events, no more', (t) => {
+  const scene = new BeltScene('belt-flicker');
+  const d = new Drive(scene, belt());
+  let n = 0;
+  const flicker = (speed: number) => (): Step => ({ speed, gain: 0.9 * (1 + 0.25 * Math.sin(2 * Math.PI * 1.3 * (n++ / 5))) });
+  t.same(d.run(15, flicker(0)), [], 'nothing while standing');
+  t.ok(d.belt.baseline, 'learnt while standing under the flicker');
+  scene.coalEntering(40, 2400);
+  t.same(d.run(30, flicker(4)).map((e) => e.beltStatus), ['0002'], 'start without coal');
+  t.same(d.run(200, flicker(4)).map((e) => e.beltStatus), ['0001'], 'coal arrives');
+  t.same(d.run(40, flicker(0)).map((e) => e.beltStatus), ['0003'], 'stop with coal');
+  t.same(d.run(60, flicker(0)), [], 'nothing while standing with coal');
+  t.same(d.events.map((e) => e.beltStatus), ['0002', '0001', '0003']);
+  t.end();
+});
+
 t.test('no event while stopped, under a lighting ramp or a person crossing; an empty stop emits nothing', (t) => {
   const scene = new BeltScene('belt-b');
   const d = new Drive(scene, belt());
