@@ -1,12 +1,14 @@
 // Where a group of pictures starts, told from one RTP packet without demuxing: the GOP cache
 // (worker/GopCache.ts) keeps the packets from there. Two questions per packet:
-//  - does it start an access unit? PS: a pack header (00 00 01 BA) in it (devices start each
-//    picture's pack at a packet's start; one met mid-packet still starts the unit, and the bytes
-//    before it are skipped by any demuxer as garbage). Raw H.264/H.265: a new RTP timestamp.
+//  - does it start an access unit? PS: a pack header (00 00 01 BA) at its start (devices start
+//    each picture's pack at a packet's start); right after a packet with the marker bit (a picture
+//    ended) also one further in, the bytes before it being skipped by any demuxer as garbage (only
+//    then is the payload searched: the relay pays a few compares per packet, not a search). Raw
+//    H.264/H.265: a new RTP timestamp.
 //  - does it show the access unit is a keyframe? A parameter set (H.264 SPS 7; H.265 VPS 32 /
 //    SPS 33) or an IDR/IRAP slice (H.264 5; H.265 16–21) among the NAL units it carries. In PS,
 //    the first video PES of the pack is read (a system header or PSM alone does not count: some
-//    devices repeat the PSM on every picture). Cheap: a native indexOf per packet, a short walk of
+//    devices repeat the PSM on every picture). Cheap: four byte compares per packet, a short walk of
 //    the units only in a packet that has a pack header. Total: any bytes give an answer.
 import type { VideoCodec } from '../es/nal.ts';
 
@@ -48,9 +50,10 @@ export interface PacketMark {
 
 const NONE: PacketMark = { unitStart: false, key: false };
 
-/** An MPEG-PS payload (RTP payload type 96). */
-export function markPs(payload: Buffer, codec: VideoCodec | undefined): PacketMark {
-  const pack = payload.indexOf(PACK);
+/** An MPEG-PS payload (RTP payload type 96); `afterMarker`: the packet before it had the marker bit. */
+export function markPs(payload: Buffer, codec: VideoCodec | undefined, afterMarker = false): PacketMark {
+  const atStart = payload.length >= 4 && payload[0] === 0 && payload[1] === 0 && payload[2] === 1 && payload[3] === 0xba;
+  const pack = atStart ? 0 : afterMarker ? payload.indexOf(PACK) : -1;
   if (pack < 0) return NONE;
   return { unitStart: true, key: psPackShowsKey(payload, pack, codec) };
 }

@@ -44,6 +44,7 @@ export class IncomingStream {
   readonly #ps: PsDemuxer | undefined;
   readonly gop = new GopCache();
   #lastTs: number | undefined;
+  #lastMarker = false;
   #expected: number;
   #locked: number | undefined;
   #udp: UdpSocket | undefined;
@@ -218,8 +219,9 @@ export class IncomingStream {
   #deliver(packets: RtpPacket[]): void {
     for (const p of packets) {
       this.#demux.push(p.payload, p.timestamp, p.marker);
-      const mark = this.#ps ? markPs(p.payload, this.#ps.videoCodec) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
+      const mark = this.#ps ? markPs(p.payload, this.#ps.videoCodec, this.#lastMarker) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
       this.#lastTs = p.timestamp;
+      this.#lastMarker = p.marker;
       this.gop.push(p, mark);
       for (const leg of this.legs.values()) leg.send(p);
     }
