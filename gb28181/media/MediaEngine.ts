@@ -4,6 +4,9 @@
 // The worker's death is an event: every stream it held is reported `ended` (reason 'worker-exit'),
 // requests under way fail with ESEAL_ERR_GBMEDIA_WORKER, and a new worker is started after a
 // bounded backoff; the parent never crashes with it.
+// A new subscription to a stream starts with the worker's GOP cache of it, demuxed (the frames
+// since its last keyframe), then live frames: frames of that stream already on the pipe when the
+// worker took the subscription are dropped here, up to the worker's start record (protocol.ts).
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
@@ -39,6 +42,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   readonly #legs = new Map<string, string>();
   readonly #stats = new Map<string, StreamStats>();
   readonly #subscribers = new Map<string, Set<(f: MediaFrame) => void>>();
+  /** start records the worker still owes per stream (frames of it are dropped until they came) */
+  readonly #awaitingStart = new Map<string, number>();
   #closed = false;
   #backoffMs = BACKOFF_MIN_MS;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -127,6 +132,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   /** Tells the worker whether to pipe a stream's frames (it keeps a relayed stream's to itself otherwise). */
   #wantFrames(streamId: string, on: boolean): void {
     if (this.#closed || !this.#ready || !this.#child?.connected) return; // a worker started later gets the list in its config
+    if (on) this.#awaitingStart.set(streamId, (this.#awaitingStart.get(streamId) ?? 0) + 1);
     this.#request({ op: 'frames', streamId, on }).catch(() => undefined);
   }
 
@@ -144,7 +150,14 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.workerStarts++;
     const frames = new FrameReader();
     const pipe = child.stdio[FRAME_FD] as Readable | null;
-    pipe?.on('data', (chunk: Buffer) => frames.push(chunk, (id, f) => this.#deliver(id, f)));
+    const onStart = (id: string): void => {
+      const left = (this.#awaitingStart.get(id) ?? 1) - 1;
+      if (left > 0) this.#awaitingStart.set(id, left);
+      else this.#awaitingStart.delete(id);
+    };
+    pipe?.on('data', (chunk: Buffer) => {
+      if (this.#child === child) frames.push(chunk, (id, f) => this.#deliver(id, f), onStart);
+    });
     pipe?.on('error', () => undefined);
     let notReady: (err: Error) => void = () => undefined;
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -209,7 +222,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   #deliver(streamId: string, f: MediaFrame): void {
     this.framesPiped++;
     const set = this.#subscribers.get(streamId);
-    if (!set) return;
+    if (!set || this.#awaitingStart.has(streamId)) return;
     for (const fn of set) {
       try {
         fn(f);
@@ -228,6 +241,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       this.#pending.delete(id);
     }
     const held = [...this.#streams];
+    this.#awaitingStart.clear();
     this.#streams.clear();
     this.#legs.clear();
     this.#stats.clear();

@@ -25,8 +25,9 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'forward', parts: [{ script: 'test/bench/forward.ts' }] },
   { name: 'edge', parts: [{ script: 'test/bench/edge.ts' }] },
   { name: 'fuzz', parts: [{ script: 'test/bench/fuzz.ts' }] },
-  // the GB/T 28181 bridge: media relay and viewer (gb28181Media.ts), registrar and keepalives (gb28181Register.ts)
-  { name: 'gb28181', parts: [{ script: 'test/bench/gb28181Media.ts' }, { script: 'test/bench/gb28181Register.ts', optional: true }] },
+  // the GB/T 28181 bridge: media relay and viewer (gb28181Media.ts), registrar and keepalives (gb28181Register.ts),
+  // INVITE → first decodable frame through SIP, a sim device, the worker and the viewer (gb28181Invite.ts)
+  { name: 'gb28181', parts: [{ script: 'test/bench/gb28181Media.ts' }, { script: 'test/bench/gb28181Register.ts', optional: true }, { script: 'test/bench/gb28181Invite.ts' }] },
 ];
 
 function runScript(script: string, resultFile: string): Promise<number | string> {

@@ -3,7 +3,9 @@
 // no-media watch. SSRC rule: the one we offered, or the device's answer (y=) when it gave another;
 // when the first packets carry yet another one (many devices ignore ours) we lock onto it, but a
 // packet with the expected SSRC always wins; once locked, other SSRCs on the port are dropped and
-// counted (a stale session still sending to a reused port).
+// counted (a stale session still sending to a reused port). Every packet delivered also goes to
+// the stream's GOP cache (GopCache.ts): a leg opened later starts with it, and so does a parent
+// subscription (the cache demuxed again by a demuxer of its own: replayFrames).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +19,8 @@ import { RawDepacketizer } from '../rtp/RawDepacketizer.ts';
 import { ReorderBuffer } from '../rtp/ReorderBuffer.ts';
 import { Rfc4571Deframer } from '../rtp/rfc4571.ts';
 import { parseRtp, type RtpPacket } from '../rtp/rtpPacket.ts';
+import { markPs, markRaw } from '../rtp/keyframeStart.ts';
+import { GopCache } from './GopCache.ts';
 import type { OutgoingLeg } from './OutgoingLeg.ts';
 import { formatSsrc, parseSsrc } from './protocol.ts';
 
@@ -37,6 +41,10 @@ export class IncomingStream {
   readonly legs = new Map<string, OutgoingLeg>();
   readonly #reorder = new ReorderBuffer(REORDER_WINDOW);
   readonly #demux: { push(p: Buffer, ts: number, marker: boolean): void; flush(): void };
+  readonly #ps: PsDemuxer | undefined;
+  readonly gop = new GopCache();
+  #lastTs: number | undefined;
+  #lastMarker = false;
   #expected: number;
   #locked: number | undefined;
   #udp: UdpSocket | undefined;
@@ -57,7 +65,29 @@ export class IncomingStream {
   ) {
     this.#expected = parseSsrc(spec.ssrc)!;
     const onFrame = (f: MediaFrame): void => this.#frame(f);
-    this.#demux = spec.payload === 'h264' || spec.payload === 'h265' ? new RawDepacketizer(spec.payload, onFrame) : new PsDemuxer(onFrame);
+    this.#demux = this.#newDemuxer(onFrame);
+    this.#ps = this.#demux instanceof PsDemuxer ? this.#demux : undefined;
+  }
+
+  #newDemuxer(onFrame: (f: MediaFrame) => void): PsDemuxer | RawDepacketizer {
+    const { payload } = this.spec;
+    return payload === 'h264' || payload === 'h265' ? new RawDepacketizer(payload, onFrame) : new PsDemuxer(onFrame);
+  }
+
+  /**
+   * The frames of the GOP cache, demuxed by a demuxer of their own: the same packets in the same
+   * order give the frames the stream's demuxer gave from them, so these followed by the live frames
+   * are the stream from its last keyframe on, without a gap or a repeat. The frame under way at the
+   * end is left to the live demuxer.
+   */
+  replayFrames(onFrame: (f: MediaFrame) => void): number {
+    let n = 0;
+    const demux = this.#newDemuxer((f) => {
+      n++;
+      onFrame(f);
+    });
+    for (const p of this.gop.snapshot()) demux.push(p.payload, p.timestamp, p.marker);
+    return n;
   }
 
   get streamId(): string {
@@ -174,6 +204,7 @@ export class IncomingStream {
       if (this.#locked !== undefined) {
         this.ctx.log('info', 'the expected SSRC arrived: switching to it', { streamId: this.streamId, from: formatSsrc(this.#locked), to: formatSsrc(ssrc) });
         this.#reorder.reset();
+        this.gop.reset();
       } else this.ctx.onFirstMedia(this.streamId, formatSsrc(ssrc));
       this.#locked = ssrc;
       return true;
@@ -188,6 +219,10 @@ export class IncomingStream {
   #deliver(packets: RtpPacket[]): void {
     for (const p of packets) {
       this.#demux.push(p.payload, p.timestamp, p.marker);
+      const mark = this.#ps ? markPs(p.payload, this.#ps.videoCodec, this.#lastMarker) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
+      this.#lastTs = p.timestamp;
+      this.#lastMarker = p.marker;
+      this.gop.push(p, mark);
       for (const leg of this.legs.values()) leg.send(p);
     }
   }

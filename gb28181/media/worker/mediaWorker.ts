@@ -4,14 +4,16 @@
 // end it: a request that fails is answered with its error code, a bad packet is counted.
 // Frames go up the pipe for a stream the parent subscribed to, and for a stream without relay legs
 // (opened to be viewed); a relayed stream nobody views keeps its frames here: piping them would
-// cost both processes a copy, a write and a parse per frame for nothing.
+// cost both processes a copy, a write and a parse per frame for nothing. A subscription ('frames'
+// on) is answered on the pipe by a start record, then the stream's GOP cache demuxed, then live
+// frames: a viewer of a relay-only stream starts at once, not at the next keyframe.
 import { Socket } from 'node:net';
 import { MediaBadRequest, MediaDuplicateStream, MediaUnknownStream } from '../errors.ts';
 import { EsealError } from '../../../src/errors.ts';
 import { PortPool } from '../rtp/portPool.ts';
 import { IncomingStream } from './IncomingStream.ts';
 import { OutgoingLeg } from './OutgoingLeg.ts';
-import { encodeFrame, FRAME_FD, parseSsrc, type FromWorker, type Request, type ToWorker, type WorkerConfig } from './protocol.ts';
+import { encodeFrame, encodeStart, FRAME_FD, parseSsrc, type FromWorker, type Request, type ToWorker, type WorkerConfig } from './protocol.ts';
 import type { MediaFrame, MediaTransport, StreamStats } from '../MediaTypes.ts';
 
 const TRANSPORTS: readonly MediaTransport[] = ['udp', 'tcp-passive', 'tcp-active'];
@@ -35,6 +37,10 @@ function send(m: FromWorker): void {
 
 function onFrame(streamId: string, f: MediaFrame): void {
   if (!wanted.has(streamId) && (streams.get(streamId)?.legs.size ?? 0) > 0) return;
+  writeFrame(streamId, f);
+}
+
+function writeFrame(streamId: string, f: MediaFrame): void {
   if (pipe.writableLength > MAX_PIPE_QUEUE) {
     framesDropped++;
     return;
@@ -131,7 +137,7 @@ async function handle(req: Request): Promise<unknown> {
       if (ssrc === undefined) throw MediaBadRequest(`ssrc ${JSON.stringify(spec.ssrc)} is not a decimal SSRC`, { field: 'ssrc' });
       if (transport !== 'tcp-passive' && (!spec.host || !(spec.port > 0 && spec.port < 65536))) throw MediaBadRequest('an outgoing leg needs the peer host and port', { field: 'port' });
       const { port, value } = await bindWithPort(async (port) => {
-        const leg = new OutgoingLeg(spec.legId, spec.streamId, transport, port, config.host, { host: spec.host, port: spec.port }, ssrc);
+        const leg = new OutgoingLeg(spec.legId, spec.streamId, transport, port, config.host, { host: spec.host, port: spec.port }, ssrc, () => stream.gop.snapshot());
         try {
           await leg.open();
         } catch (err) {
@@ -147,6 +153,8 @@ async function handle(req: Request): Promise<unknown> {
       }
       stream.legs.set(spec.legId, value);
       legs.set(spec.legId, { leg: value, stream });
+      // in the same turn as joining the stream: the cache, then every live packet, none twice
+      value.start();
       return { port };
     }
     case 'closeOutgoing': {
@@ -160,8 +168,11 @@ async function handle(req: Request): Promise<unknown> {
     }
     case 'frames':
       if (typeof req.streamId !== 'string') throw MediaBadRequest('frames needs a streamId', { field: 'streamId' });
-      if (req.on) wanted.add(req.streamId);
-      else wanted.delete(req.streamId);
+      if (req.on) {
+        wanted.add(req.streamId);
+        pipe.write(encodeStart(req.streamId));
+        streams.get(req.streamId)?.replayFrames((f) => writeFrame(req.streamId, f));
+      } else wanted.delete(req.streamId);
       return undefined;
     case 'shutdown':
       for (const id of [...streams.keys()]) closeStream(id);

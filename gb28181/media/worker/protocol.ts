@@ -38,6 +38,24 @@ export const FRAME_FD = 4;
 
 const CODECS = ['h264', 'h265', 'pcma', 'pcmu'] as const;
 
+/** the kind byte of a start record: what follows for this stream is what the parent subscribed to */
+const START_KIND = 2;
+
+/**
+ * A start record (no media): the worker took a subscription ('frames' on) here. The frames of the
+ * stream before it were piped before the worker knew of the subscriber (the parent drops them);
+ * after it come the GOP cache's frames, then the live ones. The parent thus gets each frame once.
+ */
+export function encodeStart(streamId: string): Buffer {
+  const id = Buffer.from(streamId, 'utf8');
+  const rec = Buffer.alloc(4 + 1 + id.length + 3 + 16);
+  rec.writeUInt32BE(rec.length - 4, 0);
+  rec[4] = id.length;
+  id.copy(rec, 5);
+  rec[5 + id.length] = START_KIND;
+  return rec;
+}
+
 /** [u32 length of the rest][u8 id length][id][u8 kind][u8 codec][u8 keyframe][f64 pts][f64 dts][data] */
 export function encodeFrame(streamId: string, f: MediaFrame): Buffer {
   const id = Buffer.from(streamId, 'utf8');
@@ -60,7 +78,7 @@ export function encodeFrame(streamId: string, f: MediaFrame): Buffer {
 export class FrameReader {
   #buf: Buffer = Buffer.alloc(0);
 
-  push(chunk: Buffer, onFrame: (streamId: string, f: MediaFrame) => void): void {
+  push(chunk: Buffer, onFrame: (streamId: string, f: MediaFrame) => void, onStart: (streamId: string) => void = () => undefined): void {
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     let at = 0;
     while (this.#buf.length - at >= 4) {
@@ -72,7 +90,12 @@ export class FrameReader {
       let p = 1;
       const streamId = rec.toString('utf8', p, p + idLen);
       p += idLen;
-      const kind = rec[p++] === 0 ? 'video' : 'audio';
+      const kindByte = rec[p++];
+      if (kindByte === START_KIND) {
+        onStart(streamId);
+        continue;
+      }
+      const kind = kindByte === 0 ? 'video' : 'audio';
       const codec = CODECS[rec[p++]!] ?? 'h264';
       const keyframe = rec[p++] === 1;
       const pts90k = rec.readDoubleBE(p);
