@@ -20,7 +20,7 @@ export interface RunningBridge {
 export async function startBridge(config: GbRoleConfig, log: Logger): Promise<RunningBridge> {
   const g = config.gb28181;
   const [min, max] = g.media.ports.split('-').map(Number) as [number, number];
-  const media = new MediaEngine({ host: g.media.host || '0.0.0.0', ports: { min, max }, noMediaSeconds: g.media.noMediaSeconds, log: log.child({ part: 'media' }) });
+  const media = new MediaEngine({ host: g.media.host || '0.0.0.0', ports: { min, max }, noMediaSeconds: g.media.noMediaSeconds, gopCache: g.media.gopCache === 'yes', log: log.child({ part: 'media' }) });
   await media.start();
   const view = splitHostPort(g.http.listen);
   let viewer: ViewerServer | undefined;

@@ -92,6 +92,8 @@ const gbSchema = Type.Object({
       transport: OneOf(TRANSPORTS),
       /** a channel's stream stays up this long after its last viewer left (then BYE) */
       lingerSeconds: int(0, 600),
+      /** keep each stream's packets since its last keyframe: an upper platform's leg and a new viewer start at once instead of at the next keyframe (costs about one GOP of memory per stream and some relay capacity) */
+      gopCache: OneOf(['yes', 'no']),
     }),
     http: Type.Object({
       /** the viewer's listener */
@@ -127,7 +129,7 @@ export const GB28181_DEFAULTS: Static<typeof gbSchema> = {
       transactionSeconds: 8,
     },
     limits: { maxDevices: 10_000, maxChannelsPerDevice: 1024, authFailuresPerMinute: 20, requestsPerSecond: 200 },
-    media: { ports: '30000-30500', host: '', publicHost: '', noMediaSeconds: 15, transport: 'udp', lingerSeconds: 10 },
+    media: { ports: '30000-30500', host: '', publicHost: '', noMediaSeconds: 15, transport: 'udp', lingerSeconds: 10, gopCache: 'yes' },
     http: { listen: '127.0.0.1:9092', maxViewersPerChannel: 16, maxViewersPerAddress: 8 },
     cascade: [],
   },
@@ -144,6 +146,7 @@ export const gb28181ConfigSection: ConfigSection<GbRoleConfig> = {
     ESEAL_GB28181_SIP_PUBLIC_HOST: 'gb28181.sip.publicHost',
     ESEAL_GB28181_MEDIA_PORTS: 'gb28181.media.ports',
     ESEAL_GB28181_MEDIA_PUBLIC_HOST: 'gb28181.media.publicHost',
+    ESEAL_GB28181_MEDIA_GOP_CACHE: 'gb28181.media.gopCache',
     ESEAL_GB28181_HTTP_LISTEN: 'gb28181.http.listen',
   },
   finish(config) {

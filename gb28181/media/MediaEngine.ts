@@ -143,7 +143,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   #spawn(): void {
-    const config: WorkerConfig = { host: this.#opts.host, ports: this.#opts.ports, noMediaSeconds: this.#opts.noMediaSeconds, wanted: [...this.#subscribers.keys()] };
+    const config: WorkerConfig = { host: this.#opts.host, ports: this.#opts.ports, noMediaSeconds: this.#opts.noMediaSeconds, gopCache: this.#opts.gopCache !== false, wanted: [...this.#subscribers.keys()] };
     const child = spawnNodeChild(WORKER, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'] });
     this.#child = child;
     this.#startedAt = Date.now();

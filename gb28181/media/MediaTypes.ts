@@ -13,6 +13,8 @@ export interface MediaEngineOptions {
   ports: { min: number; max: number };
   /** a stream with no packet for this long (also right after it opens) is reported noMedia; default 15 */
   noMediaSeconds: number;
+  /** keep each stream's packets since its last keyframe, so that relay legs and late viewers start at once (default true) */
+  gopCache?: boolean;
   log: Logger;
 }
 

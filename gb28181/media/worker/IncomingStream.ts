@@ -27,6 +27,8 @@ import { formatSsrc, parseSsrc } from './protocol.ts';
 export interface StreamContext {
   host: string;
   noMediaMs: number;
+  /** keep the GOP cache (false: legs and late viewers start at the next keyframe, for more streams per core) */
+  gopCache: boolean;
   onFrame(streamId: string, f: MediaFrame): void;
   onFirstMedia(streamId: string, ssrc: string): void;
   onNoMedia(streamId: string): void;
@@ -222,7 +224,7 @@ export class IncomingStream {
       const mark = this.#ps ? markPs(p.payload, this.#ps.videoCodec, this.#lastMarker) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
       this.#lastTs = p.timestamp;
       this.#lastMarker = p.marker;
-      this.gop.push(p, mark);
+      if (this.ctx.gopCache) this.gop.push(p, mark);
       for (const leg of this.legs.values()) leg.send(p);
     }
   }

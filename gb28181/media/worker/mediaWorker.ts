@@ -51,6 +51,7 @@ function writeFrame(streamId: string, f: MediaFrame): void {
 const ctx = {
   host: config.host,
   noMediaMs: config.noMediaSeconds * 1000,
+  gopCache: config.gopCache !== false,
   onFrame,
   onFirstMedia: (streamId: string, ssrc: string) => send({ t: 'firstMedia', streamId, ssrc }),
   onNoMedia: (streamId: string) => send({ t: 'noMedia', streamId }),

@@ -7,6 +7,8 @@ export interface WorkerConfig {
   host: string;
   ports: { min: number; max: number };
   noMediaSeconds: number;
+  /** keep each stream's packets since its last keyframe for legs and viewers that join (default true) */
+  gopCache?: boolean;
   /** streams whose frames the parent wants on the pipe (it has subscribers), at the worker's start */
   wanted?: string[];
 }

@@ -153,3 +153,24 @@ t.test('a viewer subscribing to a relay-only stream starts with the cached frame
   t.ok(again[0]!.keyframe, 'the new one starts at the keyframe too');
   t.same(again.map((f) => f.pts90k), Array.from({ length: 50 - KEY }, (_, i) => 3600 * (KEY + 1 + i)), 'each cached picture once');
 });
+
+t.test('gopCache: false (gb28181.media.gopCache: no): a leg opened mid-GOP gets only what comes after it', async (t) => {
+  const e = new MediaEngine({ host: '127.0.0.1', ports: { min: base + 202, max: base + 260 }, noMediaSeconds: 15, gopCache: false, log });
+  await e.start();
+  t.teardown(() => e.close());
+  const { port } = await e.openIncoming({ streamId: 'lean', transport: 'udp', ssrc: String(SSRC) });
+  const frames = await psPackets('h264', SSRC);
+  await sendUdp(port, frames.slice(0, MID).flat());
+  await waitFor(() => (e.stats('lean')?.packets ?? 0) === frames.slice(0, MID).flat().length, 5000, 'the first pictures in');
+  const sink = createSocket('udp4');
+  sink.bind(0, '127.0.0.1');
+  await once(sink, 'listening');
+  t.teardown(() => sink.close());
+  const got: RtpPacket[] = [];
+  sink.on('message', (m) => got.push(parseRtp(Buffer.from(m))!));
+  await e.openOutgoing({ streamId: 'lean', legId: 'l', transport: 'udp', host: '127.0.0.1', port: sink.address().port, ssrc: '996' });
+  await sendUdp(port, frames.slice(MID).flat());
+  const live = frames.slice(MID).flat().map((b) => parseRtp(b)!);
+  await waitFor(() => got.length === live.length, 5000, 'the live packets');
+  t.same(got.map((p) => p.timestamp), live.map((p) => p.timestamp), 'nothing from before the leg opened: no cache replayed');
+});
