@@ -11,7 +11,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseH264Sps } from '../es/h264Sps.ts';
 import { parseH265Sps } from '../es/h265Sps.ts';
-import { nalType, splitAnnexB } from '../es/nal.ts';
+import { nalType, splitAnnexB, type VideoCodec } from '../es/nal.ts';
 import { MediaConnectFailed } from '../errors.ts';
 import type { EndReason, IncomingAnswer, IncomingSpec, MediaFrame, StreamStats } from '../MediaTypes.ts';
 import { PsDemuxer } from '../ps/PsDemuxer.ts';
@@ -30,6 +30,8 @@ export interface StreamContext {
   /** keep the GOP cache (false: legs and late viewers start at the next keyframe, for more streams per core) */
   gopCache: boolean;
   onFrame(streamId: string, f: MediaFrame): void;
+  /** someone takes this stream's frames: a subscriber in the parent, or it has no legs (they may subscribe) */
+  wantsFrames(streamId: string): boolean;
   onFirstMedia(streamId: string, ssrc: string): void;
   onNoMedia(streamId: string): void;
   onEnded(streamId: string, reason: EndReason): void;
@@ -42,8 +44,17 @@ const GAP_WAIT_MS = 80;
 export class IncomingStream {
   readonly legs = new Map<string, OutgoingLeg>();
   readonly #reorder = new ReorderBuffer(REORDER_WINDOW);
-  readonly #demux: { push(p: Buffer, ts: number, marker: boolean): void; flush(): void };
-  readonly #ps: PsDemuxer | undefined;
+  #demux: PsDemuxer | RawDepacketizer;
+  #ps: PsDemuxer | undefined;
+  /** the PS video codec once known, kept for the keyframe marks while the demuxer is skipped */
+  #psCodec: VideoCodec | undefined;
+  /**
+   * A stream only relayed (legs, no one wants its frames) is not demuxed once its codec and size are
+   * known: the legs need packets and the cache needs keyframe marks, not pictures; demuxing every
+   * frame for nothing cost the relay much of its capacity. Demuxing resumes with a fresh demuxer fed
+   * the GOP cache (see #resume).
+   */
+  #skipping = false;
   readonly gop = new GopCache();
   #lastTs: number | undefined;
   #lastMarker = false;
@@ -83,6 +94,8 @@ export class IncomingStream {
    * end is left to the live demuxer.
    */
   replayFrames(onFrame: (f: MediaFrame) => void): number {
+    // skipped until now: the fresh demuxer's frames of the cache go out the normal way (they were never sent)
+    if (this.#skipping) return this.#resume();
     let n = 0;
     const demux = this.#newDemuxer((f) => {
       n++;
@@ -219,14 +232,39 @@ export class IncomingStream {
   }
 
   #deliver(packets: RtpPacket[]): void {
+    const skip = this.legs.size > 0 && this.#s.width !== undefined && !this.ctx.wantsFrames(this.streamId);
+    if (!skip && this.#skipping) this.#resume();
+    else if (skip && !this.#skipping) this.#skipping = true;
     for (const p of packets) {
-      this.#demux.push(p.payload, p.timestamp, p.marker);
-      const mark = this.#ps ? markPs(p.payload, this.#ps.videoCodec, this.#lastMarker) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
+      if (!this.#skipping) this.#demux.push(p.payload, p.timestamp, p.marker);
+      if (this.#ps) this.#psCodec = this.#ps.videoCodec ?? this.#psCodec;
+      const mark = this.#ps ? markPs(p.payload, this.#psCodec, this.#lastMarker) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
       this.#lastTs = p.timestamp;
       this.#lastMarker = p.marker;
+      // skipped: the pictures counted from the marks (a picture starts a pack), not from a demuxer
+      if (this.#skipping && mark.unitStart) this.#s.frames++;
       if (this.ctx.gopCache) this.gop.push(p, mark);
       for (const leg of this.legs.values()) leg.send(p);
     }
+  }
+
+  /**
+   * Demuxing again after a skip: a fresh demuxer (the old one's state is stale), fed the GOP cache
+   * first, so that its frames start at the last keyframe and the picture under way is whole; its
+   * frames take the normal way out. Returns how many the cache gave.
+   */
+  #resume(): number {
+    this.#skipping = false;
+    let n = 0;
+    const demux = this.#newDemuxer((f) => {
+      n++;
+      this.#frame(f);
+    });
+    for (const p of this.gop.snapshot()) demux.push(p.payload, p.timestamp, p.marker);
+    // the demuxer that read the cache reads on: it holds the picture under way
+    this.#demux = demux;
+    this.#ps = demux instanceof PsDemuxer ? demux : undefined;
+    return n;
   }
 
   #frame(f: MediaFrame): void {

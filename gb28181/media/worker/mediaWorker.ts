@@ -53,6 +53,7 @@ const ctx = {
   noMediaMs: config.noMediaSeconds * 1000,
   gopCache: config.gopCache !== false,
   onFrame,
+  wantsFrames: (streamId: string) => wanted.has(streamId) || (streams.get(streamId)?.legs.size ?? 0) === 0,
   onFirstMedia: (streamId: string, ssrc: string) => send({ t: 'firstMedia', streamId, ssrc }),
   onNoMedia: (streamId: string) => send({ t: 'noMedia', streamId }),
   onEnded: (streamId: string, reason: 'peer-closed' | 'connect-failed' | 'closed' | 'worker-exit') => {
