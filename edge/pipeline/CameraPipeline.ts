@@ -8,6 +8,9 @@ import { MotionDetector, type MotionOptions } from '../motion/MotionDetector.ts'
 import { ByteTracker, type ByteTrackerOptions } from '../track/ByteTracker.ts';
 import type { Analysis, AnalysisEvent, Frame, Marks, Track } from '../types.ts';
 
+/** Detector runs a moving track may go unmatched and still keep the detector running. */
+const FOLLOW_MISSED_RUNS = 5;
+
 export interface CameraPipelineOptions {
   camera: string;
   width: number;
@@ -96,10 +99,14 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     return events;
   }
 
-  /** A confirmed track seen on the last run whose foot point moved over its last few points. */
+  /**
+   * A confirmed track whose foot point moved over its last few points, seen within the last few
+   * runs: two people overlapping can both go undetected for a frame or two, and stopping the
+   * detector then lets their tracks die.
+   */
   #following(): boolean {
     return this.#tracks.some((t) => {
-      if (!t.confirmed || t.missed > 0 || t.path.length < 2) return false;
+      if (!t.confirmed || t.missed > FOLLOW_MISSED_RUNS || t.path.length < 2) return false;
       const a = t.path[Math.max(0, t.path.length - 5)]!;
       const b = t.path[t.path.length - 1]!;
       return Math.hypot(b.x - a.x, b.y - a.y) >= 2;

@@ -296,6 +296,7 @@ function singles(s: Scene, seed: string, n: number, t0: number, gap: number, aga
 const STEEP_MID: Omit<Scene, 'counted'> = { view: STEEP, lineY: 0.45 };
 const LONG_MID: Omit<Scene, 'counted'> = { view: LONG, lineY: 0.32 };
 const LONG_FAR: Omit<Scene, 'counted'> = { view: LONG, lineY: 0.2 };
+const LONG_END: Omit<Scene, 'counted'> = { view: LONG, lineY: 0.12 };
 
 function plan(p: ClipPlan, version = 1, quick = false): ClipSpec {
   return { name: p.name, scene: 'elevatedPersons', version, quick, build: (photos) => elevatedClip(photos, p) };
@@ -342,6 +343,18 @@ export const ELEVATED_PERSONS_CLIPS: ClipSpec[] = [
     description: 'long view, the line far up the passage: six people come from the far end over it (6), ~34 px tall there',
     scene: { ...LONG_FAR, counted: 'towards' },
     walkers: (s) => singles(s, 'far-towards', 6, 0.5, 5, 1),
+  }),
+  plan({
+    name: 'elev-tiny-away',
+    description: 'long view, the line at the far end of the passage: six people walk away over it (6), ~22 px tall there',
+    scene: { ...LONG_END, counted: 'away' },
+    walkers: (s) => singles(s, 'tiny-away', 6, 0.5, 5, 1),
+  }),
+  plan({
+    name: 'elev-tiny-towards',
+    description: 'long view, the line at the far end of the passage: six people come from there towards the camera (6), ~22 px tall at the line',
+    scene: { ...LONG_END, counted: 'towards' },
+    walkers: (s) => singles(s, 'tiny-towards', 6, 0.5, 5, 1),
   }),
   plan({
     name: 'elev-pairs-away',

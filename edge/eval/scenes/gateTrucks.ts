@@ -9,24 +9,8 @@ import { HEIGHT, WIDTH, type Clip, type ClipSpec, type Photos } from './clip.ts'
 import { UPLINK_KBPS } from './elevatedPersons.ts';
 import { infraredNight } from './night.ts';
 import { Path } from './paths.ts';
-import { CROPS } from './sprites.ts';
 import { stageClip } from './stage.ts';
-
-const LINE_X = 0.5;
-const LINE_A = { x: LINE_X * WIDTH, y: 0.38 * HEIGHT };
-const LINE_B = { x: LINE_X * WIDTH, y: HEIGHT };
-const TOWARDS = { x: 0.9 * WIDTH, y: 0.7 * HEIGHT };
-
-const CAMERA: Clip['camera'] = {
-  role: 'truckGate',
-  analyses: {
-    truck: { line: [[LINE_X, 0.38], [LINE_X, 1]], towards: [0.9, 0.7] },
-    occlusion: {},
-    moved: {},
-  },
-};
-
-const ASPECT = CROPS.pickup.rect.height / CROPS.pickup.rect.width;
+import { ASPECT, GATE_CAMERA, LINE_A, LINE_B, TOWARDS } from './trucks.ts';
 
 /** Height in pixels of the pickup whose box covers `share` of the frame. */
 export function truckHeightForShare(share: number): number {
@@ -66,7 +50,7 @@ async function gateClip(photos: Photos, name: string, description: string, actor
     name,
     description,
     seconds,
-    camera: CAMERA,
+    camera: GATE_CAMERA,
     events,
     background: await roadBackground(photos, LINE_A.x, `${name}:road`),
     actors: await ActorLayer.create(photos, actors),
