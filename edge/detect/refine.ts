@@ -4,10 +4,12 @@
 // continue a track. Instead of lowering every threshold (and taking every doubtful blob), each small
 // detection near a line is looked at again in a crop around it, zoomed so the object is about
 // `zoomTo` px tall in the model input, and takes the score (and the box) the detector gives it there.
-// The crop pass costs one run per candidate: only small ones, only near a line, at most maxCrops.
+// The crop pass costs one run per candidate: only small ones, only near a line, only those whose
+// score (scaled for size as the tracker scales it) is still below `enoughScore`, at most maxCrops.
 import type { Box, Detection, Frame, Point } from '../types.ts';
 import type { Detector } from './detector.ts';
 import { iou } from './nms.ts';
+import { sizedScore } from '../track/smallObjects.ts';
 
 /** What an analysis that counts at a line offers the pipeline: the lines, in frame pixels. */
 export interface FocusLines {
@@ -29,9 +31,11 @@ export interface RefineOptions {
   maxCrops: number;
   /** detections below this score are not worth a second look */
   minScore: number;
+  /** nor those scoring this much already, after scaling for size (the tracker's "high" score) */
+  enoughScore: number;
 }
 
-export const REFINE_DEFAULTS: RefineOptions = { maxHeight: 80, zoomTo: 112, nearHeights: 3, maxCrops: 4, minScore: 0.15 };
+export const REFINE_DEFAULTS: RefineOptions = { maxHeight: 80, zoomTo: 112, nearHeights: 2, maxCrops: 2, minScore: 0.15, enoughScore: 0.5 };
 
 function distanceToSegment(p: Point, a: Point, b: Point): number {
   const dx = b.x - a.x;
@@ -84,7 +88,7 @@ export async function refineNearLines(
       const dist = Math.min(...lines.map(([a, b]) => distanceToSegment(foot, a, b)));
       return { d, i, h, dist };
     })
-    .filter((c) => c.h < o.maxHeight && c.d.score >= o.minScore && c.dist <= o.nearHeights * c.h)
+    .filter((c) => c.h < o.maxHeight && c.d.score >= o.minScore && sizedScore(c.d.score, c.h) < o.enoughScore && c.dist <= o.nearHeights * c.h)
     .sort((a, b) => a.dist / a.h - b.dist / b.h)
     .slice(0, o.maxCrops);
   const out = detections.slice();

@@ -53,4 +53,7 @@ t.test('a crop that finds nothing there, or scores it lower, keeps the first loo
   t.same(await refineNearLines(fakeDetector(() => []), frame, [small], [LINE], 512), [small]);
   t.same(await refineNearLines(fakeDetector(() => [{ cls: 'vehicle', score: 0.9, box: { x1: 0, y1: 0, x2: 200, y2: 200 } }]), frame, [small], [LINE], 512), [small], 'another class');
   t.same(await refineNearLines(fakeDetector(() => []), frame, [small], [], 512), [small], 'no lines: no crops');
+  const sure = fakeDetector(() => []);
+  await refineNearLines(sure, frame, [{ ...small, score: 0.45 }], [LINE], 512);
+  t.equal(sure.seen.length, 0, 'scoring 0.45 at 32 px is enough already (0.75 after scaling): no crop');
 });
