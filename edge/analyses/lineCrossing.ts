@@ -8,11 +8,18 @@
 // person who stops on it, never counts. A track counts once in its life, so crossing, coming back and
 // crossing again is one count; walks the other way are counted apart as "wrong way" and only shown.
 //
+// The band is narrower for small objects: at most `bandHeights` of the track's box height. A person
+// 30 px tall far down a passage walks 18 px of foot row (the default band on D1) in five seconds,
+// and the tracker rarely keeps such a small person that long; a jitter of the foot point stays a
+// small share of the box whatever its size. The score a track must have reached is compared
+// after the same scaling for small boxes that the tracker applies (track/smallObjects.ts).
+//
 // Counts of one frame, or of crossings within groupSeconds of the first, make one group (one
 // event, count N, time of the first crossing). A group is handed out on the first frame at least
 // groupSeconds after its first crossing (at once when groupSeconds is 0), or by flush().
 import type { Analysis, AnalysisEvent, FrameContext, Marks, ObjectClass, Point, Rgb, Track } from '../types.ts';
 import { Type, type Static } from '../../src/config/rules.ts';
+import { sizedScore } from '../track/smallObjects.ts';
 import { pointInPolygon, polygonToPixels, segmentsIntersect, signedDistance, toPixels } from './geometry.ts';
 import { NormLine, NormPoint, NormRegion, defineOptions, linePoints, regionPoints, toPoint, validateOptions } from './options.ts';
 
@@ -29,6 +36,8 @@ export interface LineCountOptions {
   groupSeconds: number;
   /** hysteresis: distance from the line, as a share of the frame diagonal, to be on a side */
   minDistance: number;
+  /** the hysteresis distance is at most this many times the object's box height */
+  bandHeights: number;
 }
 
 /** What a constructor accepts: the line and `towards`, the rest defaults. */
@@ -38,6 +47,7 @@ export const LINE_COUNT_DEFAULTS = {
   minScore: 0.5,
   groupSeconds: 2,
   minDistance: 0.02,
+  bandHeights: 0.25,
 } as const;
 
 /**
@@ -63,6 +73,7 @@ export const LineCountSchema = Type.Object({
   minScore: Type.Number({ minimum: 0, maximum: 1, default: LINE_COUNT_DEFAULTS.minScore }),
   groupSeconds: Type.Number({ minimum: 0, maximum: 600, default: LINE_COUNT_DEFAULTS.groupSeconds }),
   minDistance: Type.Number({ minimum: 0, maximum: 0.5, default: LINE_COUNT_DEFAULTS.minDistance }),
+  bandHeights: Type.Number({ minimum: 0, maximum: 10, default: LINE_COUNT_DEFAULTS.bandHeights }),
 });
 
 export const LINE_COUNT_OPTIONS = defineOptions(LineCountSchema, (o, problem): LineCountOptions => {
@@ -75,7 +86,7 @@ export const LINE_COUNT_OPTIONS = defineOptions(LineCountSchema, (o, problem): L
   if (!half && Math.abs(signedDistance(towards, line[0], line[1])) < 0.01) {
     problem('towards', 'must lie off the line (at least 0.01 from it), on the side objects are counted going to');
   }
-  const options: LineCountOptions = { line, towards, minScore: o.minScore, groupSeconds: o.groupSeconds, minDistance: o.minDistance };
+  const options: LineCountOptions = { line, towards, minScore: o.minScore, groupSeconds: o.groupSeconds, minDistance: o.minDistance, bandHeights: o.bandHeights };
   if (o.roi !== undefined) options.roi = regionPoints(o.roi, 'roi', problem);
   return options;
 });
@@ -175,11 +186,13 @@ export class LineCounter {
         s = { lastAt: -Infinity, prev: undefined, zone: 0, inCrossAt: undefined, outCrossAt: undefined, countedIn: false, countedOut: false, maxScore: 0 };
         this.#sides.set(t.id, s);
       }
-      if (t.missed === 0) s.maxScore = Math.max(s.maxScore, t.score);
+      const boxHeight = t.box.y2 - t.box.y1;
+      if (t.missed === 0) s.maxScore = Math.max(s.maxScore, sizedScore(t.score, boxHeight));
+      const band = Math.min(g.band, this.options.bandHeights * boxHeight);
       for (const p of t.path) {
         if (p.at <= s.lastAt) continue;
         s.lastAt = p.at;
-        const crossingAt = this.#step(g, s, { x: p.x, y: p.y }, p.at);
+        const crossingAt = this.#step(g, s, { x: p.x, y: p.y }, p.at, band);
         if (crossingAt !== undefined) this.#add(t.id, crossingAt);
       }
     }
@@ -201,7 +214,7 @@ export class LineCounter {
   }
 
   /** One new foot point of a track; returns the crossing time when this point makes the track count. */
-  #step(g: Geometry, s: TrackSide, p: Point, at: number): number | undefined {
+  #step(g: Geometry, s: TrackSide, p: Point, at: number, band: number): number | undefined {
     const d = g.orient * signedDistance(p, g.a, g.b);
     const prev = s.prev;
     s.prev = p;
@@ -211,14 +224,14 @@ export class LineCounter {
       if (d < dPrev && s.outCrossAt === undefined) s.outCrossAt = at;
     }
     let counted: number | undefined;
-    if (d >= g.band) {
+    if (d >= band) {
       if (s.zone === -1 && s.inCrossAt !== undefined && !s.countedIn && s.maxScore >= this.options.minScore && (!g.roi || pointInPolygon(p, g.roi))) {
         s.countedIn = true;
         counted = s.inCrossAt;
       }
       s.zone = 1;
       s.outCrossAt = undefined;
-    } else if (d <= -g.band) {
+    } else if (d <= -band) {
       if (s.zone === 1 && s.outCrossAt !== undefined && !s.countedOut) {
         s.countedOut = true;
         this.#wrongWay++;
@@ -258,6 +271,12 @@ export class LineCounter {
     };
     this.#geometry = next;
     return next;
+  }
+
+  /** The counting line in frame pixels: where the pipeline looks again at small objects. */
+  focusLine(width: number, height: number): [Point, Point] {
+    const g = this.#geometryFor(width, height);
+    return [g.a, g.b];
   }
 
   /** Line, `towards` arrow and ROI in frame pixels, boxes of the tracks followed now, totals. */
@@ -316,6 +335,10 @@ export class LineCountAnalysis implements Analysis {
 
   marks(): Marks {
     return this.counter.marks();
+  }
+
+  focusLines(width: number, height: number): [Point, Point][] {
+    return [this.counter.focusLine(width, height)];
   }
 
   #event(g: CrossingGroup): AnalysisEvent {

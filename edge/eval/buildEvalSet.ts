@@ -71,7 +71,7 @@ export async function buildEvalSet(dir: string, options: BuildOptions = {}): Pro
       const truth = truthOf(clip, generator);
       // Checked before the long encode, written after it: a truth file only ever sits beside a whole clip.
       parseTruth(truth, truthPath);
-      await encodeClip(clipPath, clipFrames(clip), { width: clip.width, height: clip.height, fps: clip.fps, ...(clip.crf ? { crf: clip.crf } : {}) });
+      await encodeClip(clipPath, clipFrames(clip), { width: clip.width, height: clip.height, fps: clip.fps, ...(clip.crf ? { crf: clip.crf } : {}), ...(clip.bitrateKbps ? { bitrateKbps: clip.bitrateKbps } : {}) });
       await writeTruthFile(truthPath, truth);
       built = true;
     }

@@ -14,6 +14,11 @@ export interface EncodeOptions {
   fps: number;
   /** x264 constant rate factor; 26 keeps detector-relevant detail, and static scenes stay small */
   crf?: number;
+  /**
+   * a constant bitrate cap instead of CRF, kbit/s: what a camera sends over a mine's uplink (4 Mbit/s
+   * shared by its cameras leaves about 500 per sub-stream), with the blocking and smearing that brings
+   */
+  bitrateKbps?: number;
   /** keyframe interval in frames (default 2 s) */
   gop?: number;
   preset?: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium';
@@ -37,7 +42,10 @@ export async function encodeClip(
   const args = [
     '-nostdin', '-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0',
-    '-an', '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast', '-crf', String(opts.crf ?? 26),
+    '-an', '-c:v', 'libx264', '-preset', opts.preset ?? 'veryfast',
+    ...(opts.bitrateKbps
+      ? ['-b:v', `${opts.bitrateKbps}k`, '-maxrate', `${opts.bitrateKbps}k`, '-bufsize', `${opts.bitrateKbps * 2}k`]
+      : ['-crf', String(opts.crf ?? 26)]),
     '-pix_fmt', 'yuv420p', '-g', String(opts.gop ?? Math.max(1, Math.round(fps * 2))),
     '-movflags', '+faststart', '-f', 'mp4', partial,
   ];

@@ -3,9 +3,13 @@
 // role and `eseal edge eval`, so what is evaluated is what runs.
 import { EventEmitter } from 'node:events';
 import type { Detector } from '../detect/detector.ts';
+import { hasFocusLines, refineNearLines, type RefineOptions } from '../detect/refine.ts';
 import { MotionDetector, type MotionOptions } from '../motion/MotionDetector.ts';
 import { ByteTracker, type ByteTrackerOptions } from '../track/ByteTracker.ts';
 import type { Analysis, AnalysisEvent, Frame, Marks, Track } from '../types.ts';
+
+/** Detector runs a moving track may go unmatched and still keep the detector running. */
+const FOLLOW_MISSED_RUNS = 5;
 
 export interface CameraPipelineOptions {
   camera: string;
@@ -16,6 +20,8 @@ export interface CameraPipelineOptions {
   detector?: Detector;
   motion?: MotionOptions;
   tracker?: Partial<ByteTrackerOptions>;
+  /** the second look at small objects near a counting line (detect/refine.ts); false turns it off */
+  refine?: Partial<RefineOptions> | false;
 }
 
 export interface CameraPipelineEvents {
@@ -40,6 +46,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   readonly #motion: MotionDetector;
   readonly #tracker: ByteTracker;
   #tracks: Track[] = [];
+  readonly #refine: Partial<RefineOptions> | false;
   readonly #stats: CameraPipelineStats = { frames: 0, detected: 0, detectorDropped: 0, events: 0 };
 
   constructor(options: CameraPipelineOptions) {
@@ -51,6 +58,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#detector = options.detector;
     this.#motion = new MotionDetector(options.width, options.height, options.motion);
     this.#tracker = new ByteTracker(options.tracker);
+    this.#refine = options.refine ?? {};
   }
 
   get needsDetections(): boolean {
@@ -66,8 +74,15 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#stats.frames++;
     const motion = this.#motion.update(frame);
     let detections;
-    if (this.#needsDetections && motion.active) {
+    // The motion gate misses a small person far away (a few hundred pixels of change, under
+    // minRatio): while a track is moving, the detector keeps running, or the tracker, fed every
+    // keep-alive period only, loses the person it follows and a line count never sees them cross.
+    if (this.#needsDetections && (motion.active || this.#following())) {
       detections = await this.#detector!.detect(frame);
+      if (detections && this.#refine !== false) {
+        const lines = this.analyses.flatMap((a) => (hasFocusLines(a) ? a.focusLines(frame.width, frame.height) : []));
+        if (lines.length) detections = await refineNearLines(this.#detector!, frame, detections, lines, this.#detector!.stats().inputSize, this.#refine);
+      }
       if (detections) {
         this.#stats.detected++;
         this.#tracks = this.#tracker.update(detections, frame.at);
@@ -82,6 +97,20 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.emit('frame', frame, this.analyses.map((a) => a.marks()));
     for (const event of events) this.emit('event', event);
     return events;
+  }
+
+  /**
+   * A confirmed track whose foot point moved over its last few points, seen within the last few
+   * runs: two people overlapping can both go undetected for a frame or two, and stopping the
+   * detector then lets their tracks die.
+   */
+  #following(): boolean {
+    return this.#tracks.some((t) => {
+      if (!t.confirmed || t.missed > FOLLOW_MISSED_RUNS || t.path.length < 2) return false;
+      const a = t.path[Math.max(0, t.path.length - 5)]!;
+      const b = t.path[t.path.length - 1]!;
+      return Math.hypot(b.x - a.x, b.y - a.y) >= 2;
+    });
   }
 
   /** The end of the input (a replayed file, a shutdown): events the analyses still hold. */

@@ -20,6 +20,7 @@ import type { Box, Detection, ObjectClass, Track } from '../types.ts';
 import { matchWithLimit } from './assignment.ts';
 import { iou } from './iou.ts';
 import { BoxKalman, DEFAULT_KALMAN_NOISE, type KalmanNoise } from './kalman.ts';
+import { SMALL_OBJECT_DEFAULTS, sizedScore, type SmallObjectScaling } from './smallObjects.ts';
 
 export interface ByteTrackerOptions {
   /** detections at or above this score are "high" (first association, may start tracks) */
@@ -64,6 +65,8 @@ export interface ByteTrackerOptions {
   /** foot points kept per track */
   pathLength: number;
   kalman: KalmanNoise;
+  /** score thresholds apply to the score scaled up for small boxes (see smallObjects.ts) */
+  small: SmallObjectScaling;
 }
 
 export const BYTE_TRACKER_DEFAULTS: ByteTrackerOptions = {
@@ -82,6 +85,7 @@ export const BYTE_TRACKER_DEFAULTS: ByteTrackerOptions = {
   maxPredictSeconds: 1,
   pathLength: 64,
   kalman: DEFAULT_KALMAN_NOISE,
+  small: SMALL_OBJECT_DEFAULTS,
 };
 
 interface TrackState {
@@ -124,9 +128,10 @@ export class ByteTracker {
       t.box = t.filter.box();
     }
 
-    const valid = detections.filter((d) => d.score >= o.lowThreshold && d.box.x2 > d.box.x1 && d.box.y2 > d.box.y1);
-    const high = valid.filter((d) => d.score >= o.highThreshold);
-    const low = valid.filter((d) => d.score < o.highThreshold);
+    const sized = new Map(detections.map((d) => [d, sizedScore(d.score, d.box.y2 - d.box.y1, o.small)]));
+    const valid = detections.filter((d) => sized.get(d)! >= o.lowThreshold && d.box.x2 > d.box.x1 && d.box.y2 > d.box.y1);
+    const high = valid.filter((d) => sized.get(d)! >= o.highThreshold);
+    const low = valid.filter((d) => sized.get(d)! < o.highThreshold);
     const matched = new Set<TrackState>();
 
     // 1. confident detections against every established track, lost ones included
@@ -163,7 +168,7 @@ export class ByteTracker {
 
     // 5. new tracks from confident detections nothing claimed
     for (const d of third.detections) {
-      if (d.score < o.newTrackThreshold) continue;
+      if (sized.get(d)! < o.newTrackThreshold) continue;
       const t: TrackState = {
         id: this.#nextId++,
         cls: d.cls,

@@ -17,6 +17,25 @@ export interface Actor {
   cls: ObjectClass;
   /** vertical bounce of a walking gait, pixels (0 for vehicles and people standing) */
   bob?: number;
+  /** a soft contact shadow on the ground under the feet, this dark at its centre (0…1) */
+  shadow?: number;
+}
+
+/** Darkens an ellipse on the ground centred at (cx, cy): the shadow an object casts under diffuse light. */
+function castShadow(img: RgbImage, cx: number, cy: number, rx: number, ry: number, strength: number): void {
+  const x0 = Math.max(0, Math.floor(cx - rx));
+  const x1 = Math.min(img.width, Math.ceil(cx + rx));
+  const y0 = Math.max(0, Math.floor(cy - ry));
+  const y1 = Math.min(img.height, Math.ceil(cy + ry));
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const d = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2;
+      if (d >= 1) continue;
+      const k = 1 - strength * (1 - d);
+      const i = (y * img.width + x) * 3;
+      for (let c = 0; c < 3; c++) img.rgb[i + c] = Math.round(img.rgb[i + c]! * k);
+    }
+  }
 }
 
 export class ActorLayer {
@@ -70,6 +89,7 @@ export class ActorLayer {
       const lift = (a.bob ?? 0) * Math.abs(Math.sin(Math.PI * 1.8 * t + i));
       const x1 = p.x - s.width / 2;
       const y1 = p.y - s.height - lift;
+      if (a.shadow) castShadow(img, p.x + s.width * 0.15, p.y, s.width * 0.7, Math.max(2, s.height * 0.07), a.shadow);
       paste(img, s, x1, y1);
       const box = clipBox({ x1: Math.round(x1), y1: Math.round(y1), x2: Math.round(x1) + s.width, y2: Math.round(y1) + s.height }, img.width, img.height);
       if (box) objects.push({ cls: a.cls, box });

@@ -33,6 +33,8 @@ export interface Clip {
   objects(index: number): SceneObject[];
   /** x264 CRF for this clip (static scenes can afford less) */
   crf?: number;
+  /** encode at this bitrate cap instead (kbit/s): a mine uplink's share per camera */
+  bitrateKbps?: number;
 }
 
 /** Loads each photo once per build. */

@@ -22,6 +22,7 @@ export interface StageOptions {
   /** sensor grain, standard deviation in grey levels (default 2) */
   grain?: number;
   crf?: number;
+  bitrateKbps?: number;
 }
 
 /** Builds a Clip; frames depend only on their index (grain offsets come from a seeded PRNG). */
@@ -46,6 +47,7 @@ export function stageClip(o: StageOptions): Clip {
     camera: o.camera,
     events: o.events,
     ...(o.crf === undefined ? {} : { crf: o.crf }),
+    ...(o.bitrateKbps === undefined ? {} : { bitrateKbps: o.bitrateKbps }),
     render(index) {
       const { img } = objectsAt(index);
       const gain = o.light ? o.light(index / FPS) : 1;

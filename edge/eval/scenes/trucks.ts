@@ -10,11 +10,11 @@ import { CROPS } from './sprites.ts';
 import { stageClip } from './stage.ts';
 
 export const TRUCK_LINE_X = 0.5;
-const LINE_A = { x: TRUCK_LINE_X * WIDTH, y: 0.38 * HEIGHT };
-const LINE_B = { x: TRUCK_LINE_X * WIDTH, y: HEIGHT };
-const TOWARDS = { x: 0.9 * WIDTH, y: 0.7 * HEIGHT };
+export const LINE_A = { x: TRUCK_LINE_X * WIDTH, y: 0.38 * HEIGHT };
+export const LINE_B = { x: TRUCK_LINE_X * WIDTH, y: HEIGHT };
+export const TOWARDS = { x: 0.9 * WIDTH, y: 0.7 * HEIGHT };
 
-const CAMERA: Clip['camera'] = {
+export const GATE_CAMERA: Clip['camera'] = {
   role: 'truckGate',
   analyses: {
     truck: { line: [[TRUCK_LINE_X, 0.38], [TRUCK_LINE_X, 1]], towards: [0.9, 0.7] },
@@ -23,7 +23,7 @@ const CAMERA: Clip['camera'] = {
   },
 };
 
-const ASPECT = CROPS.pickup.rect.height / CROPS.pickup.rect.width;
+export const ASPECT = CROPS.pickup.rect.height / CROPS.pickup.rect.width;
 
 /** ~340 px long in the near lane (bottom at y 520), ~270 px in the far lane (y 440). */
 export function truckHeight(bottomY: number): number {
@@ -69,7 +69,7 @@ async function trucksClip(photos: Photos, name: string, description: string, sec
     name,
     description,
     seconds,
-    camera: CAMERA,
+    camera: GATE_CAMERA,
     events,
     background: await roadBackground(photos, LINE_A.x),
     actors: await ActorLayer.create(photos, actors),

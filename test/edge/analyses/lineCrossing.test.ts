@@ -140,7 +140,7 @@ t.test('marks: line and towards arrow in pixels, ROI, labelled boxes', async (t)
 t.test('validateLineCountOptions: typed options with defaults, or an error naming the path and rule', async (t) => {
   const path = 'edge.cameras[1].analyses.person';
   const ok = validateLineCountOptions({ line: [[0.1, 0.5], [0.9, 0.5]], towards: [0.5, 0.8] }, path);
-  t.same(ok, { line: [{ x: 0.1, y: 0.5 }, { x: 0.9, y: 0.5 }], towards: { x: 0.5, y: 0.8 }, minScore: 0.5, groupSeconds: 2, minDistance: 0.02 });
+  t.same(ok, { line: [{ x: 0.1, y: 0.5 }, { x: 0.9, y: 0.5 }], towards: { x: 0.5, y: 0.8 }, minScore: 0.5, groupSeconds: 2, minDistance: 0.02, bandHeights: 0.25 });
   const full = validateLineCountOptions({ line: [{ x: 0.1, y: 0.5 }, { x: 0.9, y: 0.5 }], towards: { x: 0.5, y: 0.2 }, roi: [[0, 0], [1, 0], [1, 1]], minScore: 0.3, groupSeconds: 0, minDistance: 0.05 }, path);
   t.equal(full.roi?.length, 3);
   t.equal(full.groupSeconds, 0);
@@ -174,7 +174,7 @@ t.test('validateLineCountOptions: typed options with defaults, or an error namin
   refuse({ line: [[0.1, 2], [0.9, 0.5]], towards: [0.5, -1], minScore: 'high' }, `${path}.line[0][1]`, /line\[0\]\[1\]: .*; .*towards\[1\]: .*; .*minScore: must be a number between 0 and 1, got "high"/);
   // nothing given (or true): a line across the middle, counted going down
   for (const raw of [undefined, null, true, {}]) {
-    t.same(validateLineCountOptions(raw, path), { line: [{ x: 0.02, y: 0.55 }, { x: 0.98, y: 0.55 }], towards: { x: 0.5, y: 1 }, minScore: 0.5, groupSeconds: 2, minDistance: 0.02 }, `${JSON.stringify(raw)}: defaults`);
+    t.same(validateLineCountOptions(raw, path), { line: [{ x: 0.02, y: 0.55 }, { x: 0.98, y: 0.55 }], towards: { x: 0.5, y: 1 }, minScore: 0.5, groupSeconds: 2, minDistance: 0.02, bandHeights: 0.25 }, `${JSON.stringify(raw)}: defaults`);
   }
   t.same(validateLineCountOptions({ towards: [0.5, 0.9], line: [[0, 0.5], [1, 0.5]], roi: { x1: 0, y1: 0, x2: 1, y2: 0.5 } }, path).roi?.length, 4, 'a rectangle ROI');
 });

@@ -14,7 +14,7 @@ t.test('is the 01 analysis on persons, needing detections', async (t) => {
   t.equal(a.kind, 'person');
   t.equal(AI_TYPE_OF[a.kind], '01');
   t.equal(a.needsDetections, true);
-  t.same(PERSONS_ENTERING_DEFAULTS, { minScore: 0.5, groupSeconds: 2, minDistance: 0.02 });
+  t.same(PERSONS_ENTERING_DEFAULTS, { minScore: 0.5, groupSeconds: 2, minDistance: 0.02, bandHeights: 0.25 });
 });
 
 t.test('a shift change: counts exactly the persons who walked in', async (t) => {

@@ -12,7 +12,7 @@ t.test('is the 02 analysis on vehicles, needing detections', async (t) => {
   t.equal(a.kind, 'truck');
   t.equal(AI_TYPE_OF[a.kind], '02');
   t.equal(a.needsDetections, true);
-  t.same(TRUCKS_LEAVING_DEFAULTS, { minScore: 0.5, groupSeconds: 2, minDistance: 0.02 });
+  t.same(TRUCKS_LEAVING_DEFAULTS, { minScore: 0.5, groupSeconds: 2, minDistance: 0.02, bandHeights: 0.25 });
 });
 
 t.test('trucks leaving count; a truck coming in, a person walking out and a parked truck do not', async (t) => {
