@@ -2,7 +2,6 @@
 // the picture (5.3.4), far smaller than the pickup of trucks.ts. The real pickup from dog.jpg drives
 // across the gate's vertical counting line, out (counted) and in (not), in two lanes, by day and by
 // infrared night, encoded at a mine uplink's bitrate. Truth from the paths.
-import type { TruthEvent } from '../truth.ts';
 import { ActorLayer, type Actor } from './actors.ts';
 import { roadBackground } from './backgrounds.ts';
 import { HEIGHT, WIDTH, type Clip, type ClipSpec, type Photos } from './clip.ts';
@@ -10,7 +9,7 @@ import { UPLINK_KBPS } from './elevatedPersons.ts';
 import { infraredNight } from './night.ts';
 import { Path } from './paths.ts';
 import { stageClip } from './stage.ts';
-import { ASPECT, GATE_CAMERA, LINE_A, LINE_B, TOWARDS } from './trucks.ts';
+import { ASPECT, GATE_CAMERA, LINE_A, truckCrossings } from './trucks.ts';
 
 /** Height in pixels of the pickup whose box covers `share` of the frame. */
 export function truckHeightForShare(share: number): number {
@@ -39,12 +38,7 @@ function truck(t0: number, lane: number, share: number, out: boolean, seconds: n
 }
 
 async function gateClip(photos: Photos, name: string, description: string, actors: Actor[], night: boolean): Promise<Clip> {
-  const events: TruthEvent[] = [];
-  for (const a of actors) {
-    for (const c of a.path.crossings(LINE_A, LINE_B, TOWARDS)) {
-      if (c.direction === 1) events.push({ kind: 'truck', atSeconds: Math.round(c.t * 100) / 100 });
-    }
-  }
+  const events = truckCrossings(actors);
   const seconds = Math.ceil(Math.max(...actors.map((a) => a.path.end)) + 2);
   return stageClip({
     name,

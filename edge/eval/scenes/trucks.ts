@@ -57,14 +57,22 @@ function inwards(t0: number, y: number, seconds = 7): Actor {
   return drive(t0, y, OFF_RIGHT, [{ to: OFF_LEFT, seconds }], true);
 }
 
-async function trucksClip(photos: Photos, name: string, description: string, seconds: number, actors: Actor[]): Promise<Clip> {
+/** The truth of a gate: one truck event each time a truck crosses the line outwards. */
+export function truckCrossings(actors: readonly Actor[]): TruthEvent[] {
   const events: TruthEvent[] = [];
   for (const a of actors) {
-    if (a.path.end > seconds) throw new RangeError(`${name}: a truck is still driving at ${a.path.end.toFixed(1)} s, after the clip's end`);
     for (const c of a.path.crossings(LINE_A, LINE_B, TOWARDS)) {
       if (c.direction === 1) events.push({ kind: 'truck', atSeconds: Math.round(c.t * 100) / 100 });
     }
   }
+  return events;
+}
+
+async function trucksClip(photos: Photos, name: string, description: string, seconds: number, actors: Actor[]): Promise<Clip> {
+  for (const a of actors) {
+    if (a.path.end > seconds) throw new RangeError(`${name}: a truck is still driving at ${a.path.end.toFixed(1)} s, after the clip's end`);
+  }
+  const events = truckCrossings(actors);
   return stageClip({
     name,
     description,
