@@ -41,6 +41,8 @@ export interface StreamStats {
   width?: number;
   height?: number;
   lastPacketAt: number | null;
+  /** false while a stream only relayed upward is not demuxed (its frames counted from keyframe marks) */
+  demuxed: boolean;
 }
 
 export interface IncomingSpec {

@@ -234,16 +234,23 @@ export class IncomingStream {
   #deliver(packets: RtpPacket[]): void {
     const skip = this.legs.size > 0 && this.#s.width !== undefined && !this.ctx.wantsFrames(this.streamId);
     if (!skip && this.#skipping) this.#resume();
-    else if (skip && !this.#skipping) this.#skipping = true;
+    else if (skip && !this.#skipping) {
+      this.#skipping = true;
+      this.#changed = true;
+    }
+    // the keyframe marks feed the GOP cache and, while skipped, the picture count: no one else needs them
+    const marks = this.ctx.gopCache || this.#skipping;
     for (const p of packets) {
       if (!this.#skipping) this.#demux.push(p.payload, p.timestamp, p.marker);
-      if (this.#ps) this.#psCodec = this.#ps.videoCodec ?? this.#psCodec;
-      const mark = this.#ps ? markPs(p.payload, this.#psCodec, this.#lastMarker) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
+      if (marks) {
+        if (this.#ps) this.#psCodec = this.#ps.videoCodec ?? this.#psCodec;
+        const mark = this.#ps ? markPs(p.payload, this.#psCodec, this.#lastMarker) : markRaw(p.payload, this.spec.payload as 'h264' | 'h265', p.timestamp !== this.#lastTs);
+        // skipped: the pictures counted from the marks (a picture starts a pack), not from a demuxer
+        if (this.#skipping && mark.unitStart) this.#s.frames++;
+        if (this.ctx.gopCache) this.gop.push(p, mark);
+      }
       this.#lastTs = p.timestamp;
       this.#lastMarker = p.marker;
-      // skipped: the pictures counted from the marks (a picture starts a pack), not from a demuxer
-      if (this.#skipping && mark.unitStart) this.#s.frames++;
-      if (this.ctx.gopCache) this.gop.push(p, mark);
       for (const leg of this.legs.values()) leg.send(p);
     }
   }
@@ -255,6 +262,7 @@ export class IncomingStream {
    */
   #resume(): number {
     this.#skipping = false;
+    this.#changed = true;
     let n = 0;
     const demux = this.#newDemuxer((f) => {
       n++;
@@ -313,6 +321,7 @@ export class IncomingStream {
       codec: s.codec,
       ...(s.width !== undefined ? { width: s.width, height: s.height! } : {}),
       lastPacketAt: s.lastPacketAt,
+      demuxed: !this.#skipping,
     };
   }
 

@@ -172,12 +172,14 @@ t.test('a relayed stream nobody subscribed to keeps its frames in the worker; a 
   await sendUdp(port, packets.slice(0, half));
   await waitFor(() => relayed === half && (e.stats('rl')?.frames ?? 0) > 10, 5000, 'relayed and demuxed');
   t.equal(e.framesPiped, 0, 'no frame came up the pipe');
+  await waitFor(() => e.stats('rl')?.demuxed === false, 5000, 'the relay-only stream no longer demuxed');
   const frames = collect(e, 'rl');
   // requests are answered in order: once this one is, the worker has the subscription
   await e.closeOutgoing('no-such-leg').catch(() => undefined);
   await sendUdp(port, packets.slice(half));
   await waitFor(() => frames.length >= 20 && relayed === packets.length, 5000, 'frames for the subscriber');
   t.ok(frames.every((f) => f.codec === 'h264'), 'demuxed frames');
+  await waitFor(() => e.stats('rl')?.demuxed === true, 5000, 'demuxed again for the subscriber');
 });
 
 t.test('bad requests are refused with codes', async (t) => {
