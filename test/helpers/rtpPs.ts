@@ -3,6 +3,9 @@
 // knobs for the corner cases: no PSM, a 0xBD private stream, G.711 audio, frames split over several
 // PES) and packetised into RTP (payload 96, or raw 98/99), with RFC 4571 framing for TCP.
 import { runFfmpeg } from '../../src/media/ffmpeg.ts';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { parseRtp, type RtpPacket } from '../../gb28181/media/rtp/rtpPacket.ts';
 
 export type Codec = 'h264' | 'h265';
 
@@ -223,4 +226,20 @@ export async function psPackets(codec: Codec, ssrc: number, o: PsOptions & { sec
   const aus = accessUnits(codec, await annexBClip(codec, o.seconds ?? 2));
   const rtp = new RtpPacketiser({ ssrc });
   return aus.map((au, i) => rtp.ps(psFrame(au, 3600 * i + 3600, { ...o, codec }), 3600 * i + 3600));
+}
+
+/** An upper platform's UDP receiver on 127.0.0.1 with an outgoing leg of `streamId` sending to it: what it got, parsed. */
+export async function udpLegSink(
+  t: { teardown(fn: () => unknown): void },
+  engine: { openOutgoing(spec: { streamId: string; legId: string; transport: 'udp'; host: string; port: number; ssrc: string }): Promise<unknown> },
+  leg: { streamId: string; legId: string; ssrc: string },
+): Promise<RtpPacket[]> {
+  const sink = createSocket('udp4');
+  sink.bind(0, '127.0.0.1');
+  await once(sink, 'listening');
+  t.teardown(() => sink.close());
+  const got: RtpPacket[] = [];
+  sink.on('message', (m) => got.push(parseRtp(Buffer.from(m))!));
+  await engine.openOutgoing({ ...leg, transport: 'udp', host: '127.0.0.1', port: sink.address().port });
+  return got;
 }

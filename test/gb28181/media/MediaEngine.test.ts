@@ -6,8 +6,7 @@ import { once } from 'node:events';
 import { pino } from 'pino';
 import { MediaEngine } from '../../../gb28181/media/MediaEngine.ts';
 import type { MediaFrame } from '../../../gb28181/media/MediaTypes.ts';
-import { parseRtp } from '../../../gb28181/media/rtp/rtpPacket.ts';
-import { frame4571, psPackets } from '../../helpers/rtpPs.ts';
+import { frame4571, psPackets, udpLegSink } from '../../helpers/rtpPs.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const log = pino({ level: 'silent' });
@@ -132,13 +131,7 @@ t.test('no media: noMedia after noMediaSeconds', async (t) => {
 t.test('outgoing legs: the stream relayed with the leg\'s SSRC; closing the stream closes them', async (t) => {
   const e = await engine(t);
   const { port } = await e.openIncoming({ streamId: 'in', transport: 'udp', ssrc: String(SSRC) });
-  const sink = createSocket('udp4');
-  sink.bind(0, '127.0.0.1');
-  await once(sink, 'listening');
-  t.teardown(() => sink.close());
-  const got: number[] = [];
-  sink.on('message', (m) => got.push(parseRtp(m)!.ssrc));
-  await e.openOutgoing({ streamId: 'in', legId: 'up1', transport: 'udp', host: '127.0.0.1', port: sink.address().port, ssrc: '999' });
+  const got = await udpLegSink(t, e, { streamId: 'in', legId: 'up1', ssrc: '999' });
   const upper = createServer();
   const tcpGot: Buffer[] = [];
   upper.on('connection', (s) => s.on('data', (d: Buffer) => tcpGot.push(d)));
@@ -149,7 +142,7 @@ t.test('outgoing legs: the stream relayed with the leg\'s SSRC; closing the stre
   const packets = (await psPackets('h264', SSRC)).flat();
   await sendUdp(port, packets);
   await waitFor(() => got.length === packets.length, 5000, 'relayed packets').catch((err) => { t.comment(`got ${got.length}, stats ${JSON.stringify(e.stats('in'))}`); throw err; });
-  t.ok(got.every((s) => s === 999), 'with the leg\'s SSRC');
+  t.ok(got.every((p) => p.ssrc === 999), 'with the leg\'s SSRC');
   await waitFor(() => Buffer.concat(tcpGot).length === packets.reduce((n, p) => n + p.length + 2, 0), 5000, 'TCP leg');
   await e.closeOutgoing('up2');
   await t.rejects(e.closeOutgoing('up2'), { code: 'ESEAL_ERR_GBMEDIA_UNKNOWN_STREAM' });
@@ -160,24 +153,18 @@ t.test('outgoing legs: the stream relayed with the leg\'s SSRC; closing the stre
 t.test('a relayed stream nobody subscribed to keeps its frames in the worker; a subscriber gets them', async (t) => {
   const e = await engine(t);
   const { port } = await e.openIncoming({ streamId: 'rl', transport: 'udp', ssrc: String(SSRC) });
-  const sink = createSocket('udp4');
-  sink.bind(0, '127.0.0.1');
-  await once(sink, 'listening');
-  t.teardown(() => sink.close());
-  let relayed = 0;
-  sink.on('message', () => relayed++);
-  await e.openOutgoing({ streamId: 'rl', legId: 'rl-up', transport: 'udp', host: '127.0.0.1', port: sink.address().port, ssrc: '999' });
+  const up = await udpLegSink(t, e, { streamId: 'rl', legId: 'rl-up', ssrc: '999' });
   const packets = (await psPackets('h264', SSRC)).flat();
   const half = Math.floor(packets.length / 2);
   await sendUdp(port, packets.slice(0, half));
-  await waitFor(() => relayed === half && (e.stats('rl')?.frames ?? 0) > 10, 5000, 'relayed and demuxed');
+  await waitFor(() => up.length === half && (e.stats('rl')?.frames ?? 0) > 10, 5000, 'relayed and demuxed');
   t.equal(e.framesPiped, 0, 'no frame came up the pipe');
   await waitFor(() => e.stats('rl')?.demuxed === false, 5000, 'the relay-only stream no longer demuxed');
   const frames = collect(e, 'rl');
   // requests are answered in order: once this one is, the worker has the subscription
   await e.closeOutgoing('no-such-leg').catch(() => undefined);
   await sendUdp(port, packets.slice(half));
-  await waitFor(() => frames.length >= 20 && relayed === packets.length, 5000, 'frames for the subscriber');
+  await waitFor(() => frames.length >= 20 && up.length === packets.length, 5000, 'frames for the subscriber');
   t.ok(frames.every((f) => f.codec === 'h264'), 'demuxed frames');
   await waitFor(() => e.stats('rl')?.demuxed === true, 5000, 'demuxed again for the subscriber');
 });

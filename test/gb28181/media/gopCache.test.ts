@@ -12,7 +12,7 @@ import type { MediaFrame } from '../../../gb28181/media/MediaTypes.ts';
 import { PsDemuxer, type DemuxedFrame } from '../../../gb28181/media/ps/PsDemuxer.ts';
 import { Rfc4571Deframer } from '../../../gb28181/media/rtp/rfc4571.ts';
 import { parseRtp, seqDiff, type RtpPacket } from '../../../gb28181/media/rtp/rtpPacket.ts';
-import { psPackets } from '../../helpers/rtpPs.ts';
+import { psPackets, udpLegSink } from '../../helpers/rtpPs.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 const log = pino({ level: 'silent' });
@@ -60,13 +60,7 @@ t.test('a leg opened mid-GOP starts with the last keyframe, re-sequenced under i
   await waitFor(() => (e.stats('in')?.packets ?? 0) === frames.slice(0, MID).flat().length, 5000, 'the first pictures in');
 
   // UDP leg
-  const sink = createSocket('udp4');
-  sink.bind(0, '127.0.0.1');
-  await once(sink, 'listening');
-  t.teardown(() => sink.close());
-  const udpGot: RtpPacket[] = [];
-  sink.on('message', (m) => udpGot.push(parseRtp(Buffer.from(m))!));
-  await e.openOutgoing({ streamId: 'in', legId: 'u', transport: 'udp', host: '127.0.0.1', port: sink.address().port, ssrc: '999' });
+  const udpGot = await udpLegSink(t, e, { streamId: 'in', legId: 'u', ssrc: '999' });
   // TCP active leg (we connect to the upper)
   const tcpGot: RtpPacket[] = [];
   const upper = createServer((s: Socket) => {
@@ -111,16 +105,10 @@ t.test('a leg opened mid-GOP starts with the last keyframe, re-sequenced under i
 t.test('a viewer subscribing to a relay-only stream starts with the cached frames from the last keyframe', async (t) => {
   const e = await engine(t);
   const { port } = await e.openIncoming({ streamId: 'rl', transport: 'udp', ssrc: String(SSRC) });
-  const sink = createSocket('udp4');
-  sink.bind(0, '127.0.0.1');
-  await once(sink, 'listening');
-  t.teardown(() => sink.close());
-  let relayed = 0;
-  sink.on('message', () => relayed++);
-  await e.openOutgoing({ streamId: 'rl', legId: 'rl-up', transport: 'udp', host: '127.0.0.1', port: sink.address().port, ssrc: '999' });
+  const up = await udpLegSink(t, e, { streamId: 'rl', legId: 'rl-up', ssrc: '999' });
   const frames = await psPackets('h264', SSRC);
   await sendUdp(port, frames.slice(0, MID).flat());
-  await waitFor(() => relayed === frames.slice(0, MID).flat().length, 5000, 'relayed');
+  await waitFor(() => up.length === frames.slice(0, MID).flat().length, 5000, 'relayed');
   t.equal(e.framesPiped, 0, 'relay-only: no frame came up the pipe');
   const got: MediaFrame[] = [];
   const offFirst = e.subscribe('rl', (f) => got.push(f));
@@ -162,13 +150,7 @@ t.test('gopCache: false (gb28181.media.gopCache: no): a leg opened mid-GOP gets 
   const frames = await psPackets('h264', SSRC);
   await sendUdp(port, frames.slice(0, MID).flat());
   await waitFor(() => (e.stats('lean')?.packets ?? 0) === frames.slice(0, MID).flat().length, 5000, 'the first pictures in');
-  const sink = createSocket('udp4');
-  sink.bind(0, '127.0.0.1');
-  await once(sink, 'listening');
-  t.teardown(() => sink.close());
-  const got: RtpPacket[] = [];
-  sink.on('message', (m) => got.push(parseRtp(Buffer.from(m))!));
-  await e.openOutgoing({ streamId: 'lean', legId: 'l', transport: 'udp', host: '127.0.0.1', port: sink.address().port, ssrc: '996' });
+  const got = await udpLegSink(t, e, { streamId: 'lean', legId: 'l', ssrc: '996' });
   await sendUdp(port, frames.slice(MID).flat());
   const live = frames.slice(MID).flat().map((b) => parseRtp(b)!);
   await waitFor(() => got.length === live.length, 5000, 'the live packets');
