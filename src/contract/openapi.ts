@@ -622,8 +622,8 @@ export function buildNationalApiDocument(options: NationalApiDocumentOptions): O
   };
   const tusOptions: Json = {
     tags: ['resumable'],
-    summary: 'What the relay supports (tus discovery)',
-    security: [],
+    summary: 'What the relay supports (tus discovery); with the token, as every call here',
+    security: BEARER,
     responses: {
       '204': {
         description: 'supported tus version, extensions, largest upload and checksum algorithms',
@@ -634,7 +634,7 @@ export function buildNationalApiDocument(options: NationalApiDocumentOptions): O
           'Tus-Checksum-Algorithm': { schema: { type: 'string', enum: [CHECKSUM_ALGORITHMS.join(',')] } },
         },
       },
-      ...errorsFor(),
+      ...errorsFor('data'),
     },
   };
   const tusErrors = errorsFor('data', 'resumable');
