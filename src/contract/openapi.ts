@@ -398,6 +398,56 @@ function errorCatalogueOf(errors: NationalApiDocumentOptions['errors']): Json[] 
     .map((r) => ({ code: r.code, statuses: [...r.statuses].sort((x, y) => x - y), summary: r.summary, families: r.families }));
 }
 
+/** Keywords whose value maps names to schemas (the names are no keywords). */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
+
+/**
+ * A JSON Schema of draft 2019/2020 style (TypeBox's, the configuration's and the console's forms)
+ * as an OpenAPI 3.0 Schema Object: const → a one-value enum, null in a type list or a union →
+ * nullable, a numeric exclusiveMinimum/Maximum → the boolean form, examples → example, $id and
+ * $schema dropped. Symbols (TypeBox's [Kind]) are not carried.
+ */
+export function openApi30Schema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(openApi30Schema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === '$id' || k === '$schema') continue;
+    if (SCHEMA_MAPS.has(k) && typeof v === 'object' && v !== null) {
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [name, openApi30Schema(sub)]));
+    } else if (k === 'const') {
+      if (!('enum' in schema)) out['enum'] = [v];
+    } else if (k === 'examples' && Array.isArray(v)) {
+      if (v.length > 0 && !('example' in schema)) out['example'] = v[0];
+    } else if ((k === 'exclusiveMinimum' || k === 'exclusiveMaximum') && typeof v === 'number') {
+      out[k === 'exclusiveMinimum' ? 'minimum' : 'maximum'] = v;
+      out[k] = true;
+    } else if (k === 'type' && Array.isArray(v)) {
+      const types = v.filter((x) => x !== 'null');
+      if (types.length < v.length) out['nullable'] = true;
+      if (types.length === 1) out['type'] = types[0];
+      else out['anyOf'] = types.map((type) => ({ type }));
+    } else {
+      out[k] = openApi30Schema(v);
+    }
+  }
+  for (const union of ['anyOf', 'oneOf'] as const) {
+    const members = out[union];
+    if (!Array.isArray(members)) continue;
+    const rest = members.filter((m) => !(typeof m === 'object' && m !== null && (m as Json)['type'] === 'null' && Object.keys(m).length === 1));
+    if (rest.length === members.length) continue;
+    out['nullable'] = true;
+    const others = Object.keys(out).filter((key) => key !== union && key !== 'nullable');
+    if (rest.length === 1 && others.length === 0) {
+      delete out[union];
+      Object.assign(out, rest[0] as Json);
+    } else {
+      out[union] = rest;
+    }
+  }
+  return out;
+}
+
 /** The document's bytes, as a server keeps and serves them. */
 export function documentBytes(doc: OpenApiDocument): Buffer {
   return Buffer.from(JSON.stringify(doc), 'utf8');

@@ -4,7 +4,9 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { Ajv } from 'ajv';
+import AjvDraft04Module from 'ajv-draft-04';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Type } from '@sinclair/typebox';
 import * as contractErrors from '../../../src/contract/errors.ts';
 import {
   ALL_ENDPOINTS,
@@ -24,7 +26,10 @@ import {
 } from '../../../src/contract/index.ts';
 import { TUS_PATH } from '../../../src/contract/tus.ts';
 import {
+  ENVELOPE_SCHEMAS,
   buildNationalApiDocument,
+  errorResponses,
+  openApi30Schema,
   timePattern,
   type ErrorAnswer,
   type Json,
@@ -34,6 +39,8 @@ import {
 import { EsealError, type ErrorKind } from '../../../src/errors.ts';
 
 const ajv = new Ajv({ strict: false, allErrors: false });
+// CommonJS with a default export: under tsx the module object itself is the class
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: unknown }).default ?? AjvDraft04Module) as unknown as typeof Ajv;
 
 const CONTRACT_KINDS = Object.values(contractErrors) as ErrorKind[];
 const { InvalidField, InvalidFileName, TusHeader } = contractErrors;
@@ -373,4 +380,52 @@ t.test('an evidence file name matches the document’s pattern exactly when the 
     );
   }
   t.pass('file names agree');
+});
+
+t.test('the helpers make a valid document of another API: a TypeBox schema taking the same values, errors in the envelope', async (t) => {
+  const user = Type.Object(
+    {
+      name: Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9_]+$' }),
+      role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]),
+      note: Type.Optional(Type.Union([Type.String({ maxLength: 8 }), Type.Null()])),
+      limit: Type.Integer({ exclusiveMinimum: 0, maximum: 1000, examples: [10] }),
+      tags: Type.Array(Type.String(), { maxItems: 2 }),
+    },
+    { additionalProperties: false, $id: 'User' },
+  );
+  const converted = openApi30Schema(user) as Json;
+  const other: Json = {
+    openapi: '3.0.3',
+    info: { title: 'console', version: '1' },
+    paths: {
+      '/api/users': {
+        post: {
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/User' } } } },
+          responses: { '200': { description: 'added', content: { 'application/json': { schema: { $ref: '#/components/schemas/Success' } } } }, ...errorResponses([{ kind: InvalidField }, { kind: TusHeader, statuses: [422] }]) },
+        },
+      },
+    },
+    components: { schemas: { ...ENVELOPE_SCHEMAS, User: converted } },
+  };
+  const v = new Validator();
+  const r = await v.validate(structuredClone(other));
+  t.ok(r.valid, JSON.stringify(r.errors)?.slice(0, 2000));
+  t.same(Object.keys((other['paths'] as Json)['/api/users'] as Json), ['post']);
+  t.match(converted, { properties: { role: { anyOf: [{ enum: ['viewer'] }, { enum: ['operator'] }, { enum: ['admin'] }] }, note: { type: 'string', nullable: true }, limit: { minimum: 0, exclusiveMinimum: true, example: 10 } } });
+  t.notOk('$id' in converted);
+  const original = new Ajv({ strict: false }).compile(user);
+  // an OpenAPI 3.0 Schema Object is JSON Schema draft 4 (boolean exclusiveMinimum) with nullable
+  const as30 = new AjvDraft04({ strict: false }).compile(converted);
+  const value = fc.record(
+    {
+      name: fc.oneof(fc.stringMatching(/^[a-z0-9_]{0,34}$/), fc.string({ maxLength: 4 })),
+      role: fc.constantFrom('viewer', 'operator', 'admin', 'root', ''),
+      note: fc.oneof(fc.constant(null), fc.string({ maxLength: 10 }), fc.integer()),
+      limit: fc.oneof(fc.integer({ min: -2, max: 1002 }), fc.double({ min: -1, max: 2 })),
+      tags: fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 }),
+      extra: fc.string({ maxLength: 2 }),
+    },
+    { requiredKeys: ['name', 'role'] },
+  );
+  fc.assert(fc.property(value, (x) => original(x) === as30(x)), { numRuns: 1000 });
 });
