@@ -88,8 +88,6 @@ function escapeRegExp(text: string): string {
 
 const digits = (n: number) => `[0-9]{${n}}`;
 const oneOf = (values: readonly string[]) => `(?:${values.map(escapeRegExp).join('|')})`;
-/** A literal matched in either case, without a flag (JSON Schema patterns have none). */
-const caseless = (text: string) => [...text].map((c) => (c.toLowerCase() !== c.toUpperCase() ? `[${c.toUpperCase()}${c.toLowerCase()}]` : escapeRegExp(c))).join('');
 
 const swapCase = (c: string) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase());
 const isLetter = (c: string | undefined) => c !== undefined && /^[A-Za-z]$/.test(c);
@@ -126,6 +124,9 @@ export function caselessSource(source: string): string {
   }
   return out;
 }
+
+/** A literal matched in either case, without a flag (JSON Schema patterns have none). */
+const caseless = (text: string) => caselessSource(escapeRegExp(text));
 
 const TIME_TOKENS = ['yyyy', 'MM', 'dd', 'HH', 'mm', 'ss'] as const;
 

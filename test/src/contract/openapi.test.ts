@@ -226,7 +226,14 @@ function nearTime(format: string): fc.Arbitrary<string> {
   });
   return fc.oneof(
     { weight: 4, arbitrary: parts.map((p) => formatTime(format, p)) },
-    { weight: 1, arbitrary: fc.tuple(parts, fc.integer({ min: 0, max: 18 }), fc.string({ minLength: 1, maxLength: 1 })).map(([p, i, c]) => { const s = formatTime(format, p); return s.slice(0, i) + c + s.slice(i + 1); }) },
+    {
+      weight: 1,
+      // one character replaced by any other
+      arbitrary: fc.tuple(parts, fc.integer({ min: 0, max: 18 }), fc.string({ minLength: 1, maxLength: 1 })).map(([p, i, c]) => {
+        const s = formatTime(format, p);
+        return s.slice(0, i) + c + s.slice(i + 1);
+      }),
+    },
   );
 }
 
