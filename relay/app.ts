@@ -22,6 +22,7 @@ import { AuthTokenInvalid, ConnectionLimit, MethodNotAllowed, NotFound, UploadNo
 import { ConnectionGuard } from './http/ConnectionGuard.ts';
 import { evidenceRoutes } from './routes/evidenceRoutes.ts';
 import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
+import { openapiRoute } from './routes/openapiRoute.ts';
 import { opsRoutes } from './routes/opsRoutes.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
 import { modelRoutes } from './models/modelRoutes.ts';
@@ -231,6 +232,7 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   });
 
   await app.register((scope) => opsRoutes(scope, ctx));
+  await app.register((scope) => openapiRoute(scope, ctx));
   await app.register((scope) => adminRoutes(scope, ctx));
   await app.register((scope) => authRoutes(scope, ctx));
   await app.register((scope) => recordRoutes(scope, ctx));

@@ -162,7 +162,7 @@ export function checkTime(v: unknown, flags: Flag[], ctx: CheckContext, field = 
  * address, `localhost` or a dotted DNS name (never a lone word, so that `javascript:1/…` is no
  * host), an optional port and an optional path.
  */
-const BARE_HOST_PORT =
+export const BARE_HOST_PORT =
   /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\]|localhost|[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)(?::\d{1,5})?(?:[/?].*)?$/i;
 
 /** `url` as a WHATWG URL, or undefined where it does not parse (a port over 65535, an IPv4 part over 255). */
