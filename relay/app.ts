@@ -25,6 +25,8 @@ import { mineStatusRoutes } from './routes/mineStatusRoutes.ts';
 import { opsRoutes } from './routes/opsRoutes.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
 import { modelRoutes } from './models/modelRoutes.ts';
+import { modelAdminRoutes } from './models/modelAdminRoutes.ts';
+import { deviceRoutes } from './devices/deviceRoutes.ts';
 import { recordRoutes } from './routes/recordRoutes.ts';
 import { tusRoutes } from './tus/tusRoutes.ts';
 
@@ -230,6 +232,8 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
     return failure(err.message);
   });
 
+  // on the root, before the routes: its hooks count every call per account (the device inventory)
+  await deviceRoutes(app, ctx);
   await app.register((scope) => opsRoutes(scope, ctx));
   await app.register((scope) => adminRoutes(scope, ctx));
   await app.register((scope) => authRoutes(scope, ctx));
@@ -238,5 +242,6 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   await app.register((scope) => tusRoutes(scope, ctx));
   await app.register((scope) => mineStatusRoutes(scope, ctx));
   await app.register((scope) => modelRoutes(scope, ctx));
+  await app.register((scope) => modelAdminRoutes(scope, ctx));
   return app;
 }
