@@ -51,6 +51,8 @@ export class HeartbeatSender extends EventEmitter<HeartbeatSenderEvents> {
   #last: HeartbeatOutcome['outcome'] | undefined;
   /** beats answered with success since start */
   sent = 0;
+  /** when the next beat is due (ms since epoch), once start() ran */
+  nextBeatAt: number | undefined;
 
   constructor(options: HeartbeatSenderOptions) {
     super();
@@ -69,8 +71,10 @@ export class HeartbeatSender extends EventEmitter<HeartbeatSenderEvents> {
       const result = await this.sendNow();
       if (this.#closed) return;
       const seconds = result.outcome === 'absent' ? this.#o.absentRetrySeconds : this.#o.intervalSeconds;
+      this.nextBeatAt = Date.now() + seconds * 1000;
       this.#timer = setTimeout(() => void loop(), seconds * 1000).unref();
     };
+    this.nextBeatAt = Date.now();
     this.#timer = setTimeout(() => void loop(), 0).unref();
   }
 
