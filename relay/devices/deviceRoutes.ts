@@ -47,15 +47,19 @@ export async function deviceRoutes(app: FastifyInstance, ctx: RelayContext, opti
   app.addHook('onClose', async () => inventory.close());
 
   // Every call of a known account: counted once answered; a refusal with its code and message.
-  app.addHook('onError', async (request, _reply, error) => {
+  // Callback hooks: the hot path pays no promise per call for them.
+  app.addHook('onError', (request, _reply, error, done) => {
     const account = request.account?.username;
-    if (!account) return;
-    const code = error instanceof EsealError ? error.code : ((error as { code?: string }).code ?? 'ESEAL_ERR_RELAY_INTERNAL');
-    inventory.rejected(account, request.routeOptions.config?.endpoint ?? 'other', address(request), code, error.message, now());
+    if (account) {
+      const code = error instanceof EsealError ? error.code : ((error as { code?: string }).code ?? 'ESEAL_ERR_RELAY_INTERNAL');
+      inventory.rejected(account, request.routeOptions.config?.endpoint ?? 'other', address(request), code, error.message, now());
+    }
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const account = request.account?.username;
     if (account && reply.statusCode < 400) inventory.called(account, request.routeOptions.config?.endpoint ?? 'other', address(request), now());
+    done();
   });
 
   const limiter = new RateLimiter(options.heartbeatsPerMinute ?? 120);
