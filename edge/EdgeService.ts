@@ -8,11 +8,17 @@
 // outbox.
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { EdgeConfig, EdgeRoleConfig } from './config.ts';
 import { safeUrl } from '../src/log.ts';
+import { packageVersion } from '../src/cli/run.ts';
+import type { Heartbeat, HeartbeatAnswer, HeartbeatModel } from '../src/devices/heartbeat.ts';
+import { HeartbeatSender } from './heartbeat/HeartbeatSender.ts';
+import { LatencyWindow } from './heartbeat/LatencyWindow.ts';
+import { RecentErrors } from './heartbeat/RecentErrors.ts';
+import { timedDetector } from './heartbeat/timedDetector.ts';
 import { ANALYSES } from './analyses/registry.ts';
 import { FfmpegCapture } from './capture/FfmpegCapture.ts';
 import type { CameraConfig } from './config.ts';
@@ -109,6 +115,9 @@ class LiveCamera {
   readonly #slot: NewestFrameSlot;
   lastOfflineReason: string | undefined;
   #state = '';
+  /** when the last frame was shown, and the frame count at the last heartbeat (for its fps) */
+  lastFrameAt = 0;
+  beat = { frames: 0, at: Date.now() };
   /** evidence clips are made only for a shut-down mine: the ring costs memory only then */
   recording = false;
 
@@ -156,6 +165,7 @@ class LiveCamera {
   }
 
   #show(frame: Frame, marks: Marks[]): void {
+    this.lastFrameAt = Date.now();
     if (this.recording) this.recorder.push({ ...frame, gray: NO_GRAY }, marks);
     this.live.publish(frame, marks, { time: frame.at, camera: `${this.config.name} (${this.config.cameraId})`, state: this.#state });
   }
@@ -197,6 +207,13 @@ export class EdgeService {
   /** the registry's last refused model, for status */
   #modelRefused: (ModelRefusal & { at: number }) | undefined;
   #updater: ModelUpdater | undefined;
+  /** the heartbeat to the relay, and what it reports */
+  #heartbeat: HeartbeatSender | undefined;
+  readonly #latency = new LatencyWindow();
+  readonly #errors = new RecentErrors();
+  #runningModel: HeartbeatModel | null = null;
+  readonly #startedAt = Date.now();
+  readonly #version = packageVersion();
   #live: LiveCamera[] = [];
   #statusTimer: NodeJS.Timeout | undefined;
   #snapshotTimer: NodeJS.Timeout | undefined;
@@ -257,14 +274,15 @@ export class EdgeService {
     const options = { intraOpThreads: edge.detector.threads, scoreThreshold: edge.detector.minScorePercent / 100 };
     if (detecting.some((c) => !c.model)) {
       const spec = await resolveModel(edge, this.#edgeDir);
-      this.#detector = await createDetector({ model: spec, ...options });
+      this.#detector = timedDetector(await createDetector({ model: spec, ...options }), this.#latency);
+      this.#runningModel = { name: spec.name ?? 'default', version: 'builtin', sm3: '' };
       this.#log.info({ model: spec.name ?? spec.path, inputSize: spec.inputSize }, 'detector ready');
       if (edge.models.publicKey) await this.#startUpdater();
     }
     // a camera with a model of its own gets a detector (one worker) per distinct model
     for (const path of new Set(detecting.map((c) => c.model).filter(Boolean))) {
       const spec = await readModelSpec(path.replace(/\.onnx$/i, '') + '.json');
-      this.#ownDetectors.set(path, await createDetector({ model: { ...spec, path }, ...options }));
+      this.#ownDetectors.set(path, timedDetector(await createDetector({ model: { ...spec, path }, ...options }), this.#latency));
       this.#log.info({ model: spec.name ?? path, inputSize: spec.inputSize }, 'a camera\'s own detector ready');
     }
 
@@ -289,6 +307,7 @@ export class EdgeService {
       });
       cam.capture.on('offline', (reason) => {
         cam.lastOfflineReason = reason;
+        this.#errors.add('camera.offline', `${camera.name} (${camera.cameraId}): ${reason}`);
         this.#log.warn({ camera: camera.name, reason }, 'camera offline');
         void this.#send(onlineReport(edge.mineId, camera.cameraId, false, Date.now()));
       });
@@ -309,6 +328,66 @@ export class EdgeService {
     this.#snapshotTimer = setInterval(() => void this.#writeStatus(), STATUS_FILE_SECONDS * 1000);
     this.#snapshotTimer.unref();
     await this.#writeStatus();
+    this.#startHeartbeat();
+  }
+
+  /** This edge's name in the relay's inventory and in model bindings. */
+  deviceId(): string {
+    return this.#cfg.edge.deviceId || hostname().replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 64) || 'eseal-edge';
+  }
+
+  /** The edge's token for the relay's own routes; a fresh one when the relay refused `stale`. */
+  async #token(stale?: boolean): Promise<string> {
+    const session = this.#uploader!.session;
+    const token = await session.token();
+    if (!stale) return token;
+    session.invalidate(token);
+    return session.token();
+  }
+
+  #startHeartbeat(): void {
+    const edge = this.#cfg.edge;
+    this.#heartbeat = new HeartbeatSender({
+      baseUrl: edge.report.url,
+      getToken: (stale) => this.#token(stale),
+      collect: () => this.heartbeat(),
+      intervalSeconds: edge.heartbeatSeconds,
+      log: this.#log,
+      tls: { insecure: edge.report.tls.insecure === 'yes', ...(edge.report.tls.ca ? { ca: edge.report.tls.ca } : {}) },
+    });
+    this.#heartbeat.on('bound', (bound) => this.#followBinding(bound));
+    this.#heartbeat.start();
+  }
+
+  /** The relay says which model is bound to this edge: poll the registry now when it is not the one installed. */
+  #followBinding(bound: HeartbeatAnswer['model']): void {
+    const updater = this.#updater;
+    if (!updater) return;
+    const installed = updater.installed();
+    const differs = bound ? bound.name !== updater.following() || bound.sm3 !== installed?.entry.sm3 : updater.following() !== this.#cfg.edge.models.name;
+    if (differs) void updater.checkNow();
+  }
+
+  /** What the heartbeat reports now. */
+  heartbeat(): Heartbeat {
+    const now = Date.now();
+    const cameras = this.#live.map((cam) => {
+      const frames = cam.pipeline.stats().frames;
+      const seconds = (now - cam.beat.at) / 1000;
+      const fps = seconds > 0 ? Math.round(((frames - cam.beat.frames) / seconds) * 10) / 10 : 0;
+      cam.beat = { frames, at: now };
+      return { cameraId: cam.config.cameraId, state: cam.capture.online ? 'running' : 'offline', fps, ...(cam.lastFrameAt ? { lastFrameAt: cam.lastFrameAt } : {}) };
+    });
+    return {
+      deviceId: this.deviceId(),
+      ...(this.#cfg.edge.mineId ? { mineId: this.#cfg.edge.mineId } : {}),
+      software: { name: 'eseal-edge', version: this.#version },
+      model: this.#runningModel,
+      cameras,
+      detector: this.#latency.percentiles(),
+      errors: this.#errors.list(),
+      startedAt: this.#startedAt,
+    };
   }
 
   #labelCameras(): void {
@@ -322,36 +401,41 @@ export class EdgeService {
   /** Follows the registry; a model it installed before a restart is put back before the cameras start. */
   async #startUpdater(): Promise<void> {
     const edge = this.#cfg.edge;
-    const uploader = this.#uploader!;
     this.#updater = new ModelUpdater({
       baseUrl: edge.report.url,
-      getToken: async (stale) => {
-        const token = await uploader.session.token();
-        if (!stale) return token;
-        uploader.session.invalidate(token);
-        return uploader.session.token();
-      },
+      getToken: (stale) => this.#token(stale),
       trustedPublicKey: edge.models.publicKey,
       dir: join(this.#edgeDir, 'models', 'registry'),
       wanted: edge.models.name,
+      identity: { deviceId: this.deviceId(), account: edge.report.username, ...(edge.mineId ? { mineId: edge.mineId } : {}) },
       pollSeconds: edge.models.pollSeconds,
       log: this.#log,
       tls: { insecure: edge.report.tls.insecure === 'yes', ...(edge.report.tls.ca ? { ca: edge.report.tls.ca } : {}) },
     });
     this.#updater.on('model', (model) => {
       void this.#detector?.swapModel(specOfInstalled(model)).then(
-        () => this.#log.info({ model: model.name, version: model.version }, 'detector now runs the new model'),
-        (err: unknown) => this.#log.error({ err, model: model.name, version: model.version }, 'the new model did not load; the old one keeps running'),
+        () => {
+          this.#runningModel = { name: model.name, version: model.version, sm3: model.entry.sm3 };
+          this.#log.info({ model: model.name, version: model.version }, 'detector now runs the new model');
+        },
+        (err: unknown) => {
+          this.#errors.add('model.load', `${model.name} ${model.version}: ${(err as Error).message}`);
+          this.#log.error({ err, model: model.name, version: model.version }, 'the new model did not load; the old one keeps running');
+        },
       );
     });
     this.#updater.on('refused', (r) => {
       this.#modelRefused = { ...r, at: Date.now() };
+      this.#errors.add(r.code, r.reason);
       this.#log.warn(r, 'a model from the registry was refused; the current one keeps running');
     });
     const installed = await this.#updater.start();
     if (installed) {
       await this.#detector!.swapModel(specOfInstalled(installed)).then(
-        () => this.#log.info({ model: installed.name, version: installed.version }, 'detector runs the registry model installed before'),
+        () => {
+          this.#runningModel = { name: installed.name, version: installed.version, sm3: installed.entry.sm3 };
+          this.#log.info({ model: installed.name, version: installed.version }, 'detector runs the registry model installed before');
+        },
         (err: unknown) => this.#log.error({ err, model: installed.name }, 'the registry model installed before did not load; the default one runs'),
       );
     }
@@ -363,6 +447,7 @@ export class EdgeService {
       await this.#outbox.addRecord(report.endpoint, report.body);
       this.#uploader?.kick();
     } catch (err) {
+      this.#errors.add('report.queue', `${report.endpoint.id}: ${(err as Error).message}`);
       this.#log.error({ err, endpoint: report.endpoint.id }, 'could not queue a report');
     }
   }
@@ -383,6 +468,7 @@ export class EdgeService {
       await this.#outbox.addEvidence(endpoint, fileName, clip.path);
       this.#uploader?.kick();
     } catch (err) {
+      this.#errors.add('evidence.clip', `${cam.config.name} ${event.kind}: ${(err as Error).message}`);
       this.#log.error({ err, camera: cam.config.name, kind: event.kind }, 'could not make or queue the evidence clip');
     }
   }
@@ -422,6 +508,7 @@ export class EdgeService {
     this.#closing = true;
     if (this.#statusTimer) clearInterval(this.#statusTimer);
     if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
+    await this.#heartbeat?.close();
     // cameras first: the events they still hold (a group of crossings not yet closed) are reported
     // into the outbox before it closes, so a restart loses no count
     await Promise.all(this.#live.map((c) => c.close().catch((err: unknown) => this.#log.warn({ err, camera: c.config.name }, 'camera did not close cleanly'))));

@@ -92,6 +92,10 @@ const edgeSchema = Type.Object({
     }),
     /** camera/online-offine is sent this often */
     statusSeconds: int(10, 3600),
+    /** the heartbeat to the relay (POST /eseal/edge/heartbeat: model, cameras, detector latency, errors) is sent this often */
+    heartbeatSeconds: int(5, 3600),
+    /** this edge's name in the relay's device inventory and in model bindings ('' = the host name) */
+    deviceId: Pattern(/^(|[A-Za-z0-9._:-]{1,64})$/, "'' (the host name) or 1 to 64 letters, digits, . _ : -"),
     /** each a mapping read by parseCameras below: name, cameraId, url, loop, livePort, model, analyses */
     cameras: Type.Array(Type.Record(Type.String(), Type.Unknown(), { hint: 'a mapping (name, cameraId, url, …)' }), { maxItems: 64 }),
   }),
@@ -119,6 +123,8 @@ export const EDGE_DEFAULTS: Static<typeof edgeSchema> = {
     outbox: { maxItems: 200_000, maxMegabytes: 8192 },
     gb28181: { url: '', token: '' },
     statusSeconds: 300,
+    heartbeatSeconds: 60,
+    deviceId: '',
     cameras: [],
   },
 };

@@ -7,6 +7,7 @@ import { splitHostPort, type GbRoleConfig } from './config.ts';
 import { GbService } from './GbService.ts';
 import { MediaEngine } from './media/MediaEngine.ts';
 import { ViewerServer } from './view/ViewerServer.ts';
+import { deviceList } from './view/deviceList.ts';
 import { loadOrCreateAdminToken } from './viewToken.ts';
 
 export interface RunningBridge {
@@ -28,7 +29,11 @@ export async function startBridge(config: GbRoleConfig, log: Logger): Promise<Ru
     media,
     viewer: async (live, token) => {
       // the operators' API beside the viewer: `eseal gb28181 catalog` reaches the running bridge through it
-      const admin = { token: loadOrCreateAdminToken(config.dataDir), catalog: (deviceId: string) => service.queryCatalog(deviceId) };
+      const admin = {
+        token: loadOrCreateAdminToken(config.dataDir),
+        catalog: (deviceId: string) => service.queryCatalog(deviceId),
+        devices: () => deviceList(service.devices(), (id) => service.context.store.channels(id)),
+      };
       viewer = new ViewerServer({
         host: view.host,
         port: view.port,

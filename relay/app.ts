@@ -26,6 +26,8 @@ import { openapiRoute } from './routes/openapiRoute.ts';
 import { opsRoutes } from './routes/opsRoutes.ts';
 import { adminRoutes } from './admin/adminRoutes.ts';
 import { modelRoutes } from './models/modelRoutes.ts';
+import { modelAdminRoutes } from './models/modelAdminRoutes.ts';
+import { deviceRoutes } from './devices/deviceRoutes.ts';
 import { recordRoutes } from './routes/recordRoutes.ts';
 import { tusRoutes } from './tus/tusRoutes.ts';
 
@@ -231,6 +233,8 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
     return failure(err.message);
   });
 
+  // on the root, before the routes: its hooks count every call per account (the device inventory)
+  await deviceRoutes(app, ctx);
   await app.register((scope) => opsRoutes(scope, ctx));
   await app.register((scope) => openapiRoute(scope, ctx));
   await app.register((scope) => adminRoutes(scope, ctx));
@@ -240,5 +244,6 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
   await app.register((scope) => tusRoutes(scope, ctx));
   await app.register((scope) => mineStatusRoutes(scope, ctx));
   await app.register((scope) => modelRoutes(scope, ctx));
+  await app.register((scope) => modelAdminRoutes(scope, ctx));
   return app;
 }

@@ -1,7 +1,8 @@
 // Keeps the edge's detector model up to date from the relay's registry (relay/models/): polls the
 // signed manifest, and when the wanted model's entry changed, downloads its file, checks size and
 // SM3 against the manifest (whose signature the configured province key must verify), installs it
-// by an atomic rename and emits 'model' for the pipeline to hot-swap. Anything wrong (unsigned,
+// by an atomic rename and emits 'model' for the pipeline to hot-swap. The wanted model is the one the
+// manifest's bindings give this edge (device, then account, then mine), else edge.models.name. Anything wrong (unsigned,
 // another key, tampered, truncated, unreachable) emits 'refused' and keeps the model in use.
 //   <dir>/<sm3>.onnx         installed models: the current one and the one before it
 //   <dir>/installed.json     what is installed and the newest manifest time seen (survives restarts)
@@ -18,7 +19,7 @@ import { createSm3 } from '../../src/crypto/sm3.ts';
 import { EsealError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import { ManifestMalformed } from '../../src/models/errors.ts';
-import { MODEL_PATHS, canonicalJson, modelFileName, verifyManifest, type ModelEntry } from '../../src/models/manifest.ts';
+import { MODEL_PATHS, bindingFor, canonicalJson, modelFileName, verifyManifest, type BindingSubject, type ModelEntry } from '../../src/models/manifest.ts';
 import { errnoOf } from '../../src/store/errors.ts';
 import { fsyncDir, writeFileDurable } from '../../src/store/fsync.ts';
 import { ModelDownload, ModelHash, ModelReplay, ModelSize } from './updaterErrors.ts';
@@ -35,8 +36,10 @@ export interface ModelUpdaterOptions {
   trustedPublicKey: string;
   /** where models are kept: the edge data dir's models/ */
   dir: string;
-  /** the model name to follow (edge.models.name) */
+  /** the model name to follow (edge.models.name) when no binding of the manifest names this edge */
   wanted: string;
+  /** who this edge is, for the manifest's bindings (edge.deviceId, edge.report.username, edge.mineId) */
+  identity?: BindingSubject;
   /** default 300 */
   pollSeconds?: number;
   log?: Logger;
@@ -78,6 +81,8 @@ interface UpdaterState {
   entry?: ModelEntry;
   /** issuedAt of the newest manifest accepted: an older one is a replay */
   issuedAt?: string;
+  /** the model name followed at the last poll (a binding's, or edge.models.name) */
+  following?: string;
 }
 
 export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
@@ -102,6 +107,11 @@ export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
       (options.tls
         ? new Agent({ connect: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), rejectUnauthorized: options.tls.insecure !== true } })
         : undefined);
+  }
+
+  /** The model name followed now: the binding's at the last poll, else edge.models.name. */
+  following(): string {
+    return this.#state.following ?? this.#o.wanted;
   }
 
   /** The model installed now (after start()), or undefined. */
@@ -133,7 +143,7 @@ export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
       this.#state = {};
     }
     const entry = this.#state.entry;
-    if (entry?.name === this.#o.wanted) {
+    if (entry && entry.name === this.following()) {
       const path = join(this.#dir, modelFileName(entry.sm3));
       const found = await hashFile(path).catch(() => undefined);
       if (found?.sm3 === entry.sm3 && found.bytes === entry.bytes) {
@@ -185,11 +195,16 @@ export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
           field: 'issuedAt',
         });
       }
-      const entry = manifest.models.find((m) => m.name === this.#o.wanted);
-      if (manifest.issuedAt !== this.#state.issuedAt) await this.#saveState({ ...this.#state, issuedAt: manifest.issuedAt });
+      const binding = bindingFor(manifest, this.#o.identity ?? {});
+      const wanted = binding?.model ?? this.#o.wanted;
+      const entry = manifest.models.find((m) => m.name === wanted);
+      if (manifest.issuedAt !== this.#state.issuedAt || wanted !== this.#state.following) {
+        if (wanted !== this.following()) this.#o.log?.info({ model: wanted, binding: binding?.target ?? null }, 'model updater: following another model');
+        await this.#saveState({ ...this.#state, issuedAt: manifest.issuedAt, following: wanted });
+      }
       if (!entry) {
         const listed = manifest.models.map((m) => m.name).join(', ') || 'none';
-        return { outcome: 'absent', reason: `the manifest lists no model ${JSON.stringify(this.#o.wanted)} (it lists: ${listed})` };
+        return { outcome: 'absent', reason: `the manifest lists no model ${JSON.stringify(wanted)} (it lists: ${listed})` };
       }
       if (this.#installed && canonicalJson(this.#installed.entry) === canonicalJson(entry)) return { outcome: 'current', model: this.#installed };
 
@@ -207,7 +222,7 @@ export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
       }
       const model: InstalledModel = { name: entry.name, version: entry.version, path, entry };
       const previous = this.#installed;
-      await this.#saveState({ entry, issuedAt: manifest.issuedAt });
+      await this.#saveState({ entry, issuedAt: manifest.issuedAt, following: wanted });
       this.#installed = model;
       await this.#sweep([model, previous]);
       this.#o.log?.info({ model: entry.name, version: entry.version, sm3: entry.sm3, was: previous?.version }, 'model updater: new model installed');

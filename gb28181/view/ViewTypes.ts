@@ -3,6 +3,7 @@
 import type { MediaFrame, StreamStats } from '../media/MediaTypes.ts';
 import type { GuardLogger } from '../../src/http/guard.ts';
 import type { StreamNumber } from '../../src/gb28181/sdp.ts';
+import type { GbDeviceRow } from './deviceList.ts';
 
 export interface LiveLease {
   streamId: string;
@@ -49,4 +50,6 @@ export interface ViewerAdmin {
   token: string;
   /** queries a device's catalog again and resolves with its channels; rejects with the coded error */
   catalog(deviceId: string): Promise<{ id: string; name: string; status: string }[]>;
+  /** every device known, with its channels (GET /api/devices); absent: that path answers 404 */
+  devices?(): GbDeviceRow[];
 }

@@ -5,6 +5,8 @@
 //   WS  /live/<device>/<channel>.mp4?token=…   fragmented MP4 (H.264), first a JSON text message {codec,width,height}
 //   GET /live/<device>/<channel>.mp4?token=…   the same fMP4 over HTTP (ffmpeg, the edge module)
 //   GET /live/<device>/<channel>.mjpeg?token=… multipart MJPEG through one ffmpeg per channel (H.265, old browsers)
+//   GET  /api/devices                          the operators' API: every device known, online or not, with its channels
+//                                              {code:0,msg,data:{devices:[{deviceId,name,online,transport,address,registeredAt,keepaliveAt,channels}]}}
 //   POST /api/devices/<device>/catalog         the operators' API (`eseal gb28181 catalog`): from loopback only,
 //                                              Authorization: Bearer <dataDir/gb28181/admin.token>; asks the
 //                                              device for its catalog again, answers {code:0,msg,data:{deviceId,channels}}
@@ -243,11 +245,21 @@ export class ViewerServer {
       const admin = this.#o.admin;
       const url = requestUrl(req, 'http://viewer');
       const m = /^\/api\/devices\/([^/]+)\/catalog$/.exec(url.pathname);
-      if (!admin || !m) throw ViewNotFound(`no API at ${url.pathname.slice(0, 100)}`);
+      const list = url.pathname === '/api/devices' && admin?.devices !== undefined;
+      if (!admin || (!m && !list)) throw ViewNotFound(`no API at ${url.pathname.slice(0, 100)}`);
       if (!isLoopback(clientAddress(req.socket))) throw ViewAdmin('the API answers this machine only (loopback)', { statusCode: 403 });
       const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '', 'utf8');
       const want = Buffer.from(admin.token, 'utf8');
       if (given.length !== want.length || !timingSafeEqual(given, want)) throw ViewAdmin('Authorization: Bearer <dataDir/gb28181/admin.token> is required', { field: 'authorization' });
+      if (!m) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') {
+          res.writeHead(405, { Allow: 'GET, HEAD' });
+          return void res.end();
+        }
+        const body = JSON.stringify({ code: 0, msg: 'success', data: { devices: admin.devices!() } });
+        res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+        return void res.end(req.method === 'HEAD' ? undefined : body);
+      }
       if (req.method !== 'POST') {
         res.writeHead(405, { Allow: 'POST' });
         return void res.end();

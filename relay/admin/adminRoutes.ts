@@ -17,7 +17,7 @@ import { liveStatus } from './statusReport.ts';
 const STATES: readonly QueueItemState[] = ['ready', 'leased', 'dead', 'done'];
 const MAX_LIMIT = 1000;
 
-async function loopbackOnly(request: FastifyRequest): Promise<void> {
+export async function loopbackOnly(request: FastifyRequest): Promise<void> {
   const ip = request.socket.remoteAddress ?? '';
   if (!(ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.'))) {
     throw AuthAdmin('the admin API answers on loopback addresses only: run eseal on the relay host', { statusCode: 403 });

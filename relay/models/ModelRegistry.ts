@@ -16,10 +16,12 @@ import { createSm3 } from '../../src/crypto/sm3.ts';
 import { ModelNotFound, ModelPublish } from '../../src/models/errors.ts';
 import {
   MANIFEST_FORMAT,
+  checkBindings,
   checkModelEntry,
   modelFileName,
   signManifest,
   verifyManifest,
+  type ModelBinding,
   type ModelEntry,
   type ModelManifest,
   type Normalisation,
@@ -68,6 +70,7 @@ export class ModelRegistry {
   readonly #dataDir: string;
   readonly #publisher: string;
   readonly #now: () => number;
+  #cached: { bytes: Buffer; manifest: ModelManifest } | undefined;
   /** publications in this process run one at a time */
   #chain: Promise<unknown> = Promise.resolve();
 
@@ -99,6 +102,20 @@ export class ModelRegistry {
     if (bytes === undefined) return undefined;
     const { publicKeyHex } = await loadOrCreateModelKey(this.#dataDir);
     return verifyManifest(JSON.parse(bytes.toString('utf8')), publicKeyHex);
+  }
+
+  /**
+   * The current manifest, verified once per change of its bytes (the routes ask on every heartbeat;
+   * the CLI may publish from another process at any time, so the file is read each time).
+   */
+  async current(): Promise<ModelManifest | undefined> {
+    const bytes = await this.manifestBytes();
+    if (bytes === undefined) return undefined;
+    if (this.#cached && this.#cached.bytes.equals(bytes)) return this.#cached.manifest;
+    const { publicKeyHex } = await loadOrCreateModelKey(this.#dataDir);
+    const manifest = verifyManifest(JSON.parse(bytes.toString('utf8')), publicKeyHex);
+    this.#cached = { bytes, manifest };
+    return manifest;
   }
 
   /** Where the file of that SM3 lives and its size, or undefined when the registry holds no such file. */
@@ -137,7 +154,7 @@ export class ModelRegistry {
         );
       }
       const models = [...(previous?.models.filter((m) => m.name !== entry.name) ?? []), entry];
-      const manifest = await this.#write(models, previous, key.privateKeyHex);
+      const manifest = await this.#write(models, previous?.bindings, previous, key.privateKeyHex);
       return { entry, manifest };
     });
   }
@@ -150,11 +167,38 @@ export class ModelRegistry {
       if (!previous?.models.some((m) => m.name === name)) {
         throw ModelNotFound(`name: no model ${JSON.stringify(name)} is published (eseal models ls)`, { field: 'name' });
       }
+      // a device bound to the model removed falls back to the model it is configured to follow
       return this.#write(
         previous.models.filter((m) => m.name !== name),
+        previous.bindings?.filter((b) => b.model !== name),
         previous,
         key.privateKeyHex,
       );
+    });
+  }
+
+  /**
+   * Signs a new manifest with these bindings (replacing the list; [] removes them all) and the
+   * same models: publishing it is the push. Each binding must name a published model
+   * (ESEAL_ERR_MODEL_MANIFEST naming `bindings[i].model`); nothing published yet is ESEAL_ERR_MODEL_NOT_FOUND.
+   */
+  setBindings(bindings: unknown): Promise<ModelManifest> {
+    return this.#serial(async () => {
+      const key = await loadOrCreateModelKey(this.#dataDir);
+      const previous = await this.#current(key.publicKeyHex);
+      if (!previous) throw ModelNotFound('models: nothing is published yet; publish a model before binding it (eseal models publish)', { field: 'models' });
+      const checked = checkBindings(bindings, previous.models);
+      return this.#write(previous.models, checked, previous, key.privateKeyHex);
+    });
+  }
+
+  /** Signs the same models and bindings again with a new issuedAt: edges that poll see it at once. */
+  push(): Promise<ModelManifest> {
+    return this.#serial(async () => {
+      const key = await loadOrCreateModelKey(this.#dataDir);
+      const previous = await this.#current(key.publicKeyHex);
+      if (!previous) throw ModelNotFound('models: nothing is published yet (eseal models publish)', { field: 'models' });
+      return this.#write(previous.models, previous.bindings, previous, key.privateKeyHex);
     });
   }
 
@@ -213,7 +257,7 @@ export class ModelRegistry {
     }
   }
 
-  async #write(models: ModelEntry[], previous: ModelManifest | undefined, privateKeyHex: string): Promise<ModelManifest> {
+  async #write(models: ModelEntry[], bindings: ModelBinding[] | undefined, previous: ModelManifest | undefined, privateKeyHex: string): Promise<ModelManifest> {
     // issuedAt only grows: edges refuse a manifest older than the one they accepted last
     const last = previous ? Date.parse(previous.issuedAt) : 0;
     const issuedAt = new Date(Math.max(this.#now(), last + 1)).toISOString();
@@ -223,6 +267,8 @@ export class ModelRegistry {
         issuedAt,
         publisher: this.#publisher,
         models: [...models].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+        // a manifest without bindings stays byte for byte what it was before bindings existed
+        ...(bindings?.length ? { bindings } : {}),
       },
       privateKeyHex,
     );

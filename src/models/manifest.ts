@@ -17,8 +17,16 @@
 //       "classes":  { "0": "person", "2": "vehicle" },  model class id → the analyses' class
 //       "normalisation": { "mean": [r,g,b], "std": [r,g,b] }   input = (pixel 0…255 − mean) / std
 //     }],
+//     "bindings": [{                                    optional: which model a device follows
+//       "target": { "device": "edge-01" } | { "account": "mine001" } | { "mine": "140421007866" },
+//       "model":  "night"                               a name listed in models
+//     }],
 //     "signature": { "algorithm": "SM2-with-SM3", "publicKey": "04…", "value": "<hex DER>" }
 //   }
+//
+// An edge follows the binding that matches it most closely (device, then account, then mine) over
+// its configured edge.models.name (bindingFor). A manifest without `bindings` signs and verifies
+// byte for byte as before, and edges older than bindings ignore the member.
 //
 // The signature is SM2 (GM/T 0003.2) with SM3 and the standard user id 1234567812345678 over the
 // UTF-8 bytes of the canonical JSON of the manifest without its `signature` member. Canonical JSON:
@@ -53,6 +61,14 @@ export type ModelLayout = (typeof MODEL_LAYOUTS)[number];
 export type ModelDecoder = (typeof MODEL_DECODERS)[number];
 
 export const MODEL_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** an edge's device id (edge.deviceId, the heartbeat's deviceId) */
+export const DEVICE_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** a mine account's name as a binding target (relay/auth/AccountStore.ts's rule) */
+export const ACCOUNT_NAME = /^[^\u0000-\u001f\u007f\s:]{1,64}$/u;
+/** a mine id as a binding target (the national 12-character code) */
+export const MINE_ID = /^[A-Za-z0-9]{12}$/;
+/** the most bindings one manifest holds */
+export const MAX_BINDINGS = 10_000;
 export const MODEL_VERSION = /^[A-Za-z0-9._+-]{1,64}$/;
 const SM3_HEX = /^[0-9a-f]{64}$/;
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/;
@@ -80,11 +96,42 @@ export interface ModelEntry {
   normalisation: Normalisation;
 }
 
+export type BindingTarget = { device: string } | { account: string } | { mine: string };
+
+export interface ModelBinding {
+  target: BindingTarget;
+  /** a name listed in the manifest's models */
+  model: string;
+}
+
 export interface UnsignedManifest {
   format: typeof MANIFEST_FORMAT;
   issuedAt: string;
   publisher: string;
   models: ModelEntry[];
+  /** absent in manifests without bindings (and so in every manifest before bindings existed) */
+  bindings?: ModelBinding[];
+}
+
+/** Who asks which model to run: the parts of an edge's identity a binding may name. */
+export interface BindingSubject {
+  deviceId?: string;
+  account?: string;
+  mineId?: string;
+}
+
+/** The binding that applies to `who`: device over account over mine; undefined when none does. */
+export function bindingFor(manifest: Pick<UnsignedManifest, 'bindings'>, who: BindingSubject): ModelBinding | undefined {
+  const list = manifest.bindings ?? [];
+  const by = (key: 'device' | 'account' | 'mine', value: string | undefined) =>
+    value === undefined ? undefined : list.find((b) => (b.target as Record<string, string>)[key] === value);
+  return by('device', who.deviceId) ?? by('account', who.account) ?? by('mine', who.mineId);
+}
+
+/** 'device edge-01', 'account mine001', 'mine 140421007866': for messages and tables. */
+export function describeTarget(target: BindingTarget): string {
+  const [key, value] = Object.entries(target)[0] ?? ['?', '?'];
+  return `${key} ${value}`;
 }
 
 export interface ManifestSignature {
@@ -156,12 +203,29 @@ const ModelEntrySchema = Type.Object(
   { additionalProperties: true },
 );
 
+const BindingTargetSchema = Type.Union(
+  [
+    Type.Object({ device: Pattern(DEVICE_ID, 'a device id of letters, digits, . _ : - (1 to 64)') }, { additionalProperties: false }),
+    Type.Object({ account: Pattern(ACCOUNT_NAME, 'an account name (1 to 64 characters, no white space or colon)') }, { additionalProperties: false }),
+    Type.Object({ mine: Pattern(MINE_ID, 'a 12-character mine id') }, { additionalProperties: false }),
+  ],
+  { hint: 'exactly one of {device: ID}, {account: NAME}, {mine: ID}' },
+);
+
+export const ModelBindingSchema = Type.Object(
+  { target: BindingTargetSchema, model: Pattern(MODEL_NAME, 'a model name of letters, digits, . _ - (1 to 64)') },
+  { additionalProperties: false },
+);
+
+export const BindingsSchema = Type.Array(ModelBindingSchema, { maxItems: MAX_BINDINGS });
+
 const BodySchema = Type.Object(
   {
     format: Type.Literal(MANIFEST_FORMAT),
     issuedAt: Pattern(ISO_UTC, 'an ISO 8601 UTC time (…Z)'),
     publisher: Pattern(/^.{1,200}$/su, 'text of 1 to 200 characters'),
     models: Type.Array(ModelEntrySchema),
+    bindings: Type.Optional(BindingsSchema),
   },
   { additionalProperties: true },
 );
@@ -195,6 +259,34 @@ function entryOf(m: ModelEntry): ModelEntry {
   return { name, version, file, bytes, sm3, inputSize, layout, decoder, classes, normalisation: { mean: normalisation.mean, std: normalisation.std } };
 }
 
+/**
+ * The rules between bindings and models: each names a listed model, no target twice. Pushes one
+ * problem per fault, each naming `<path>[i]…`.
+ */
+export function bindingRules(bindings: readonly ModelBinding[], models: readonly Pick<ModelEntry, 'name'>[], path: string, problems: string[]): void {
+  const names = new Set(models.map((m) => m.name));
+  const seen = new Set<string>();
+  bindings.forEach((b, i) => {
+    if (!names.has(b.model)) {
+      problems.push(`${path}[${i}].model: no model ${JSON.stringify(b.model)} is published (published: ${[...names].join(', ') || 'none'})`);
+    }
+    const key = describeTarget(b.target);
+    if (seen.has(key)) problems.push(`${path}[${i}].target: ${key} is bound twice`);
+    seen.add(key);
+  });
+}
+
+/** Checks a list of bindings against the models; throws ESEAL_ERR_MODEL_MANIFEST naming the first field at fault. */
+export function checkBindings(v: unknown, models: readonly Pick<ModelEntry, 'name'>[], path = 'bindings'): ModelBinding[] {
+  const list = checked<ModelBinding[]>(BindingsSchema, v, path, (b, problems) => bindingRules(b, models, path, problems));
+  return list.map(bindingOf);
+}
+
+function bindingOf(b: ModelBinding): ModelBinding {
+  const [key, value] = Object.entries(b.target)[0]!;
+  return { target: { [key]: value } as BindingTarget, model: b.model };
+}
+
 /** Checks one entry of `models`; `path` like 'models[0].'. */
 export function checkModelEntry(v: unknown, path = ''): ModelEntry {
   const at = path.replace(/\.$/, '');
@@ -211,8 +303,15 @@ function checkBody(v: unknown): UnsignedManifest {
       if (seen.has(m.name)) problems.push(`models[${i}].name: ${m.name} is listed twice`);
       seen.add(m.name);
     });
+    if (b.bindings) bindingRules(b.bindings, b.models, 'bindings', problems);
   });
-  return { format: MANIFEST_FORMAT, issuedAt: body.issuedAt, publisher: body.publisher, models: body.models.map(entryOf) };
+  return {
+    format: MANIFEST_FORMAT,
+    issuedAt: body.issuedAt,
+    publisher: body.publisher,
+    models: body.models.map(entryOf),
+    ...(body.bindings ? { bindings: body.bindings.map(bindingOf) } : {}),
+  };
 }
 
 function checkSignature(v: unknown): ManifestSignature {
