@@ -2,7 +2,7 @@
 // API answers from a few hundred rows, never from a scan of a month of items:
 //
 //   stats.meta    'state'                              -> { version, through }
-//   stats.daily   day \0 mineId \0 endpoint            -> DailyAgg      (Beijing day of receivedAt)
+//   stats.daily   day \0 mineId \0 endpoint            -> DailyTuple    (Beijing day of receivedAt)
 //   stats.hourly  mineId \0 hour(13 digits) \0 endpoint -> [count, late]
 //   stats.mines   mineId                               -> { lastSeenAt, cameras: {id: CameraAgg} }
 //   stats.bySeq   seq                                  -> [mineId, receivedAt, counted]  (counted: 1 delivered, 2 dead)
@@ -30,6 +30,60 @@ export const MAX_CAMERAS_PER_MINE = 256;
 const CATCH_UP_BATCH = 5000;
 
 type DailyAgg = Omit<DailyRow, 'day' | 'mineId' | 'endpoint'>;
+/**
+ * A daily row as stored: an array, and the two tallies as flat [code, calls, …] lists, because a
+ * day of a province is 10,000 rows read at once and msgpack decodes arrays several times faster
+ * than maps.
+ */
+type DailyTuple = [
+  count: number,
+  sum: number,
+  flagged: number,
+  delivered: number,
+  late: number,
+  latencySumMs: number,
+  latencyMaxMs: number,
+  dead: number,
+  rejected: number,
+  firstAt: number,
+  lastAt: number,
+  beltStatus: (string | number)[],
+  aiTypes: (string | number)[],
+];
+
+function tally(flat: (string | number)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i] as string] = flat[i + 1] as number;
+  return out;
+}
+
+function flatten(t: Record<string, number>): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const k in t) out.push(k, t[k]!);
+  return out;
+}
+
+function fromTuple(t: DailyTuple): DailyAgg {
+  return {
+    count: t[0],
+    sum: t[1],
+    beltStatus: tally(t[11]),
+    aiTypes: tally(t[12]),
+    flagged: t[2],
+    delivered: t[3],
+    late: t[4],
+    latencySumMs: t[5],
+    latencyMaxMs: t[6],
+    dead: t[7],
+    rejected: t[8],
+    firstAt: t[9],
+    lastAt: t[10],
+  };
+}
+
+function toTuple(a: DailyAgg): DailyTuple {
+  return [a.count, a.sum, a.flagged, a.delivered, a.late, a.latencySumMs, a.latencyMaxMs, a.dead, a.rejected, a.firstAt, a.lastAt, flatten(a.beltStatus), flatten(a.aiTypes)];
+}
 type HourlyAgg = [count: number, late: number];
 interface CameraAgg {
   lastSeenAt: number;
@@ -117,7 +171,8 @@ class Batch {
     const k = dailyKey(day, mineId, endpoint);
     let row = this.daily.get(k);
     if (!row) {
-      row = this.s.tables.daily.get(k) ?? emptyDaily(at);
+      const stored = this.s.tables.daily.get(k);
+      row = stored ? fromTuple(stored) : emptyDaily(at);
       this.daily.set(k, row);
     }
     return row;
@@ -145,7 +200,7 @@ class Batch {
 
   write(): void {
     const t = this.s.tables;
-    for (const [k, v] of this.daily) t.daily.put(k, v);
+    for (const [k, v] of this.daily) t.daily.put(k, toTuple(v));
     for (const [k, v] of this.hourly) t.hourly.put(k, v);
     for (const [k, v] of this.mines) t.mines.put(k, v);
   }
@@ -154,7 +209,7 @@ class Batch {
 export class StatsStore {
   readonly tables: {
     meta: Database<StatsMeta, string>;
-    daily: Database<DailyAgg, string>;
+    daily: Database<DailyTuple, string>;
     hourly: Database<HourlyAgg, string>;
     mines: Database<MineAgg, string>;
     bySeq: Database<SeqEntry, number>;
@@ -171,7 +226,7 @@ export class StatsStore {
     const binary: DatabaseOptions = { keyEncoding: 'binary', encoding: 'binary' };
     this.tables = {
       meta: root.openDB<StatsMeta, string>({ ...msgpack, name: 'stats.meta' }),
-      daily: root.openDB<DailyAgg, string>({ ...msgpack, name: 'stats.daily' }),
+      daily: root.openDB<DailyTuple, string>({ ...msgpack, name: 'stats.daily' }),
       hourly: root.openDB<HourlyAgg, string>({ ...msgpack, name: 'stats.hourly' }),
       mines: root.openDB<MineAgg, string>({ ...msgpack, name: 'stats.mines' }),
       bySeq: root.openDB<SeqEntry, number>({ ...msgpack, name: 'stats.bySeq' }),
@@ -189,7 +244,7 @@ export class StatsStore {
    * At start: aggregates of another version (or none: a relay upgraded to this one) are built again
    * from the queue in one pass; items a crash left uncounted are counted. Logged when it counts any.
    */
-  async open(log: Logger): Promise<void> {
+  async open(log: Logger): Promise<number> {
     const meta = this.tables.meta.get('state');
     const started = Date.now();
     if (!meta || meta.version !== STATS_VERSION) {
@@ -211,6 +266,7 @@ export class StatsStore {
         'console aggregates: counted the queue items not counted yet (a first start with this version counts the whole queue once)',
       );
     }
+    return counted;
   }
 
   // ---- inside a write transaction (StatsQueue queues these in the commit of the queue change) ----
@@ -361,7 +417,7 @@ export class StatsStore {
     const prefix = mineId === undefined ? `${day}\u0000` : `${day}\u0000${mineId}\u0000`;
     for (const { key, value } of this.tables.daily.getRange({ start: prefix, end: prefix + '\uffff' })) {
       const [d, m, e] = key.split('\u0000') as [string, string, string];
-      yield { day: d, mineId: m, endpoint: e, ...value };
+      yield { day: d, mineId: m, endpoint: e, ...fromTuple(value) };
     }
   }
 

@@ -14,6 +14,11 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { generateConsoleData, mineIdOf } from '../../tools/demo/generateStats.ts';
 import { beijingDay } from '../../relay/stats/beijingDay.ts';
+import { StatsStore } from '../../relay/stats/StatsStore.ts';
+import type { RelayItem } from '../../relay/ingest/RelayItem.ts';
+import { createLogger } from '../../src/log.ts';
+import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
+import { openLmdb } from '../../src/store/lmdb/open.ts';
 import { emitFigures, envNumber, figure, fmt, machineLine, makeTempDir, nowMs, percentile, printTable, runBenchmark, startRelayChild, summarize, type Figure } from './lib.ts';
 
 const TARGET_MS = 200;
@@ -31,10 +36,16 @@ async function main(): Promise<void> {
     const g = await generateConsoleData({ dataDir, mines, days, perDay, now, log: (l) => process.stdout.write(`\r${l}   `) });
     console.log(`\ngenerated ${g.items} items (${g.delivered} delivered, ${g.dead} dead) for ${mines} mines × ${days} days in ${fmt(g.ms / 1000, 1)} s`);
   }
+  // the relay's first start on such a queue counts it once for the console (as on an upgrade):
+  // done here, timed, so that the child's start stays within its start timeout
+  const b0 = nowMs();
+  const root = openLmdb(join(dataDir, 'db'));
+  const counted = await new StatsStore(root, new LmdbQueueStore<RelayItem>(root, { name: 'queue' })).open(createLogger({ level: 'silent' }));
+  await root.close();
+  console.log(`the console's aggregates built from the queue (${counted} items) in ${fmt((nowMs() - b0) / 1000, 1)} s`);
   const t0 = nowMs();
-  const relay = await startRelayChild(dataDir, { logLevel: 'info' });
-  const startS = (nowMs() - t0) / 1000;
-  console.log(`relay started (the console's aggregates counted from the queue on this first start) in ${fmt(startS, 1)} s`);
+  const relay = await startRelayChild(dataDir);
+  console.log(`relay started in ${fmt((nowMs() - t0) / 1000, 1)} s`);
   try {
     const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
     const get = async (path: string, auth = true): Promise<{ ms: number; bytes: number }> => {
