@@ -1,6 +1,6 @@
 // Everything a running relay holds, opened in one place and closed in reverse order. The data dir
 // layout:
-//   <dataDir>/db/            LMDB: queue, accounts, tokens, mines, evidence names, tus uploads
+//   <dataDir>/db/            LMDB: queue, accounts, tokens, mines, evidence names, tus uploads, stats.* (console aggregates)
 //   <dataDir>/blobs/         evidence videos, content-addressed by SM3
 //   <dataDir>/sm2.key …      the SM2 key ring (0600), secret.key (SM4, 0600)
 //   <dataDir>/admin.token    bearer token for /metrics and the admin API (0600)
@@ -33,12 +33,17 @@ import type { UpstreamSession } from '../src/client/UpstreamSession.ts';
 import { relayUpstreamSession } from './forward/upstreamSession.ts';
 import { upgradeQueueKeys } from './forward/queueKeys.ts';
 import { guardDatabaseFiles, guardSchema } from './integrity/databaseGuard.ts';
+import { StatsQueue } from './stats/StatsQueue.ts';
+import { StatsStore } from './stats/StatsStore.ts';
 
 export interface RelayContext {
   config: RelayConfig;
   log: Logger;
   root: RootDatabase;
+  /** the queue, with the console's aggregates kept in step (relay/stats/StatsQueue.ts) */
   queue: QueueStore<RelayItem>;
+  /** the console's aggregates and item index (relay/stats/StatsStore.ts) */
+  stats: StatsStore;
   blobs: BlobStore;
   keys: KeyHolder;
   accounts: AccountStore;
@@ -105,9 +110,12 @@ export async function openRelayContext(config: RelayConfig, log: Logger, metrics
   const stores = await openRelayStores(config);
   const opened: { close(): Promise<void> }[] = [stores];
   try {
-    const queue = new LmdbQueueStore<RelayItem>(stores.root, { name: 'queue' });
-    opened.unshift(queue);
-    await upgradeQueueKeys(queue, stores.root, log);
+    const lmdbQueue = new LmdbQueueStore<RelayItem>(stores.root, { name: 'queue' });
+    opened.unshift(lmdbQueue);
+    await upgradeQueueKeys(lmdbQueue, stores.root, log);
+    const stats = new StatsStore(stores.root, lmdbQueue);
+    await stats.open(log.child({ part: 'stats' }));
+    const queue = new StatsQueue(lmdbQueue, stores.root, stats, log.child({ part: 'stats' }));
     const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
     opened.unshift(blobs);
     const keys = await KeyHolder.open(config.dataDir);
@@ -133,6 +141,7 @@ export async function openRelayContext(config: RelayConfig, log: Logger, metrics
       log,
       root: stores.root,
       queue,
+      stats,
       blobs,
       keys,
       accounts: stores.accounts,

@@ -30,6 +30,7 @@ import { modelAdminRoutes } from './models/modelAdminRoutes.ts';
 import { deviceRoutes } from './devices/deviceRoutes.ts';
 import { recordRoutes } from './routes/recordRoutes.ts';
 import { tusRoutes } from './tus/tusRoutes.ts';
+import { countRejected } from './stats/rejectedMine.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -201,6 +202,7 @@ export async function buildRelayApp(ctx: RelayContext, options: RelayAppOptions 
     const err = normalise(raw);
     const endpoint = request.routeOptions.config?.endpoint ?? 'other';
     ctx.metrics.rejected.inc({ endpoint, reason: err.code });
+    countRejected(ctx, request, err, endpoint);
     if (err.statusCode >= 500) {
       request.log.error({ err: raw, code: err.code }, 'request failed');
     } else {

@@ -4,6 +4,7 @@
 //   GET    /admin/queue/:seq           one item
 //   POST   /admin/queue/:seq/replay    a dead letter becomes ready again
 //   DELETE /admin/queue/:seq           purge a dead or delivered item (never an undelivered one)
+//   GET    /admin/daily, /admin/hourly, /admin/mines, /admin/items…   the console's data (consoleRoutes.ts)
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { InvalidField, success } from '../../src/contract/index.ts';
 import type { QueueItem, QueueItemState } from '../../src/store/QueueStoreTypes.ts';
@@ -12,6 +13,7 @@ import type { RelayContext } from '../RelayContext.ts';
 import { AuthAdmin } from '../errors.ts';
 import type { RelayItem } from '../ingest/RelayItem.ts';
 import { adminAuth } from '../routes/opsRoutes.ts';
+import { consoleRoutes } from './consoleRoutes.ts';
 import { liveStatus } from './statusReport.ts';
 
 const STATES: readonly QueueItemState[] = ['ready', 'leased', 'dead', 'done'];
@@ -79,4 +81,6 @@ export async function adminRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     await ctx.queue.purge(seq);
     return success(true);
   });
+
+  await consoleRoutes(app, ctx);
 }

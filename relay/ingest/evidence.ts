@@ -14,6 +14,7 @@ import type { RelayContext } from '../RelayContext.ts';
 import type { Account } from '../auth/AccountStore.ts';
 import { ensureMine } from '../auth/bearer.ts';
 import { blobLocks } from '../keep/BlobLocks.ts';
+import { withMineId } from '../stats/rejectedMine.ts';
 import type { Accepted } from './Ingest.ts';
 import type { RelayItem } from './RelayItem.ts';
 
@@ -38,8 +39,14 @@ export function prepareEvidence(
   receivedAt = Date.now(),
 ): PreparedEvidence {
   ensureDiskRoom(ctx);
-  const checked = checkEvidenceFileName(endpoint, fileName, { now: receivedAt, maxSkewMs: ctx.config.relay.clockSkewSeconds * 1000 });
-  ensureMine(ctx, account, checked.value.mineId, `${endpoint.partName} filename mineId`);
+  let checked: ReturnType<typeof checkEvidenceFileName>;
+  try {
+    checked = checkEvidenceFileName(endpoint, fileName, { now: receivedAt, maxSkewMs: ctx.config.relay.clockSkewSeconds * 1000 });
+    ensureMine(ctx, account, checked.value.mineId, `${endpoint.partName} filename mineId`);
+  } catch (err) {
+    // the console counts the refusal for the mine the name begins with (relay/stats/rejectedMine.ts)
+    throw withMineId(err, /^\d{12}/.test(fileName) ? fileName.slice(0, 12) : undefined);
+  }
   const flags = checked.flags;
   if (!MP4_TYPES.has(contentType.toLowerCase())) flags.push(flag('file.contentType', contentType.slice(0, 40)));
   return { endpoint, account, fileName, contentType, name: checked.value, flags, receivedAt };
@@ -87,7 +94,7 @@ export async function completeEvidence(
     } catch (err) {
       // The media catalogue says 415/422; the API answers every input rule with 400 (NATIONAL-API.md).
       if (err instanceof EsealError && err.statusCode < 500) {
-        throw new EsealError(err.code, `${endpoint.partName}: ${err.message}`, 400, { field: endpoint.partName, cause: err });
+        throw new EsealError(err.code, `${endpoint.partName}: ${err.message}`, 400, { field: endpoint.partName, cause: err, detail: { mineId: prepared.name.mineId } });
       }
       throw err;
     }

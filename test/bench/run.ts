@@ -4,7 +4,7 @@
 // the figures, and 1 only when a benchmark could not run at all.
 //
 //   npm run bench                      all benchmarks
-//   npm run bench -- records           only those named (records, video, forward, edge, fuzz, gb28181)
+//   npm run bench -- records           only those named (records, video, forward, edge, fuzz, console, gb28181)
 //   ESEAL_BENCH_SECONDS=10 npm run bench     (knobs: see test/bench/lib.ts; forward's own: test/bench/forward.ts;
 //                                          fuzz's: ESEAL_FUZZ_RUNS, ESEAL_FUZZ_SEED in test/bench/fuzz.ts)
 
@@ -25,6 +25,8 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'forward', parts: [{ script: 'test/bench/forward.ts' }] },
   { name: 'edge', parts: [{ script: 'test/bench/edge.ts' }] },
   { name: 'fuzz', parts: [{ script: 'test/bench/fuzz.ts' }] },
+  // the console's data API over 1,000 mines × 30 days (test/bench/consoleData.ts)
+  { name: 'console', parts: [{ script: 'test/bench/consoleData.ts' }] },
   // the GB/T 28181 bridge: media relay and viewer (gb28181Media.ts), registrar and keepalives (gb28181Register.ts),
   // INVITE → first decodable frame through SIP, a sim device, the worker and the viewer (gb28181Invite.ts)
   { name: 'gb28181', parts: [{ script: 'test/bench/gb28181Media.ts' }, { script: 'test/bench/gb28181Register.ts', optional: true }, { script: 'test/bench/gb28181Invite.ts' }] },
