@@ -6,6 +6,7 @@ import { DAY_MS, beijingDay, beijingDayStart } from '../stats/beijingDay.ts';
 export type Query = Record<string, string | string[] | undefined>;
 
 export const DAILY_MAX_DAYS = 31;
+export const DAILY_ALL_MINES_MAX_DAYS = 7;
 export const HOURLY_MAX_DAYS = 8;
 export const ITEMS_MAX_LIMIT = 1000;
 export const ITEMS_DEFAULT_LIMIT = 100;

@@ -1,7 +1,7 @@
 // The console's data on the relay's admin API (loopback only, admin Bearer: registered inside
 // adminRoutes, whose hooks check both). Every answer comes from the maintained aggregates and
 // indexes (relay/stats/), never from a scan of all items:
-//   GET /admin/daily?from=&to=[&mine=]           rows per (day, mine, endpoint), ≤ 31 days
+//   GET /admin/daily?from=&to=[&mine=]           rows per (day, mine, endpoint), ≤ 31 days for one mine, ≤ 7 for all
 //   GET /admin/hourly?mine=&from=&to=            rows per (hour, endpoint) of one mine, ≤ 8 days
 //   GET /admin/mines[?day=]                      every mine, its cameras, its counts for the day
 //   GET /admin/items?mine=&camera=&endpoint=&lane=&state=&from=&to=&before=&limit=
@@ -16,6 +16,7 @@ import { DAY_MS, beijingDay, beijingDayStart } from '../stats/beijingDay.ts';
 import { StatsStore } from '../stats/StatsStore.ts';
 import type { DailyRow, MineRow } from '../stats/StatsTypes.ts';
 import {
+  DAILY_ALL_MINES_MAX_DAYS,
   DAILY_MAX_DAYS,
   HOURLY_MAX_DAYS,
   ITEMS_DEFAULT_LIMIT,
@@ -75,8 +76,9 @@ export function minesOf(ctx: RelayContext, day: string): MineRow[] {
 export async function consoleRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   app.get('/admin/daily', async (request) => {
     const q = request.query as Query;
-    const { days } = dayRange(q, DAILY_MAX_DAYS);
     const mine = idParam(q, 'mine');
+    // one mine over a month, or every mine over a week (a province's week is ~56,000 rows; a month, 60 MB of JSON)
+    const { days } = dayRange(q, mine ? DAILY_MAX_DAYS : DAILY_ALL_MINES_MAX_DAYS);
     const rows: DailyRow[] = [];
     for (const day of days) rows.push(...ctx.stats.dailyOf(day, mine));
     return success({ rows });

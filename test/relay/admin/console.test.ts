@@ -96,7 +96,9 @@ t.test('bad parameters: 400 naming the field and the rule', async (t) => {
   const relay = await startTestRelay(t);
   const cases: [string, RegExp][] = [
     ['/admin/daily?from=2026-13-01', /^from: a day YYYY-MM-DD/],
-    ['/admin/daily?from=2026-01-01&to=2026-03-01', /^to: at most 31 days/],
+    ['/admin/daily?from=2026-01-01&to=2026-03-01', /^to: at most 7 days/],
+    ['/admin/daily?from=2026-01-01&to=2026-01-08', /^to: at most 7 days/],
+    [`/admin/daily?mine=${MINE}&from=2026-01-01&to=2026-03-01`, /^to: at most 31 days/],
     ['/admin/daily?from=2026-01-02&to=2026-01-01', /^to: not before from/],
     ['/admin/daily?mine=../x', /^mine: 1 to 32 letters/],
     ['/admin/hourly?from=2026-01-01', /^mine: required/],
