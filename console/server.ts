@@ -139,6 +139,7 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     throw ConsoleNotFound(`${request.method} ${request.url.split('?')[0]!.slice(0, 200)}: no such page or API path`);
   });
 
+  app.get('/favicon.ico', { config: { role: 'public' } }, async (_request, reply) => reply.status(204).header('cache-control', 'public, max-age=86400').send());
   app.get('/assets/:name', { config: { role: 'public' } }, async (request, reply) => {
     const a = assets.get((request.params as { name: string }).name);
     if (!a) throw ConsoleNotFound('name: no such asset', { field: 'name' });

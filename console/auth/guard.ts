@@ -81,7 +81,8 @@ export function identify(ctx: ConsoleContext) {
     const user = session ? ctx.store.users.get(session.user) : undefined;
     request.caller = session && user && id ? { name: user.name, role: user.role, session, sessionId: id } : undefined;
 
-    const needed = request.routeOptions.config?.role ?? 'admin';
+    // an unknown path: a 404 for anyone, except under /api/ where the anonymous learn nothing but 401
+    const needed = request.is404 ? (isApi(request) ? 'viewer' : 'public') : (request.routeOptions.config?.role ?? 'admin');
     if (needed === 'public') return;
     if (!request.caller) {
       if (isApi(request) || request.method !== 'GET') throw ConsoleLoginRequired('cookie eseal_session: log in first (POST /api/login or the /login page)', { field: 'eseal_session' });
