@@ -3,18 +3,19 @@
 // relay's stores, read through its admin API). The CLI opens it beside a running console: LMDB
 // serialises writers across processes.
 import { join } from 'node:path';
-import type { Database, RootDatabase } from 'lmdb';
+import type { RootDatabase } from 'lmdb';
 import { openLmdb } from '../src/store/lmdb/open.ts';
 import { UserStore } from './auth/UserStore.ts';
 import { SessionStore } from './auth/SessionStore.ts';
 import { AuditLog } from './audit/AuditLog.ts';
+import { ThresholdStore } from './settings/thresholds.ts';
 
 export class ConsoleStore {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly audit: AuditLog;
-  /** province settings (thresholds), by key */
-  readonly settings: Database<unknown, string>;
+  /** the province's thresholds (默认参数设置) */
+  readonly thresholds: ThresholdStore;
   readonly #root: RootDatabase;
 
   private constructor(root: RootDatabase) {
@@ -22,7 +23,7 @@ export class ConsoleStore {
     this.sessions = new SessionStore(root.openDB({ name: 'sessions' }));
     this.users = new UserStore(root.openDB({ name: 'users' }), this.sessions);
     this.audit = new AuditLog(root, root.openDB({ name: 'audit' }));
-    this.settings = root.openDB({ name: 'settings' });
+    this.thresholds = new ThresholdStore(root.openDB({ name: 'settings' }));
   }
 
   static open(dataDir: string): ConsoleStore {

@@ -21,6 +21,7 @@ import { OpenApiCollector } from './api/openapi.ts';
 import { itemsApi } from './api/itemsApi.ts';
 import { overviewApi } from './api/overviewApi.ts';
 import { auditApi } from './audit/auditApi.ts';
+import { settingsApi } from './settings/settingsApi.ts';
 import { pageRoutes } from './pages/pageRoutes.ts';
 import { html } from './pages/html.ts';
 import { page } from './pages/layout.ts';
@@ -91,6 +92,8 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     connectionTimeout: 60_000,
     requestTimeout: 60_000,
     routerOptions: { maxParamLength: 100 },
+    // a key the API does not know is refused by name, not dropped in silence
+    ajv: { customOptions: { removeAdditional: false } },
   });
   // answers go out as they are: the response schemas document them (OpenAPI), they do not filter them
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -151,6 +154,7 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     await overviewApi(scope, ctx);
     await itemsApi(scope, ctx);
     await auditApi(scope, ctx);
+    await settingsApi(scope, ctx);
     await pageRoutes(scope, ctx);
     scope.get('/api/openapi.json', { config: { role: 'public' } }, async () => openapi.document({ version: version() }));
   });

@@ -11,6 +11,10 @@ import { page } from './layout.ts';
 import { overviewBody } from './overviewPage.ts';
 import { itemBody, itemsBody } from './itemsPage.ts';
 import { auditBody } from './auditPage.ts';
+import { settingsBody } from './settingsPage.ts';
+import { changeThresholds } from '../settings/settingsApi.ts';
+import { THRESHOLD_KINDS, type ThresholdSettings } from '../settings/thresholds.ts';
+import { EsealError } from '../../src/errors.ts';
 
 function send(request: FastifyRequest, reply: FastifyReply, active: string, word: WordKey | string, body: Html, title?: string): string {
   const c = request.caller!;
@@ -70,7 +74,6 @@ const LATER: readonly [string, WordKey][] = [
   ['/devices', 'devices'],
   ['/live', 'live'],
   ['/acceptance', 'acceptance'],
-  ['/settings', 'settings'],
 ];
 
 export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -108,6 +111,40 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
     if (before !== undefined && (typeof before !== 'string' || !/^[1-9][0-9]{0,14}$/.test(before))) throw ConsoleInvalid('before: a whole number ≥ 1', { field: 'before' });
     return send(request, reply, '/audit', 'audit', auditBody(request.lang, auditPage(ctx, { limit: 100, ...(before ? { before: Number(before) } : {}) })));
   });
+
+  const settingsPage = (request: FastifyRequest, reply: FastifyReply, message?: { error?: string; notice?: string }, form?: Record<string, string>) => {
+    const c = request.caller!;
+    return send(request, reply, '/settings', 'settings', settingsBody(request.lang, ctx.store.thresholds.get(), { role: c.role, csrf: c.session.csrf }, message, form));
+  };
+  app.get('/settings', { config: { role: 'viewer' } }, async (request, reply) => {
+    const saved = (request.query as Record<string, unknown>)['saved'] !== undefined;
+    return settingsPage(request, reply, saved ? { notice: request.lang === 'en' ? 'Saved' : '已保存' } : undefined);
+  });
+  /** a form's thresholds: blank fields left out (a mine's blank field: the default applies) */
+  const formValues = (form: Record<string, string>, prefix: string) => {
+    const out: Record<string, string> = {};
+    for (const k of THRESHOLD_KINDS) {
+      const v = (form[prefix + k] ?? '').trim();
+      if (v !== '') out[k] = v;
+    }
+    return out;
+  };
+  const settingsPost = (path: string, target: (form: Record<string, string>) => string, change: (form: Record<string, string>, by: string) => Promise<ThresholdSettings>) =>
+    app.post(path, { config: { role: 'admin' } }, async (request, reply) => {
+      const form = (request.body ?? {}) as Record<string, string>;
+      try {
+        await changeThresholds(ctx, request, target(form), () => change(form, request.caller!.name));
+      } catch (err) {
+        if (!(err instanceof EsealError) || err.statusCode !== 400) throw err;
+        reply.status(400);
+        return settingsPage(request, reply, { error: err.message }, form);
+      }
+      return reply.redirect('/settings?saved=1', 303);
+    });
+  settingsPost('/settings/default', () => 'thresholds default', (form, by) => ctx.store.thresholds.setDefault(formValues(form, ''), by));
+  settingsPost('/settings/mine', (form) => `thresholds mine ${String(form['mine'] ?? '').slice(0, 40)}`, (form, by) =>
+    ctx.store.thresholds.setMine(String(form['mine'] ?? '').trim(), formValues(form, 'm_'), by),
+  );
 
   for (const [path, word] of LATER) {
     app.get(path, { config: { role: 'viewer' } }, async (request, reply) => send(request, reply, path, word, html`<p class="notice" id="later">${t(request.lang, 'comingSoon')}</p>`));

@@ -79,6 +79,7 @@ t.test('an operator walks the console in Chromium and replays a dead letter', { 
   for (const href of nav) {
     const res = await page.goto(c.url + href);
     t.equal(res?.status(), href === '/audit' ? 403 : 200, `${href} (an operator may not read the audit log)`);
+    if (href === '/settings') await screenshot(page, 'console-settings');
   }
   t.equal(await page.textContent('h1'), 'Your role does not allow this', 'the language is remembered');
   await page.goto(c.url + '/?lang=zh');
@@ -88,7 +89,7 @@ t.test('an operator walks the console in Chromium and replays a dead letter', { 
 
   t.same(errors, [], 'no script errors, no CSP violations');
   t.same(refused, ['401 /login', '403 /audit'], 'nothing else refused (assets, favicon)');
-  for (const name of ['console-login', 'console-overview', 'console-items', 'console-item-dead', 'console-item-replayed']) {
+  for (const name of ['console-login', 'console-overview', 'console-items', 'console-item-dead', 'console-item-replayed', 'console-settings']) {
     t.ok((await stat(new URL(`../../test-results/${name}.png`, import.meta.url))).size > 5000, `${name}.png`);
   }
   t.match(c.ctx.store.audit.list({ limit: 10 }).map((e) => e.action), ['logout', 'replay', 'login', 'login']);
