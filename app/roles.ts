@@ -6,9 +6,10 @@ import type { RoleManifest } from '../src/role.ts';
 import { role as relay } from '../relay/role.ts';
 import { role as edge } from '../edge/role.ts';
 import { role as gb28181 } from '../gb28181/role.ts';
+import { role as consoleRole } from '../console/role.ts';
 import { role as sim } from '../sim/role.ts';
 
-export const ROLES = [relay, edge, gb28181, sim] as const;
+export const ROLES = [relay, edge, gb28181, consoleRole, sim] as const;
 
 type ConfigOf<M> = M extends RoleManifest<infer C> ? C : never;
 type Intersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

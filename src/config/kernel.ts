@@ -19,7 +19,7 @@ export type KernelConfig = Static<ReturnType<typeof kernelSchema>>;
 
 export const KERNEL_DEFAULTS: KernelConfig = {
   dataDir: './var',
-  roles: ['relay'],
+  roles: ['relay', 'console'],
   log: { level: 'info' },
 };
 

@@ -307,6 +307,7 @@ export async function startRelayChild(dataDir: string, options: RelayChildOption
       ...options.env,
       ESEAL_DATA_DIR: dataDir,
       ESEAL_RELAY_LISTEN: `127.0.0.1:${port}`,
+      ESEAL_ADMIN_LISTEN: '127.0.0.1:0',
       ESEAL_RELAY_TLS: 'off',
       ESEAL_LOG_LEVEL: logLevel,
     },

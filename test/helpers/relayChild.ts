@@ -25,6 +25,8 @@ export async function startRelayChild(
       ESEAL_RELAY_LISTEN: '127.0.0.1:0',
       ESEAL_RELAY_TLS: 'off',
       ESEAL_LOG_LEVEL: 'info',
+      // the console runs by default too: on a port of its own, so that tests side by side never meet
+      ESEAL_ADMIN_LISTEN: '127.0.0.1:0',
       ...options.env,
     },
     stderr: options.stderr ?? 'inherit',

@@ -19,7 +19,7 @@ async function digest(path: string): Promise<string> {
 async function start(t: Test, dataDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; text: string }> {
   const child = EsealChild.spawn({
     args: ['start'],
-    env: { ...process.env, ESEAL_DATA_DIR: dataDir, ESEAL_RELAY_LISTEN: '127.0.0.1:0', ESEAL_RELAY_TLS: 'off', ESEAL_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, ESEAL_DATA_DIR: dataDir, ESEAL_RELAY_LISTEN: '127.0.0.1:0', ESEAL_RELAY_TLS: 'off', ESEAL_LOG_LEVEL: 'info', ESEAL_ADMIN_LISTEN: '127.0.0.1:0', ...env },
     stderr: 'pipe',
     keepLines: 200,
     maxLineLength: 4000,

@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Every source module that declares an error kind, found by reading the tree (so none is forgotten). */
 async function modulesWithErrors(): Promise<string[]> {
   const out: string[] = [];
-  for (const top of ['app', 'src', 'relay', 'edge', 'gb28181', 'sim', 'tools']) {
+  for (const top of ['app', 'src', 'relay', 'edge', 'gb28181', 'console', 'sim', 'tools']) {
     // a role folder with no code yet is not in a clean clone (git keeps no empty folders)
     if (!existsSync(join(ROOT, top))) continue;
     const entries = await readdir(join(ROOT, top), { recursive: true, withFileTypes: true });

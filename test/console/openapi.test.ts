@@ -1,0 +1,26 @@
+// /api/openapi.json: made from the route schemas, valid OpenAPI 3.1, naming every /api/ route the
+// console serves with its parameters and the role it needs.
+import t from 'tap';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { startTestRelay } from '../helpers/relay.ts';
+import { ConsoleClient, startTestConsole } from './fixture.ts';
+
+t.test('the OpenAPI document of the console API validates and covers every route', async (t) => {
+  const relay = await startTestRelay(t);
+  const c = await startTestConsole(t, relay);
+  const anon = new ConsoleClient(c.url);
+  const a = await anon.call('GET', '/api/openapi.json');
+  t.equal(a.status, 200, 'public: integrators read it before they have a login');
+  const doc = a.json;
+  const result = await new Validator().validate(doc);
+  t.same(result.errors ?? [], [], 'no validation errors');
+  t.equal(result.valid, true);
+  t.equal(doc.openapi, '3.1.0');
+  t.same(Object.keys(doc.paths).sort(), ['/api/audit', '/api/items', '/api/items/{seq}', '/api/items/{seq}/replay', '/api/login', '/api/logout', '/api/me', '/api/openapi.json', '/api/overview', '/api/settings/thresholds', '/api/settings/thresholds/default', '/api/settings/thresholds/mines/{mine}']);
+  t.same(Object.keys(doc.paths['/api/items/{seq}']).sort(), ['delete', 'get']);
+  t.match(doc.paths['/api/items/{seq}/replay'].post, { 'x-role': 'operator', security: [{ session: [] }], parameters: [{ name: 'seq', in: 'path', required: true }] });
+  t.match(doc.paths['/api/audit'].get, { 'x-role': 'admin', parameters: [{ name: 'limit', in: 'query', required: false, schema: { maximum: 500 } }, { name: 'before', in: 'query' }] });
+  t.same(doc.paths['/api/login'].post.security, []);
+  t.match(doc.paths['/api/login'].post.requestBody.content['application/json'].schema, { required: ['name', 'password'] });
+  t.equal(doc.components.securitySchemes.session.name, 'eseal_session');
+});
