@@ -20,6 +20,9 @@ import { relayAdminFrom } from './upstream/RelayAdmin.ts';
 import { OpenApiCollector } from './api/openapi.ts';
 import { itemsApi } from './api/itemsApi.ts';
 import { overviewApi } from './api/overviewApi.ts';
+import { minesApi } from './api/minesApi.ts';
+import { alarmsApi } from './api/alarmsApi.ts';
+import { acceptanceApi } from './api/acceptanceApi.ts';
 import { auditApi } from './audit/auditApi.ts';
 import { settingsApi } from './settings/settingsApi.ts';
 import { pageRoutes } from './pages/pageRoutes.ts';
@@ -50,6 +53,7 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
   return new Map([
     ['console.css', { type: 'text/css; charset=utf-8', body: readFileSync(join(ASSETS, 'console.css')) }],
     ['console.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(join(ASSETS, 'console.js')) }],
+    ['charts.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(join(ASSETS, 'charts.js')) }],
     ['echarts.min.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(require.resolve('echarts/dist/echarts.min.js')) }],
   ]);
 }
@@ -153,6 +157,9 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     await authRoutes(scope, ctx);
     await overviewApi(scope, ctx);
     await itemsApi(scope, ctx);
+    await minesApi(scope, ctx);
+    await alarmsApi(scope, ctx);
+    await acceptanceApi(scope, ctx);
     await auditApi(scope, ctx);
     await settingsApi(scope, ctx);
     await pageRoutes(scope, ctx);

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { ConsoleContext } from '../ConsoleContext.ts';
 import { EsealError } from '../../src/errors.ts';
 import { API_ERROR, Passed, envelope, ok } from './schemas.ts';
+import { beijingDay, type DailyRow } from '../alarms/relayRows.ts';
 
 export interface LaneView {
   pending: number;
@@ -31,15 +32,24 @@ export interface RelayStatusView {
 export interface Overview {
   relay: { url: string; reachable: boolean; error?: string };
   status?: RelayStatusView;
+  /** today (Beijing) over every mine, from /admin/daily: delivered, of those late, the worst latency */
+  today?: { day: string; delivered: number; late: number; latencyMaxMs: number };
   roles: string[];
 }
 
 export async function overview(ctx: ConsoleContext): Promise<Overview> {
   const relay = { url: ctx.relay.url, reachable: false } as Overview['relay'];
   try {
-    const status = await ctx.relay.get<RelayStatusView>('/admin/status');
+    const day = beijingDay(Date.now());
+    const [status, daily] = await Promise.all([ctx.relay.get<RelayStatusView>('/admin/status'), ctx.relay.get<{ rows: DailyRow[] }>(`/admin/daily?from=${day}&to=${day}`).catch(() => ({ rows: [] as DailyRow[] }))]);
     relay.reachable = true;
-    return { relay, status, roles: [...ctx.config.roles] };
+    const today = { day, delivered: 0, late: 0, latencyMaxMs: 0 };
+    for (const r of daily.rows) {
+      today.delivered += r.delivered;
+      today.late += r.late;
+      today.latencyMaxMs = Math.max(today.latencyMaxMs, r.latencyMaxMs);
+    }
+    return { relay, status, today, roles: [...ctx.config.roles] };
   } catch (err) {
     relay.error = err instanceof EsealError ? err.message : String(err);
     return { relay, roles: [...ctx.config.roles] };
@@ -59,6 +69,7 @@ export async function overviewApi(app: FastifyInstance, ctx: ConsoleContext): Pr
             Type.Object({
               relay: Type.Object({ url: Type.String(), reachable: Type.Boolean(), error: Type.Optional(Type.String()) }),
               status: Type.Optional(Passed("the relay's GET /admin/status (README: eseal status --json)")),
+              today: Type.Optional(Type.Object({ day: Type.String(), delivered: Type.Integer(), late: Type.Integer(), latencyMaxMs: Type.Integer() }, { description: 'today (Beijing) over every mine: delivered, late (after the lane budget), worst latency' })),
               roles: Type.Array(Type.String()),
             }),
           ),

@@ -21,13 +21,16 @@ ${up?.lastError ? html`<div class="bad"><small>${up.lastError}</small></div>` : 
   const disk = s.disk
     ? html`<div class="card" id="disk"><div>${t(lang, 'disk')}</div><div class="v ${s.disk.full ? 'bad' : s.disk.usedPercent > s.disk.highWatermarkPercent - 10 ? 'warn' : 'ok'}">${s.disk.usedPercent}%</div><small>≤ ${s.disk.highWatermarkPercent}%</small></div>`
     : '';
+  const late = o.today
+    ? html`<div class="card" id="late-today"><div>${t(lang, 'lateToday')}</div><div class="v ${o.today.late ? 'warn' : 'ok'}">${o.today.late}</div><small>/ ${o.today.delivered} ${t(lang, 'delivered')} · ≤ ${(o.today.latencyMaxMs / 1000).toFixed(1)} ${t(lang, 'seconds')}</small></div>`
+    : '';
   const mines = html`<div class="card" id="mines-heard"><div>${t(lang, 'minesHeard')}</div><div class="v">${s.mines.length}</div></div>`;
   const lanes = Object.entries(s.lanes).map(
     ([lane, l]) => html`<tr class="${l.atRisk ? 'risk' : ''}" data-lane="${lane}"><td>${lane}</td><td class="num">${l.pending}</td><td class="num">${l.inFlight ?? '-'}</td>
 <td class="num ${l.oldestAgeSeconds !== undefined && l.oldestAgeSeconds > l.budgetSeconds ? 'bad' : ''}">${age(l.oldestAgeSeconds)}</td><td class="num">${l.budgetSeconds} ${t(lang, 'seconds')}</td>
 <td class="num">${l.delivered ?? '-'}</td><td class="num ${l.late ? 'warn' : ''}">${l.late ?? '-'}</td><td>${l.atRisk ? html`<span class="warn">${t(lang, 'atRisk')}</span>` : ''}</td></tr>`,
   );
-  return html`<div class="cards">${relayCard}${upCard}${dead}${disk}${mines}${roles}</div>
+  return html`<div class="cards">${relayCard}${upCard}${dead}${late}${disk}${mines}${roles}</div>
 <h2>${t(lang, 'queue')}</h2>
 <table id="lanes"><thead><tr><th>${t(lang, 'lane')}</th><th>${t(lang, 'pending')}</th><th>${t(lang, 'inFlight')}</th><th>${t(lang, 'oldest')}</th><th>${t(lang, 'budget')}</th><th>${t(lang, 'delivered')}</th><th>${t(lang, 'late')}</th><th></th></tr></thead>
 <tbody>${lanes}</tbody></table>`;

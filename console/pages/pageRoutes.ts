@@ -15,6 +15,9 @@ import { settingsBody } from './settingsPage.ts';
 import { changeThresholds } from '../settings/settingsApi.ts';
 import { THRESHOLD_KINDS, type ThresholdSettings } from '../settings/thresholds.ts';
 import { EsealError } from '../../src/errors.ts';
+import { minesPages } from './minesPage.ts';
+import { alarmsPages } from './alarmsPage.ts';
+import { acceptancePages } from './acceptancePage.ts';
 
 function send(request: FastifyRequest, reply: FastifyReply, active: string, word: WordKey | string, body: Html, title?: string): string {
   const c = request.caller!;
@@ -69,11 +72,8 @@ function seqParam(request: FastifyRequest): number {
 
 /** Pages whose data comes with the relay's next admin endpoints: in the nav already. */
 const LATER: readonly [string, WordKey][] = [
-  ['/mines', 'mines'],
-  ['/alarms', 'alarms'],
   ['/devices', 'devices'],
   ['/live', 'live'],
-  ['/acceptance', 'acceptance'],
 ];
 
 export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
@@ -145,6 +145,10 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
   settingsPost('/settings/mine', (form) => `thresholds mine ${String(form['mine'] ?? '').slice(0, 40)}`, (form, by) =>
     ctx.store.thresholds.setMine(String(form['mine'] ?? '').trim(), formValues(form, 'm_'), by),
   );
+
+  await minesPages(app, ctx, send);
+  await alarmsPages(app, ctx, send);
+  await acceptancePages(app, ctx, send);
 
   for (const [path, word] of LATER) {
     app.get(path, { config: { role: 'viewer' } }, async (request, reply) => send(request, reply, path, word, html`<p class="notice" id="later">${t(request.lang, 'comingSoon')}</p>`));
