@@ -27,7 +27,7 @@ function evidenceLinks(lang: Lang, a: MineAlarm, kinds: readonly AlarmKind[]): H
 function row(lang: Lang, a: MineAlarm): Html {
   const cell = (k: AlarmKind) => {
     const over = a.alarms.includes(k);
-    return html`<td class="num ${over ? 'bad' : ''}" data-kind="${k}" title="${t(lang, KIND_WORDS[k])} > ${a.thresholds[k]}">${a.counts[k]} <small class="muted">/ ${a.thresholds[k]}</small></td>`;
+    return html`<td class="num ${over ? 'bad' : ''}" data-kind="${k}" title="${t(lang, 'thresholdsLink')}: ${a.thresholds[k]}">${a.counts[k]} <small class="muted">/ ${a.thresholds[k]}</small></td>`;
   };
   const active: AlarmKind[] = a.suspectedIllegal ? ['personsInPerDay', 'trucksOutPerDay', 'beltRunningPerDay'] : a.alarms;
   return html`<tr data-mine="${a.mineId}"${a.suspectedIllegal ? html` class="suspect" style="background:#fde7e7"` : a.alarms.length ? html` class="risk"` : ''}>
