@@ -16,7 +16,7 @@ export const ACCEPTANCE_PAGE_SIZE = 100;
 const RULE_WORDS: Record<ItemRule, WordKey> = { steady: 'ruleSteady', arrive: 'ruleArrive', optional: 'ruleOptional' };
 
 export function verdictCell(lang: Lang, v: Verdict): Html {
-  return html`<span class="verdict ${v === 'pass' ? 'ok' : v === 'fail' ? 'bad' : 'muted'}" data-verdict="${v}">${t(lang, v === 'pass' ? 'pass' : v === 'fail' ? 'fail' : 'noData')}</span>`;
+  return html`<span style="white-space:nowrap" class="verdict ${v === 'pass' ? 'ok' : v === 'fail' ? 'bad' : 'muted'}" data-verdict="${v}">${t(lang, v === 'pass' ? 'pass' : v === 'fail' ? 'fail' : 'noData')}</span>`;
 }
 
 function reasons(lang: Lang, list: readonly Reason[]): string {

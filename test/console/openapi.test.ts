@@ -16,7 +16,7 @@ t.test('the OpenAPI document of the console API validates and covers every route
   t.same(result.errors ?? [], [], 'no validation errors');
   t.equal(result.valid, true);
   t.equal(doc.openapi, '3.1.0');
-  t.same(Object.keys(doc.paths).sort(), ['/api/audit', '/api/items', '/api/items/{seq}', '/api/items/{seq}/replay', '/api/login', '/api/logout', '/api/me', '/api/openapi.json', '/api/overview', '/api/settings/thresholds', '/api/settings/thresholds/default', '/api/settings/thresholds/mines/{mine}']);
+  t.same(Object.keys(doc.paths).sort(), ['/api/acceptance', '/api/acceptance/{mine}', '/api/acceptance/{mine}/record.csv', '/api/acceptance/{mine}/record.json', '/api/alarms', '/api/audit', '/api/items', '/api/items/{seq}', '/api/items/{seq}/replay', '/api/login', '/api/logout', '/api/me', '/api/mines', '/api/mines/{mine}', '/api/openapi.json', '/api/overview', '/api/settings/thresholds', '/api/settings/thresholds/default', '/api/settings/thresholds/mines/{mine}']);
   t.same(Object.keys(doc.paths['/api/items/{seq}']).sort(), ['delete', 'get']);
   t.match(doc.paths['/api/items/{seq}/replay'].post, { 'x-role': 'operator', security: [{ session: [] }], parameters: [{ name: 'seq', in: 'path', required: true }] });
   t.match(doc.paths['/api/audit'].get, { 'x-role': 'admin', parameters: [{ name: 'limit', in: 'query', required: false, schema: { maximum: 500 } }, { name: 'before', in: 'query' }] });
