@@ -8,6 +8,7 @@ import { ConsoleInvalid, ConsoleNotFound } from '../errors.ts';
 import { ACCEPTANCE_DAYS, DEFAULT_GAP_HOURS, MAX_GAP_HOURS, assess, type AcceptanceResult, type Reason } from '../acceptance/acceptanceRules.ts';
 import { selfTestCsv, selfTestRecord, type SelfTestRecord } from '../acceptance/selfTestRecord.ts';
 import { byMine } from '../alarms/alarmRules.ts';
+import { dailyCacheOf } from '../alarms/dailyCache.ts';
 import { DAY_MS, addDays, beijingDay, dayStart, readDay, type DailyRow, type HourlyRow, type MineRow } from '../alarms/relayRows.ts';
 import { checkMineParam } from './minesApi.ts';
 import { API_ERROR, Passed, envelope, ok } from './schemas.ts';
@@ -52,7 +53,7 @@ export interface AcceptanceList {
 export async function acceptanceList(ctx: ConsoleContext, q: AcceptanceQuery, now = Date.now()): Promise<AcceptanceList> {
   const from = addDays(q.to, -(ACCEPTANCE_DAYS - 1));
   const [daily, mines] = await Promise.all([
-    ctx.relay.get<{ rows: DailyRow[] }>(`/admin/daily?from=${from}&to=${q.to}`),
+    dailyCacheOf(ctx).rows(from, q.to).then((rows) => ({ rows })),
     ctx.relay.get<{ mines: MineRow[] }>(`/admin/mines?day=${q.to}`),
   ]);
   const grouped = byMine(daily.rows);

@@ -1,11 +1,13 @@
 // 报警管理 as JSON: every mine's day against the thresholds (default and per mine), suspected illegal
 // production of shut-down mines, and a 7-day trend. Two calls to the relay whatever the number of
-// mines: /admin/daily over the 7 days (every mine) and /admin/mines for their statuses.
+// mines: /admin/daily over the 7 days (every mine; past days kept by the DailyCache, so usually
+// today only) and /admin/mines for their statuses.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ConsoleContext } from '../ConsoleContext.ts';
 import { ConsoleInvalid } from '../errors.ts';
 import { ALARM_KINDS, byMine, emptyCounts, mineAlarm, type DayCounts, type MineAlarm } from '../alarms/alarmRules.ts';
+import { dailyCacheOf } from '../alarms/dailyCache.ts';
 import { addDays, beijingDay, daysFrom, readDay, type DailyRow, type MineRow } from '../alarms/relayRows.ts';
 import { API_ERROR, envelope, ok } from './schemas.ts';
 
@@ -42,7 +44,7 @@ const rank = (a: MineAlarm) => (a.suspectedIllegal ? 0 : a.alarms.length ? 1 : 2
 export async function alarms(ctx: ConsoleContext, day: string, show: AlarmShow = 'all'): Promise<AlarmsView> {
   const from = addDays(day, -(TREND_DAYS - 1));
   const [daily, mines] = await Promise.all([
-    ctx.relay.get<{ rows: DailyRow[] }>(`/admin/daily?from=${from}&to=${day}`),
+    dailyCacheOf(ctx).rows(from, day).then((rows) => ({ rows })),
     ctx.relay.get<{ mines: MineRow[] }>(`/admin/mines?day=${day}`),
   ]);
   const status = new Map(mines.mines.map((m) => [m.mineId, m.status]));

@@ -7,6 +7,7 @@ import { PRODUCING, SENT, SHUT, sendDay } from './w2aData.ts';
 import { isShutDown, mineAlarm } from '../../console/alarms/alarmRules.ts';
 import { DEFAULT_THRESHOLDS } from '../../console/settings/thresholds.ts';
 import { addDays, beijingDay, type DailyRow } from '../../console/alarms/relayRows.ts';
+import { DailyCache } from '../../console/alarms/dailyCache.ts';
 
 t.test('a day of alarms, suspected illegal production linked to its evidence, the 7-day trend', async (t) => {
   const { relay } = await sendDay(t);
@@ -78,4 +79,31 @@ t.test('the rules: which statuses are shut down, what counts as activity', async
   const cover = mineAlarm('140421000001', undefined, [row('infoReport/occlusion-movAngle', { count: 4, aiTypes: { '04': 2, '05': 2 } })], DEFAULT_THRESHOLDS);
   t.same(cover.alarms, ['occlusionMovedPerDay']);
   t.equal(cover.shutDown, false);
+});
+
+t.test("the daily cache: a week's past days asked once, today each time, a stale past day fetched again behind the answer", async (t) => {
+  const { relay } = await sendDay(t);
+  const c = await startTestConsole(t, relay);
+  const asked: string[] = [];
+  const cache = new DailyCache(
+    (path) => {
+      asked.push(path);
+      return c.ctx.relay.get(path);
+    },
+    { maxAgeMs: 60_000 },
+  );
+  const now = Date.now();
+  const today = beijingDay(now);
+  const from = addDays(today, -6);
+  const first = await cache.rows(from, today, now);
+  t.same(asked, [`/admin/daily?from=${from}&to=${today}`], 'one call for the week');
+  t.equal(first.filter((r) => r.mineId === PRODUCING && r.endpoint === 'infoReport/person')[0]!.sum, SENT.producing.persons);
+  const again = await cache.rows(from, today, now + 1000);
+  t.same(asked.slice(1), [`/admin/daily?from=${today}&to=${today}`], 'then today only');
+  t.same(again, first, 'the same rows');
+  await cache.rows(from, today, now + 120_000);
+  await cache.settled();
+  t.same(asked.slice(2), [`/admin/daily?from=${today}&to=${today}`, `/admin/daily?from=${from}&to=${addDays(today, -1)}`], 'stale past days fetched again, after the answer');
+  await cache.rows(addDays(today, -1), addDays(today, -1), now + 121_000);
+  t.equal(asked.length, 4, 'a fresh past day: no call');
 });
