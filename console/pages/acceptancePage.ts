@@ -41,6 +41,7 @@ export function acceptanceListBody(lang: Lang, l: AcceptanceList, offset: number
   const prev = offset > 0 ? html`<a href="/acceptance${query({ ...q, offset: Math.max(0, offset - ACCEPTANCE_PAGE_SIZE) })}" id="prev">${t(lang, 'previous')}</a> ` : '';
   const next = offset + ACCEPTANCE_PAGE_SIZE < l.mines.length ? html`<a href="/acceptance${query({ ...q, offset: offset + ACCEPTANCE_PAGE_SIZE })}" id="next">${t(lang, 'next')}</a>` : '';
   return html`${periodForm(lang, '/acceptance', q)}
+<p><small>${t(lang, 'hourlyOnMine')}</small></p>
 <div class="cards">
 <div class="card" id="c-period"><div>${t(lang, 'period')}</div><div class="v" style="font-size:16px">${l.from} – ${l.to}</div></div>
 <div class="card" id="c-passed"><div>${t(lang, 'pass')}</div><div class="v ok">${l.passed}</div></div>

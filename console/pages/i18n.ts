@@ -130,6 +130,7 @@ const WORDS = {
   kindShutDown: ['停产停工', 'shut down'],
   endDay: ['截止日期', 'Last day'],
   lateToday: ['今日超时送达', 'Late today'],
+  hourlyOnMine: ['此列表按日检查；按小时的中断见各煤矿页面。', 'This list checks whole days; hourly gaps are on each mine\'s page.'],
   acceptanceRules: [
     '必需数据：所有矿井须每天上报摄像头在线离线信息（每5分钟一次）并上报带标记实时播放地址；正常生产建设矿井还须上报人员入井、货运车辆出矿、运输设备运行状态记录。任何数据超时送达、带标记、被拒收均不通过。',
     'Required: every mine sends camera online/offline every day (every 5 minutes) and its marked live URL; a producing mine also sends person, truck and belt records. Any call delivered late, flagged or refused fails its item.',

@@ -8,6 +8,8 @@ import { isShutDown, mineAlarm } from '../../console/alarms/alarmRules.ts';
 import { DEFAULT_THRESHOLDS } from '../../console/settings/thresholds.ts';
 import { addDays, beijingDay, type DailyRow } from '../../console/alarms/relayRows.ts';
 import { DailyCache } from '../../console/alarms/dailyCache.ts';
+import { alarmsBody } from '../../console/pages/alarmsPage.ts';
+import { acceptanceListBody } from '../../console/pages/acceptancePage.ts';
 
 t.test('a day of alarms, suspected illegal production linked to its evidence, the 7-day trend', async (t) => {
   const { relay } = await sendDay(t);
@@ -106,4 +108,18 @@ t.test("the daily cache: a week's past days asked once, today each time, a stale
   t.same(asked.slice(2), [`/admin/daily?from=${today}&to=${today}`, `/admin/daily?from=${from}&to=${addDays(today, -1)}`], 'stale past days fetched again, after the answer');
   await cache.rows(addDays(today, -1), addDays(today, -1), now + 121_000);
   t.equal(asked.length, 4, 'a fresh past day: no call');
+});
+
+t.test('whatever a mine or the relay wrote is text on the alarms and acceptance pages', async (t) => {
+  const evil = '<script>alert(1)</script>';
+  const a = mineAlarm(evil, evil, [row('infoReport/person', { mineId: evil, sum: 3 })], DEFAULT_THRESHOLDS);
+  const trend = [{ day: '2026-12-01', counts: a.counts, minesWithAlarms: 1, suspected: 0 }];
+  const out = [
+    alarmsBody('zh', { day: '2026-12-01', mines: [a], totals: { mines: 1, minesWithAlarms: 1, suspected: 0, counts: a.counts }, trend }, 'all', 0).text,
+    acceptanceListBody('en', { from: '2026-11-25', to: '2026-12-01', gapHours: 2, passed: 0, failed: 1, mines: [{ mineId: evil, status: evil, mineKind: 'producing', verdict: 'fail', failing: [{ endpoint: evil, reasons: [{ code: 'missing', n: 0 }] }], calls: 0 }] }, 0).text,
+  ];
+  for (const text of out) {
+    t.notOk(text.includes('<script>alert'), 'no markup from the data');
+    t.ok(text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+  }
 });

@@ -70,6 +70,10 @@ t.test('mines and cameras from the relay, filtered, sorted, paged; a mine page w
   t.equal(person.data[30], 2, 'today: 2 person records');
   t.match(minePage.text, /<script src="\/assets\/echarts.min.js" defer><\/script><script src="\/assets\/charts.js" defer><\/script>/);
   t.equal((await v.call('GET', '/assets/charts.js')).status, 200);
+
+  const ov = await v.call('GET', '/api/overview');
+  t.match(ov.json.data.today, { delivered: 12, late: 0 }, "the overview: today's deliveries, none late");
+  t.match((await v.call('GET', '/?lang=zh')).text, /<div class="card" id="late-today"><div>今日超时送达<\/div><div class="v ok">0<\/div><small>\/ 12 /);
 });
 
 t.test('1,000 mines: the list is filtered and paged on the server, and fast', async (t) => {
