@@ -46,7 +46,8 @@ export interface MinesPage {
 
 const invalid = (msg: string, field: string) => ConsoleInvalid(msg, { field });
 
-function intIn(q: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number {
+/** A whole-number query field from `min` to `max`; absent is `fallback`; a bad one names itself. */
+export function intIn(q: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number {
   const v = q[name];
   if (v === undefined || v === '') return fallback;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,7}$/.test(v) ? Number(v) : NaN;

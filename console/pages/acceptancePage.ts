@@ -2,9 +2,8 @@
 // verdicts and reasons, and its self-test record to download (CSV, JSON; each export audited).
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../ConsoleContext.ts';
-import { ConsoleInvalid } from '../errors.ts';
 import { acceptanceList, acceptanceOf, readAcceptanceQuery, type AcceptanceList, type AcceptanceQuery } from '../api/acceptanceApi.ts';
-import { checkMineParam } from '../api/minesApi.ts';
+import { checkMineParam, intIn } from '../api/minesApi.ts';
 import { MAX_GAP_HOURS, reasonText, type AcceptanceResult, type ItemRule, type Reason, type Verdict } from '../acceptance/acceptanceRules.ts';
 import { html, query, type Html } from './html.ts';
 import { t, type Lang, type WordKey } from './i18n.ts';
@@ -78,9 +77,8 @@ export async function acceptancePages(app: FastifyInstance, ctx: ConsoleContext,
   app.get('/acceptance', { config: { role: 'viewer' } }, async (request, reply) => {
     const raw = request.query as Record<string, unknown>;
     const q = readAcceptanceQuery(raw);
-    const offset = raw['offset'];
-    if (offset !== undefined && (typeof offset !== 'string' || !/^\d{1,6}$/.test(offset))) throw ConsoleInvalid('offset: a whole number from 0', { field: 'offset' });
-    return send(request, reply, '/acceptance', 'acceptance', acceptanceListBody(request.lang, await acceptanceList(ctx, q), Number(offset ?? 0)));
+    const offset = intIn(raw, 'offset', 0, 1_000_000, 0);
+    return send(request, reply, '/acceptance', 'acceptance', acceptanceListBody(request.lang, await acceptanceList(ctx, q), offset));
   });
   app.get('/acceptance/:mine', { config: { role: 'viewer' } }, async (request, reply) => {
     const mine = checkMineParam((request.params as { mine: string }).mine);

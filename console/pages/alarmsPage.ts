@@ -2,12 +2,12 @@
 // highlighted as suspected illegal production with links to their evidence, and the 7-day trend.
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../ConsoleContext.ts';
-import { ConsoleInvalid } from '../errors.ts';
 import { alarms, readAlarmsQuery, type AlarmShow, type AlarmsView } from '../api/alarmsApi.ts';
 import { ALARM_KINDS, KIND_ENDPOINTS, type AlarmKind, type MineAlarm } from '../alarms/alarmRules.ts';
 import { html, query, type Html } from './html.ts';
 import { t, type Lang, type WordKey } from './i18n.ts';
 import { CHART_SCRIPTS, chart, statusCell, type SendPage } from './minesPage.ts';
+import { intIn } from '../api/minesApi.ts';
 
 export const ALARMS_PAGE_SIZE = 100;
 
@@ -76,8 +76,7 @@ export async function alarmsPages(app: FastifyInstance, ctx: ConsoleContext, sen
   app.get('/alarms', { config: { role: 'viewer' } }, async (request, reply) => {
     const q = request.query as Record<string, unknown>;
     const { day, show } = readAlarmsQuery({ ...q, show: q['show'] ?? 'alarms' });
-    const raw = q['offset'];
-    if (raw !== undefined && (typeof raw !== 'string' || !/^\d{1,6}$/.test(raw))) throw ConsoleInvalid('offset: a whole number from 0', { field: 'offset' });
-    return send(request, reply, '/alarms', 'alarms', alarmsBody(request.lang, await alarms(ctx, day, show), show, Number(raw ?? 0)));
+    const offset = intIn(q, 'offset', 0, 1_000_000, 0);
+    return send(request, reply, '/alarms', 'alarms', alarmsBody(request.lang, await alarms(ctx, day, show), show, offset));
   });
 }

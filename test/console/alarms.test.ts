@@ -50,6 +50,9 @@ t.test('a day of alarms, suspected illegal production linked to its evidence, th
   t.match(bad.json.msg, /^day: /);
   t.match((await v.call('GET', '/api/alarms?show=some')).json.msg, /^show: /);
   t.match((await v.call('GET', '/alarms?day=2026-13-01')).text, /day: a day YYYY-MM-DD/, 'the page names the field');
+  const badOffset = await v.call('GET', '/alarms?offset=-1');
+  t.equal(badOffset.status, 400);
+  t.match(badOffset.text, /offset: a whole number from 0 to 1000000/);
 
   const page = await v.call('GET', '/alarms?lang=zh');
   t.equal(page.status, 200);
