@@ -136,14 +136,11 @@ export function pushModels(ctx: ConsoleContext, request: FastifyRequest): Promis
   return changeModels(ctx, request, 'push models', 'model manifest', () => ctx.relay.call<ModelsView>('POST', '/admin/models/push'));
 }
 
+// the target's kinds and rules are the relay's to check (it names bindings[i].target and the rule)
 const BindingSchema = Type.Object(
   {
-    target: Type.Union([
-      Type.Object({ device: Type.String({ pattern: DEVICE_ID.source }) }, { additionalProperties: false }),
-      Type.Object({ mine: Type.String({ pattern: MINE_ID.source }) }, { additionalProperties: false }),
-      Type.Object({ account: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
-    ]),
-    model: Type.String({ pattern: MODEL_NAME.source }),
+    target: Type.Object({}, { additionalProperties: Type.String({ maxLength: 64 }), minProperties: 1, maxProperties: 1, description: 'exactly one of {device: ID}, {mine: ID}, {account: NAME}' }),
+    model: Type.String({ maxLength: 64, description: 'a published model name' }),
   },
   { additionalProperties: false },
 );

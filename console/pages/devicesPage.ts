@@ -27,7 +27,7 @@ export function alertText(lang: Lang, alert: string): string {
   const hit = ALERT_WORDS.find(([re]) => re.test(alert));
   if (!hit || lang === 'en') return alert;
   // the relay's detail after the rule (e.g. the cameras' ids, the limit in ms) is kept
-  const rest = alert.replace(hit[0], '').replace(/^:\s*/, '');
+  const rest = alert.replace(hit[0], '').replace(/^:/, '').trim();
   return rest ? `${t(lang, hit[1])}: ${rest}` : t(lang, hit[1]);
 }
 
