@@ -147,7 +147,8 @@ t.test('a GB/T 28181 channel through the console: JPEG frames, the upstream clos
   t.equal(badId.status, 400);
   t.match(badId.json.msg, /^device: /);
   const unknown = await v.call('GET', `/api/live/gb/34020000001320000099/${ch}.mjpeg`);
-  t.ok(unknown.status >= 400, `an unknown device: ${unknown.status} ${unknown.json?.msg}`);
+  t.equal(unknown.status, 404, 'a device the bridge does not know');
+  t.match(unknown.json.msg, /^channel: the bridge refused channel 34020000001320000099\/\d{20}: HTTP 404: device 34020000001320000099 has never registered/);
   t.notOk(JSON.stringify(unknown.json ?? '').includes(bridge.token), 'the token never in a message');
   await waitFor(() => bridge.viewer.viewers(id, ch) === 0, 10_000, 'nothing left open');
 });
