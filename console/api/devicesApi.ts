@@ -10,6 +10,7 @@ import type { ConsoleContext } from '../ConsoleContext.ts';
 import { ConsoleInvalid, ConsoleUpstream } from '../errors.ts';
 import { gbOf, type GbDevices } from '../upstream/GbAdmin.ts';
 import { API_ERROR, Passed, envelope, ok } from './schemas.ts';
+import { addressOf } from './itemsApi.ts';
 
 /** A row of the relay's GET /admin/devices (relay/devices/deviceRows.ts). */
 export interface DeviceRow {
@@ -93,10 +94,6 @@ export function mergeBindings(current: readonly ModelBinding[], kind: TargetKind
   const kept = current.filter((b) => !targets.has(keyOf(b.target)));
   if (!model) return kept;
   return [...kept, ...ids.map((id) => ({ target: { [kind]: id } as BindingTarget, model }))];
-}
-
-function addressOf(request: FastifyRequest): string {
-  return request.socket.remoteAddress ?? '';
 }
 
 /** One change of the registry on the relay, audited with its verdict; the relay's refusal of a field is the console's 400 naming it. */

@@ -109,7 +109,8 @@ export async function proxyVideo(ctx: ConsoleContext, request: FastifyRequest, r
   return reply.send(res.body);
 }
 
-function addressOf(request: FastifyRequest): string {
+/** the caller's address, for the audit log */
+export function addressOf(request: FastifyRequest): string {
   return request.socket.remoteAddress ?? '';
 }
 
