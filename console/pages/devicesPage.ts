@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleContext } from '../ConsoleContext.ts';
 import { EsealError } from '../../src/errors.ts';
+import { ConsoleInvalid } from '../errors.ts';
 import { describeTarget } from '../../src/models/manifest.ts';
 import { TARGET_KINDS, bindTargets, checkModelName, checkTargets, gbDevices, listDevices, listModels, pushModels, type DeviceRow, type ModelsView } from '../api/devicesApi.ts';
 import type { GbDevices } from '../upstream/GbAdmin.ts';
@@ -31,6 +32,27 @@ export function alertText(lang: Lang, alert: string): string {
   return rest ? `${t(lang, hit[1])}: ${rest}` : t(lang, hit[1]);
 }
 
+/** device rows shown at most (a province has a thousand mines: filter, or list only those with alerts) */
+export const DEVICES_LIST_MAX = 500;
+
+export interface DevicesFilter {
+  /** the start of an account, mine or device id */
+  q: string;
+  /** only devices with alerts */
+  alerts: boolean;
+}
+
+export function readDevicesFilter(query: Record<string, unknown>): DevicesFilter {
+  const raw = query['q'];
+  const q = typeof raw === 'string' ? raw.trim() : '';
+  if (q && !/^[^\u0000-\u001f\u007f\s]{1,64}$/u.test(q)) throw ConsoleInvalid('q: the start of an account, mine or device id (1 to 64 characters, no white space)', { field: 'q' });
+  return { q, alerts: query['alerts'] === '1' };
+}
+
+export function filterDevices(devices: DeviceRow[], f: DevicesFilter): DeviceRow[] {
+  return devices.filter((d) => (!f.alerts || d.alerts.length > 0) && (!f.q || d.account.startsWith(f.q) || d.deviceId?.startsWith(f.q) || d.mineIds.some((m) => m.startsWith(f.q))));
+}
+
 export interface DevicesView {
   devices: DeviceRow[];
   models: ModelsView;
@@ -41,8 +63,9 @@ function modelCell(m: { name: string; version: string } | null | undefined): Htm
   return m ? html`${m.name} <small class="muted">${m.version}</small>` : '-';
 }
 
-function deviceRows(lang: Lang, devices: DeviceRow[]): Html {
-  const rows = devices.map((d) => {
+function deviceRows(lang: Lang, all: DeviceRow[], f: DevicesFilter): Html {
+  const devices = filterDevices(all, f);
+  const rows = devices.slice(0, DEVICES_LIST_MAX).map((d) => {
     const differs = d.alerts.some((a) => a.startsWith('model differs'));
     const running = (d.cameras ?? []).filter((c) => c.state === 'running').length;
     const total = Object.values(d.calls).reduce((a, b) => a + b, 0);
@@ -57,10 +80,15 @@ function deviceRows(lang: Lang, devices: DeviceRow[]): Html {
 <td>${beijing(d.lastSeenAt)}</td>
 <td class="alerts">${d.alerts.length ? d.alerts.map((a) => html`<div class="bad">${alertText(lang, a)}</div>`) : html`<span class="ok">${t(lang, 'dvNoAlerts')}</span>`}${lastError ? html`<div><small class="muted">${lastError}</small></div>` : ''}</td></tr>`;
   });
-  return html`<table id="devices"><thead><tr><th>${t(lang, 'dvKind')}</th><th>${t(lang, 'dvDevice')}</th><th>${t(lang, 'account')}</th><th>${t(lang, 'mine')}</th>
+  const filters = html`<form method="get" action="/devices" class="filters" id="devices-filter">
+<label>${t(lang, 'dvFilter')}<input name="q" value="${f.q}" maxlength="64" id="devices-q"></label>
+<label><span><input type="checkbox" name="alerts" value="1"${f.alerts ? html` checked` : ''} id="devices-alerts"> ${t(lang, 'dvOnlyAlerts')}</span></label>
+<button type="submit">${t(lang, 'filter')}</button> <small class="muted" id="devices-count">${devices.length} / ${all.length}</small></form>`;
+  const more = devices.length > DEVICES_LIST_MAX ? html`<p class="muted">${t(lang, 'lvMore')} (${devices.length - DEVICES_LIST_MAX})</p>` : '';
+  return html`${filters}<table id="devices"><thead><tr><th>${t(lang, 'dvKind')}</th><th>${t(lang, 'dvDevice')}</th><th>${t(lang, 'account')}</th><th>${t(lang, 'mine')}</th>
 <th>${t(lang, 'dvSoftware')}</th><th>${t(lang, 'dvRunsModel')}</th><th>${t(lang, 'dvBoundModel')}</th><th>${t(lang, 'dvCameras')}</th><th>${t(lang, 'dvDetector')}</th>
 <th>${t(lang, 'dvCalls')}</th><th>${t(lang, 'dvRejected')}</th><th>${t(lang, 'dvLastSeen')}</th><th>${t(lang, 'dvAlerts')}</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="13">${t(lang, 'dvNoDevices')}</td></tr>`}</tbody></table>`;
+<tbody>${rows.length ? rows : html`<tr><td colspan="13">${t(lang, 'dvNoDevices')}</td></tr>`}</tbody></table>${more}`;
 }
 
 function registry(lang: Lang, m: ModelsView, user: { role: string; csrf: string }, form: Record<string, string>): Html {
@@ -109,7 +137,14 @@ function gbSection(lang: Lang, gb: GbDevices): Html {
 <tbody>${rows.length ? rows : html`<tr><td colspan="8">${t(lang, 'none')}</td></tr>`}</tbody></table>`;
 }
 
-export function devicesBody(lang: Lang, v: DevicesView, user: { role: string; csrf: string }, message?: { error?: string; notice?: string }, form: Record<string, string> = {}): Html {
+export function devicesBody(
+  lang: Lang,
+  v: DevicesView,
+  user: { role: string; csrf: string },
+  message?: { error?: string; notice?: string },
+  form: Record<string, string> = {},
+  filter: DevicesFilter = { q: '', alerts: false },
+): Html {
   const alerted = v.devices.filter((d) => d.alerts.length).length;
   const edges = v.devices.filter((d) => d.kind === 'eseal-edge').length;
   const gbOnline = v.gb.devices.filter((d) => d.online).length;
@@ -119,7 +154,7 @@ export function devicesBody(lang: Lang, v: DevicesView, user: { role: string; cs
 <div class="card" id="dv-alerted"><div>${t(lang, 'dvAlerted')}</div><div class="v ${alerted ? 'bad' : 'ok'}">${alerted}</div></div>
 <div class="card" id="dv-gb"><div>${t(lang, 'dvGb')}</div><div class="v ${v.gb.running ? 'ok' : 'warn'}">${v.gb.running ? `${gbOnline}/${v.gb.devices.length}` : t(lang, 'dvGbNotRunning')}</div></div></div>
 <h2>${t(lang, 'dvReporting')}</h2>
-${deviceRows(lang, v.devices)}
+${deviceRows(lang, v.devices, filter)}
 ${registry(lang, v.models, user, form)}
 ${gbSection(lang, v.gb)}`;
 }
@@ -132,13 +167,15 @@ export async function devicesView(ctx: ConsoleContext): Promise<DevicesView> {
 const DONE: Record<string, WordKey> = { bound: 'dvBound', unbound: 'dvUnbound', pushed: 'dvPushed' };
 
 export async function devicesPages(app: FastifyInstance, ctx: ConsoleContext, send: SendPage): Promise<void> {
-  const show = async (request: FastifyRequest, reply: FastifyReply, message?: { error?: string; notice?: string }, form?: Record<string, string>) => {
+  const show = async (request: FastifyRequest, reply: FastifyReply, message?: { error?: string; notice?: string }, form?: Record<string, string>, filter?: DevicesFilter) => {
     const c = request.caller!;
-    return send(request, reply, '/devices', 'devices', devicesBody(request.lang, await devicesView(ctx), { role: c.role, csrf: c.session.csrf }, message, form));
+    return send(request, reply, '/devices', 'devices', devicesBody(request.lang, await devicesView(ctx), { role: c.role, csrf: c.session.csrf }, message, form, filter));
   };
   app.get('/devices', { config: { role: 'viewer' } }, async (request, reply) => {
-    const done = DONE[String((request.query as Record<string, unknown>)['done'] ?? '')];
-    return show(request, reply, done ? { notice: t(request.lang, done) } : undefined);
+    const q = request.query as Record<string, unknown>;
+    const filter = readDevicesFilter(q);
+    const done = DONE[String(q['done'] ?? '')];
+    return show(request, reply, done ? { notice: t(request.lang, done) } : undefined, undefined, filter);
   });
   /** a refusal of the form's fields: the page again with the message and what was typed */
   const act = (path: string, run: (request: FastifyRequest, form: Record<string, string>) => Promise<string>) =>

@@ -90,6 +90,8 @@ const WORDS = {
   dvAlerts: ['告警', 'Alerts'],
   dvNoAlerts: ['正常', 'none'],
   dvNoDevices: ['尚无设备上报', 'No device has reported yet'],
+  dvFilter: ['按账号、煤矿或设备编码筛选', 'Account, mine or device id starts with'],
+  dvOnlyAlerts: ['只看告警设备', 'only devices with alerts'],
   dvAlertLate: ['心跳超时', 'heartbeat late'],
   dvAlertModel: ['运行模型与绑定不一致', 'model differs from binding'],
   dvAlertDetector: ['检测耗时 p95 超限', 'detector p95 too high'],

@@ -104,6 +104,15 @@ t.test('devices, model binding and push through the console', async (t) => {
   t.notOk(page.text.includes(EVIL), "the edge's error text is not markup");
   t.ok(page.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
   t.notMatch(page.text, /id="bind-form"/, 'a viewer gets no binding form');
+  t.match(page.text, /id="devices-count">2 \/ 2</);
+  const vendorOnly = await viewer.call('GET', `/devices?q=${OTHER_MINE}`);
+  t.match(vendorOnly.text, /id="devices-count">1 \/ 2</, 'filtered by a mine id');
+  t.match(vendorOnly.text, /data-account="vendor7"/);
+  t.notMatch(vendorOnly.text, /data-account="mine001"/);
+  t.match((await viewer.call('GET', '/devices?q=edge-&alerts=1')).text, /id="devices-count">1 \/ 2</, 'by device id, with alerts');
+  const badQ = await viewer.call('GET', '/devices?q=a%20b');
+  t.equal(badQ.status, 400);
+  t.match(badQ.text, /q: the start of an account, mine or device id/);
   t.match((await op.call('GET', '/devices')).text, /id="bind-form"/, 'an operator does');
   t.match((await viewer.call('GET', '/devices?lang=en')).text, /<h1>Front-end analysis<\/h1>/);
 
