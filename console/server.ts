@@ -20,6 +20,8 @@ import { relayAdminFrom } from './upstream/RelayAdmin.ts';
 import { OpenApiCollector } from './api/openapi.ts';
 import { itemsApi } from './api/itemsApi.ts';
 import { overviewApi } from './api/overviewApi.ts';
+import { devicesApi } from './api/devicesApi.ts';
+import { liveApi } from './api/liveApi.ts';
 import { auditApi } from './audit/auditApi.ts';
 import { settingsApi } from './settings/settingsApi.ts';
 import { pageRoutes } from './pages/pageRoutes.ts';
@@ -112,7 +114,8 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'same-origin');
-    reply.header(
+    // a page may widen the policy for itself (实时视频: the edges' MJPEG streams are other origins)
+    if (!reply.hasHeader('content-security-policy')) reply.header(
       'content-security-policy',
       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'; form-action 'self'",
     );
@@ -155,6 +158,8 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     await itemsApi(scope, ctx);
     await auditApi(scope, ctx);
     await settingsApi(scope, ctx);
+    await devicesApi(scope, ctx);
+    await liveApi(scope, ctx);
     await pageRoutes(scope, ctx);
     scope.get('/api/openapi.json', { config: { role: 'public' } }, async () => openapi.document({ version: version() }));
   });
