@@ -25,13 +25,13 @@ export async function checkRoles(config: AppConfig, roles: readonly string[]): P
 
 export const startCommand: Command<AppConfig> = {
   name: 'start',
-  summary: `run the appliance (its roles: relay by default, ${SERVICE_ROLES.filter((r) => r !== 'relay').join(', ')}) until SIGTERM or SIGINT`,
+  summary: `run the appliance (its roles: relay and console by default, ${SERVICE_ROLES.filter((r) => r !== 'relay' && r !== 'console').join(', ')}) until SIGTERM or SIGINT`,
   usage: `[--config FILE] [--roles ${SERVICE_ROLES.join(',')}]`,
   options: { ...CONFIG_OPTION, roles: { type: 'string' } },
   help: [
-    `  --roles LIST    the services to run here (default: the configuration's roles, relay): ${SERVICE_ROLES.join(', ')}`,
+    `  --roles LIST    the services to run here (default: the configuration's roles, relay,console): ${SERVICE_ROLES.join(', ')}`,
     '',
-    'Environment overrides: ESEAL_DATA_DIR (./var), ESEAL_ROLES, ESEAL_RELAY_LISTEN (0.0.0.0:8443),',
+    'Environment overrides: ESEAL_DATA_DIR (./var), ESEAL_ROLES, ESEAL_RELAY_LISTEN (0.0.0.0:8443), ESEAL_ADMIN_LISTEN (127.0.0.1:9090),',
     '  ESEAL_RELAY_TLS (auto | off | files), ESEAL_RELAY_TLS_CERT, ESEAL_RELAY_TLS_KEY,',
     '  ESEAL_UPSTREAM_URL (unset: hold everything), ESEAL_LOG_LEVEL (info),',
     '  ESEAL_EDGE_REPORT_URL, ESEAL_EDGE_PASSWORD.',

@@ -10,5 +10,6 @@ export const ConsoleInvalid = defineError('ESEAL_ERR_CONSOLE_INVALID', 400, 'a f
 export const ConsoleNotFound = defineError('ESEAL_ERR_CONSOLE_NOT_FOUND', 404, 'no such page or API path of the console');
 export const ConsoleUserExists = defineError('ESEAL_ERR_CONSOLE_USER_EXISTS', 409, 'a console user of that name exists already');
 export const ConsoleUserUnknown = defineError('ESEAL_ERR_CONSOLE_USER_UNKNOWN', 404, 'no console user of that name');
+export const ConsoleLiveLimit = defineError('ESEAL_ERR_CONSOLE_LIVE_LIMIT', 429, 'as many live streams open as the session (or the console) may hold; close one first');
 export const ConsoleUpstream = defineError('ESEAL_ERR_CONSOLE_UPSTREAM', 502, "the relay's (or bridge's) admin API did not answer or refused the console");
 export const ConsoleInternal = defineError('ESEAL_ERR_CONSOLE_INTERNAL', 500, 'an unexpected error inside the console (the log has it, by request id)');

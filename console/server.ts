@@ -23,6 +23,8 @@ import { overviewApi } from './api/overviewApi.ts';
 import { minesApi } from './api/minesApi.ts';
 import { alarmsApi } from './api/alarmsApi.ts';
 import { acceptanceApi } from './api/acceptanceApi.ts';
+import { devicesApi } from './api/devicesApi.ts';
+import { liveApi } from './api/liveApi.ts';
 import { auditApi } from './audit/auditApi.ts';
 import { settingsApi } from './settings/settingsApi.ts';
 import { pageRoutes } from './pages/pageRoutes.ts';
@@ -116,7 +118,8 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'same-origin');
-    reply.header(
+    // a page may widen the policy for itself (实时视频: the edges' MJPEG streams are other origins)
+    if (!reply.hasHeader('content-security-policy')) reply.header(
       'content-security-policy',
       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; frame-ancestors 'none'; form-action 'self'",
     );
@@ -162,6 +165,8 @@ export async function startConsole(config: ConsoleConfig, log: Logger, options: 
     await acceptanceApi(scope, ctx);
     await auditApi(scope, ctx);
     await settingsApi(scope, ctx);
+    await devicesApi(scope, ctx);
+    await liveApi(scope, ctx);
     await pageRoutes(scope, ctx);
     scope.get('/api/openapi.json', { config: { role: 'public' } }, async () => openapi.document({ version: version() }));
   });

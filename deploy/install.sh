@@ -2,7 +2,7 @@
 # eseal installer: installs, upgrades (rolling back when the new version is not healthy) and removes
 # the offline bundle on a systemd server (CentOS 7.6: bash 4.2, systemd 219; also busybox sh).
 #
-#   sh install.sh eseal-<version>-linux-x64.tar.gz [--roles relay,gb28181,edge] [--data /data/eseal] [--no-start]
+#   sh install.sh eseal-<version>-linux-x64.tar.gz [--roles relay,console,gb28181,edge] [--data /data/eseal] [--no-start]
 #   sh install.sh --rollback            # back to the previous version (the `previous` link)
 #   sh install.sh --uninstall [--purge] # units and code go; data and /etc/eseal stay unless --purge
 #
@@ -35,7 +35,8 @@ SVC_USER=eseal
 # owner of /etc/eseal and its files: root, or in a test root whoever runs the test
 ROOT_UID=0
 [ -n "$R" ] && ROOT_UID=$(id -u)
-KNOWN_ROLES='relay gb28181 edge' # the start order: the edge reports to a relay on the same server
+KNOWN_ROLES='relay console gb28181 edge' # the start order: the console reads the relay, the edge reports to it
+DEFAULT_ROLES='relay console'
 DEFAULT_DATA=/data/eseal
 HEALTH_TIMEOUT=${ESEAL_HEALTH_TIMEOUT:-90}
 HEALTH_INTERVAL=${ESEAL_HEALTH_INTERVAL:-2}
@@ -54,11 +55,11 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 usage() {
   cat <<'EOF'
-usage: install.sh eseal-<version>-linux-x64.tar.gz [--roles relay,gb28181,edge] [--data DIR] [--no-start]
+usage: install.sh eseal-<version>-linux-x64.tar.gz [--roles relay,console,gb28181,edge] [--data DIR] [--no-start]
        install.sh --rollback
        install.sh --uninstall [--purge]
 
-  --roles LIST   the roles this server runs, one systemd unit each (default: the installed ones, else relay)
+  --roles LIST   the roles this server runs, one systemd unit each (default: the installed ones, else relay,console)
   --data DIR     the data directory on the disk chosen for evidence (default: the configuration's
                  dataDir, else /data/eseal); 0700, owned by the eseal user
   --no-start     install or upgrade without starting (or restarting) the services
@@ -189,6 +190,14 @@ edge_camera_ports() { # base cameras-json
     }'
 }
 
+# role_section ROLE: the top-level configuration key ROLE owns (the console's is admin.*)
+role_section() {
+  case $1 in
+    console) echo admin ;;
+    *) echo "$1" ;;
+  esac
+}
+
 # role_ports ROLE: the ports ROLE listens on from outside this server, as firewalld writes them
 role_ports() {
   case $1 in
@@ -200,6 +209,12 @@ role_ports() {
       [ "$port" -lt 1024 ] 2>/dev/null &&
         warn "relay.listen port $port is below 1024: the $SVC_USER user cannot bind it under systemd 219 (no AmbientCapabilities); listen on 8443 and forward with: firewall-cmd --permanent --add-forward-port=port=$port:proto=tcp:toport=8443"
       printf '%s/tcp\n' "$port"
+      ;;
+    console)
+      listen=$(cfg_value admin.listen)
+      [ -n "$listen" ] || return 0 # default 127.0.0.1:9090
+      if is_loopback "${listen%:*}"; then return 0; fi
+      printf '%s/tcp\n' "${listen##*:}"
       ;;
     edge)
       if is_loopback "$(cfg_value edge.live.host)"; then return 0; fi
@@ -467,9 +482,9 @@ start_and_check() { # roles version prev
 
 normalise_roles() { # comma list -> space list in start order, checked
   list=$(printf '%s' "$1" | tr ',' ' ')
-  [ -n "$(echo $list)" ] || die '--roles: one or more of relay, gb28181, edge' 2
+  [ -n "$(echo $list)" ] || die '--roles: one or more of relay, console, gb28181, edge' 2
   for r in $list; do
-    case " $KNOWN_ROLES " in *" $r "*) ;; *) die "--roles: unknown role $r (relay, gb28181, edge)" 2 ;; esac
+    case " $KNOWN_ROLES " in *" $r "*) ;; *) die "--roles: unknown role $r (relay, console, gb28181, edge)" 2 ;; esac
   done
   out=
   for k in $KNOWN_ROLES; do
@@ -499,7 +514,7 @@ cmd_install() { # tarball roles data start
   prev=$(readlink "$OPT/current" 2>/dev/null)
   roles=$2
   [ -n "$roles" ] || roles=$(state_get roles)
-  [ -n "$roles" ] || roles=relay
+  [ -n "$roles" ] || roles=$DEFAULT_ROLES
   roles=$(normalise_roles "$(echo $roles | tr ' ' ',')") || exit 2
 
   unpacked=
@@ -563,7 +578,7 @@ $CFG"
     write_env_file "$r"
     [ "$checked" = "$r" ] || config_check "$bin" "$r" || die "$CONF does not pass version $version's check for $r:
 $CFG"
-    printf '%s\n' "$CFG" | grep -q "^$r\." || die "version $version has no $r role"
+    printf '%s\n' "$CFG" | grep -q "^$(role_section "$r")\." || die "version $version has no $r role"
     ports="$ports $(role_ports "$r" | tr '\n' ' ')"
   done
   ports=$(echo $ports | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ')
@@ -609,7 +624,7 @@ cmd_rollback() {
   prev=$(readlink "$OPT/previous" 2>/dev/null)
   [ -n "$prev" ] && [ -d "$OPT/$prev" ] || die 'no previous version to go back to'
   roles=$(state_get roles)
-  [ -n "$roles" ] || roles=relay
+  [ -n "$roles" ] || roles=$DEFAULT_ROLES
   switch_current "$prev"
   set_previous "$cur"
   say "current: $prev (previous: $cur)"

@@ -1,5 +1,5 @@
-// The relay's aggregates as the console reads them (GET /admin/daily, /admin/hourly, /admin/mines,
-// /admin/items; relay/stats/StatsTypes.ts is the truth), and the console's calendar: a "day" is the
+// The relay's aggregates as the console reads them (GET /admin/daily, /admin/hourly, /admin/mines;
+// relay/stats/StatsTypes.ts is the truth), and the console's calendar: a "day" is the
 // Beijing calendar day (UTC+8), YYYY-MM-DD.
 export interface DailyRow {
   day: string;
@@ -51,23 +51,6 @@ export interface MineRow {
   late: number;
   dead: number;
   latencyMaxMs: number;
-}
-
-export interface ItemSummary {
-  seq: number;
-  state: string;
-  lane: string;
-  endpoint: string;
-  mineId: string;
-  cameraId: string;
-  account: string;
-  receivedAt: number;
-  deliveredAt?: number;
-  attempts: number;
-  lastError?: string;
-  flags: string[];
-  record?: Record<string, unknown>;
-  file?: { name: string; size: number; durationMs: number; codec: string; width: number; height: number };
 }
 
 export const DAY_MS = 86_400_000;

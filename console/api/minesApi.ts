@@ -6,7 +6,8 @@ import { Type } from '@sinclair/typebox';
 import type { ConsoleContext } from '../ConsoleContext.ts';
 import { ConsoleInvalid, ConsoleNotFound } from '../errors.ts';
 import { isShutDown } from '../alarms/alarmRules.ts';
-import { addDays, beijingDay, readDay, type DailyRow, type ItemSummary, type MineRow } from '../alarms/relayRows.ts';
+import { addDays, beijingDay, readDay, type DailyRow, type MineRow } from '../alarms/relayRows.ts';
+import type { ItemSummary } from './itemsApi.ts';
 import { API_ERROR, Passed, envelope, ok } from './schemas.ts';
 
 export const MINE_SORTS = ['mineId', 'lastSeenAt', 'total', 'offline', 'flagged', 'rejected', 'late', 'latencyMaxMs'] as const;

@@ -50,7 +50,7 @@ export class OpenApiCollector {
       }
       const responses: Json = {};
       for (const [status, schema] of Object.entries(s.response ?? { 200: {} })) {
-        responses[status] = { description: STATUS_WORDS[status] ?? `HTTP ${status}`, content: { 'application/json': { schema: plain(schema) } } };
+        responses[status] = { description: STATUS_WORDS[status] ?? `HTTP ${status}`, content: { [(schema as { contentMediaType?: string }).contentMediaType ?? 'application/json']: { schema: plain(schema) } } };
       }
       const op: Json = {
         summary: s.summary ?? '',

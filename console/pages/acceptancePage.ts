@@ -8,7 +8,8 @@ import { MAX_GAP_HOURS, reasonText, type AcceptanceResult, type ItemRule, type R
 import { html, query, type Html } from './html.ts';
 import { t, type Lang, type WordKey } from './i18n.ts';
 import { beijing } from './format.ts';
-import { ms, statusCell, type SendPage } from './minesPage.ts';
+import { ms, statusCell } from './minesPage.ts';
+import type { SendPage } from './pageRoutes.ts';
 
 export const ACCEPTANCE_PAGE_SIZE = 100;
 

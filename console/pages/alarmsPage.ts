@@ -6,7 +6,8 @@ import { alarms, readAlarmsQuery, type AlarmShow, type AlarmsView } from '../api
 import { ALARM_KINDS, KIND_ENDPOINTS, type AlarmKind, type MineAlarm } from '../alarms/alarmRules.ts';
 import { html, query, type Html } from './html.ts';
 import { t, type Lang, type WordKey } from './i18n.ts';
-import { CHART_SCRIPTS, chart, statusCell, type SendPage } from './minesPage.ts';
+import { CHART_SCRIPTS, chart, statusCell } from './minesPage.ts';
+import type { SendPage } from './pageRoutes.ts';
 import { intIn } from '../api/minesApi.ts';
 
 export const ALARMS_PAGE_SIZE = 100;

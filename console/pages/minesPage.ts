@@ -1,14 +1,13 @@
 // 煤矿: every mine and its cameras (filtered, sorted and paged on the server), and one mine's page:
 // its cameras, its 31 days by kind (an ECharts chart), its newest items linked to /items/:seq.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ConsoleContext } from '../ConsoleContext.ts';
 import { MINE_SORTS, checkMineParam, listMines, mineDetail, readMinesFilter, type MineDetail, type MineListRow, type MinesFilter, type MinesPage } from '../api/minesApi.ts';
 import { daysFrom } from '../alarms/relayRows.ts';
 import { html, query, type Html } from './html.ts';
 import { t, type Lang, type WordKey } from './i18n.ts';
 import { beijing } from './format.ts';
-
-export type SendPage = (request: FastifyRequest, reply: FastifyReply, active: string, word: WordKey | string, body: Html, title?: string) => string;
+import type { SendPage } from './pageRoutes.ts';
 
 /** An ECharts chart drawn by /assets/charts.js from the option the server made (no inline script: the CSP forbids it). */
 export function chart(id: string, option: Record<string, unknown>, height = 300): Html {

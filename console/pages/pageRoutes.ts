@@ -3,13 +3,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleContext } from '../ConsoleContext.ts';
 import { ConsoleInvalid } from '../errors.ts';
 import { overview } from '../api/overviewApi.ts';
-import { ITEM_LANES, ITEM_STATES, actOnItem, getItem, listItems, type ItemsFilter } from '../api/itemsApi.ts';
+import { actOnItem, getItem, listItems } from '../api/itemsApi.ts';
 import { auditPage } from '../audit/auditApi.ts';
-import { html, type Html } from './html.ts';
+import type { Html } from './html.ts';
 import { t, type WordKey } from './i18n.ts';
 import { page } from './layout.ts';
 import { overviewBody } from './overviewPage.ts';
-import { itemBody, itemsBody } from './itemsPage.ts';
+import { itemBody, itemsBody, readItemsFilter } from './itemsPage.ts';
+import { devicesPages } from './devicesPage.ts';
+import { livePages } from './livePage.ts';
 import { auditBody } from './auditPage.ts';
 import { settingsBody } from './settingsPage.ts';
 import { changeThresholds } from '../settings/settingsApi.ts';
@@ -18,6 +20,8 @@ import { EsealError } from '../../src/errors.ts';
 import { minesPages } from './minesPage.ts';
 import { alarmsPages } from './alarmsPage.ts';
 import { acceptancePages } from './acceptancePage.ts';
+
+export type SendPage = typeof send;
 
 function send(request: FastifyRequest, reply: FastifyReply, active: string, word: WordKey | string, body: Html, title?: string): string {
   const c = request.caller!;
@@ -32,58 +36,20 @@ function send(request: FastifyRequest, reply: FastifyReply, active: string, word
   });
 }
 
-/** The filters of /items from its query string: empty fields are no filter; a bad one names itself. */
-export function readItemsFilter(q: Record<string, unknown>): ItemsFilter {
-  const str = (k: string) => (typeof q[k] === 'string' && q[k] !== '' ? (q[k] as string) : undefined);
-  const f: ItemsFilter = {};
-  const state = str('state');
-  if (state !== undefined) {
-    if (!(ITEM_STATES as readonly string[]).includes(state)) throw ConsoleInvalid(`state: one of ${ITEM_STATES.join(', ')}`, { field: 'state' });
-    f.state = state;
-  }
-  const lane = str('lane');
-  if (lane !== undefined) {
-    if (!(ITEM_LANES as readonly string[]).includes(lane)) throw ConsoleInvalid(`lane: one of ${ITEM_LANES.join(', ')}`, { field: 'lane' });
-    f.lane = lane;
-  }
-  const mine = str('mine');
-  if (mine !== undefined) {
-    if (!/^[0-9A-Za-z]{1,32}$/.test(mine)) throw ConsoleInvalid('mine: a mine id of letters and digits, at most 32', { field: 'mine' });
-    f.mine = mine;
-  }
-  const endpoint = str('endpoint');
-  if (endpoint !== undefined) {
-    if (!/^[A-Za-z0-9/_-]{1,64}$/.test(endpoint)) throw ConsoleInvalid('endpoint: an endpoint id such as infoReport/truck', { field: 'endpoint' });
-    f.endpoint = endpoint;
-  }
-  const fromSeq = str('fromSeq');
-  if (fromSeq !== undefined) {
-    if (!/^[1-9][0-9]{0,14}$/.test(fromSeq)) throw ConsoleInvalid('fromSeq: a whole number ≥ 1', { field: 'fromSeq' });
-    f.fromSeq = Number(fromSeq);
-  }
-  return f;
-}
-
 function seqParam(request: FastifyRequest): number {
   const raw = (request.params as { seq?: string }).seq ?? '';
   if (!/^[0-9]{1,15}$/.test(raw)) throw ConsoleInvalid(`seq: a whole number, got ${JSON.stringify(raw.slice(0, 20))}`, { field: 'seq' });
   return Number(raw);
 }
 
-/** Pages whose data comes with the relay's next admin endpoints: in the nav already. */
-const LATER: readonly [string, WordKey][] = [
-  ['/devices', 'devices'],
-  ['/live', 'live'],
-];
-
 export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): Promise<void> {
   app.get('/', { config: { role: 'viewer' } }, async (request, reply) => send(request, reply, '/', 'overview', overviewBody(request.lang, await overview(ctx))));
 
   app.get('/items', { config: { role: 'viewer' } }, async (request, reply) => {
     const q = request.query as Record<string, unknown>;
-    const f = readItemsFilter(q);
+    const { filter, form } = readItemsFilter(q);
     const notice = typeof q['purged'] === 'string' && /^\d{1,15}$/.test(q['purged']) ? `${t(request.lang, 'purged')}: ${q['purged']}` : undefined;
-    return send(request, reply, '/items', 'items', itemsBody(request.lang, f, await listItems(ctx, { ...f, limit: 50 }), notice));
+    return send(request, reply, '/items', 'items', itemsBody(request.lang, form, await listItems(ctx, { ...filter, limit: 50 }), notice));
   });
 
   app.get('/items/:seq', { config: { role: 'viewer' } }, async (request, reply) => {
@@ -149,8 +115,6 @@ export async function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): Pro
   await minesPages(app, ctx, send);
   await alarmsPages(app, ctx, send);
   await acceptancePages(app, ctx, send);
-
-  for (const [path, word] of LATER) {
-    app.get(path, { config: { role: 'viewer' } }, async (request, reply) => send(request, reply, path, word, html`<p class="notice" id="later">${t(request.lang, 'comingSoon')}</p>`));
-  }
+  await devicesPages(app, ctx, send);
+  await livePages(app, ctx, send);
 }

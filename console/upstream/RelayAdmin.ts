@@ -105,6 +105,27 @@ export class AdminClient {
     return a.data;
   }
 
+  /**
+   * A GET whose body the caller streams on (an evidence video): the answer as it comes, any status;
+   * `headers` go along (Range). Network failures throw ESEAL_ERR_CONSOLE_UPSTREAM.
+   */
+  async stream(path: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.#bearer(attempt > 0);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(this.url + path, { method: 'GET', dispatcher: this.#dispatcher, headers: { ...headers, authorization: `Bearer ${token}` }, ...(signal ? { signal } : {}) });
+      } catch (err) {
+        throw ConsoleUpstream(`the admin API at ${this.url} did not answer (${(err as { code?: string }).code ?? (err as Error).message})`, { cause: err });
+      }
+      if (res.statusCode === 401 && attempt === 0 && !this.#options.token) {
+        await res.body.dump();
+        continue;
+      }
+      return res;
+    }
+  }
+
   async close(): Promise<void> {
     await this.#dispatcher.close();
   }

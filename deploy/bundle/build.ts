@@ -58,6 +58,11 @@ const PRUNE = [
 ];
 /** Of @vladmandic/human only the CenterNet weights are used (by `edge model`), and its entry so they resolve. */
 const HUMAN_KEEP = ['package.json', 'LICENSE', 'dist/human.node.js', 'models/centernet.json', 'models/centernet.bin'];
+/** the console serves one file of ECharts (62 MB installed); it bundles zrender, which is kept for its licence only */
+const KEEP_ONLY: Record<string, readonly string[]> = {
+  echarts: ['package.json', 'LICENSE', 'NOTICE', 'dist/echarts.min.js'],
+  zrender: ['package.json', 'LICENSE'],
+};
 
 interface NpmPackage {
   name: string;
@@ -171,6 +176,17 @@ function findLib(debRoot: string, name: string): string {
 }
 
 /** The production packages (npm ls --omit=dev), copied from node_modules as installed. */
+/** Removes every file under `dir` that is not in `keep` (paths relative to it), and the folders left empty. */
+async function keepOnly(dir: string, keep: readonly string[]): Promise<void> {
+  if (!existsSync(dir)) return;
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(e.parentPath, e.name);
+    if (!e.isDirectory() && !keep.includes(relative(dir, path))) await rm(path, { force: true });
+  }
+  const dirs = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(e.parentPath, e.name));
+  for (const d of dirs.sort((a, b) => b.length - a.length)) if ((await readdir(d)).length === 0) await rm(d, { recursive: true, force: true });
+}
+
 async function copyProductionModules(into: string): Promise<NpmPackage[]> {
   const out = await run('npm', ['ls', '--omit=dev', '--all', '--parseable', '--long']).catch((err: Error) => {
     throw new Error(`${err.message}\n(run npm ci first)`, { cause: err });
@@ -193,6 +209,7 @@ async function copyProductionModules(into: string): Promise<NpmPackage[]> {
   for (const sub of ['dist', 'models']) {
     for (const f of await readdir(join(human, sub))) if (!HUMAN_KEEP.includes(`${sub}/${f}`)) await rm(join(human, sub, f), { recursive: true, force: true });
   }
+  for (const [pkg, keep] of Object.entries(KEEP_ONLY)) await keepOnly(join(into, pkg), keep);
   // the static ffmpeg's install script only makes it executable; the copy keeps the mode, make sure
   await chmod(join(into, '@ffmpeg-installer', 'linux-x64', 'ffmpeg'), 0o755);
   return packages.sort((a, b) => a.name.localeCompare(b.name));
@@ -234,6 +251,8 @@ async function main(): Promise<void> {
   await mkdir(join(app, 'bin'), { recursive: true });
   await copyFile(join(ROOT, 'bin', 'eseal.js'), join(app, 'bin', 'eseal.js'));
   await copyFile(join(ROOT, 'package.json'), join(app, 'package.json'));
+  // the console's stylesheet and script are not TypeScript: tsc leaves them, the console finds them in app/console/assets
+  await cp(join(ROOT, 'console', 'assets'), join(app, 'console', 'assets'), { recursive: true });
   const npm = await copyProductionModules(join(app, 'node_modules'));
 
   const node = await fetchNode(cache);

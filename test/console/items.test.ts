@@ -6,7 +6,7 @@ import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
 import { forwardingSetup, waitFor } from '../helpers/forwarding.ts';
 import { MINE, tempDir } from '../helpers/relay.ts';
 import { itemBody, itemsBody } from '../../console/pages/itemsPage.ts';
-import type { QueueItemView } from '../../console/api/itemsApi.ts';
+import type { ItemDetail } from '../../console/api/itemsApi.ts';
 import { ConsoleClient, startTestConsole } from './fixture.ts';
 
 const PW = 'operator-pass-1';
@@ -34,7 +34,7 @@ t.test('overview, items, replay and purge of a dead letter', async (t) => {
   t.equal(dead.status, 200);
   t.equal(dead.json.data.items.length, 1);
   const seq = dead.json.data.items[0].seq as number;
-  t.match(dead.json.data.items[0], { state: 'dead', lane: 'record', payload: { endpoint: 'infoReport/truck', mineId: MINE } });
+  t.match(dead.json.data.items[0], { state: 'dead', lane: 'record', endpoint: 'infoReport/truck', mineId: MINE, lastError: /truck gate not registered/ });
   t.same((await op.call('GET', '/api/items?state=done')).json.data.items, []);
   t.equal((await op.call('GET', `/api/items?mine=${MINE}&endpoint=infoReport/truck`)).json.data.items.length, 1);
   const badFilter = await op.call('GET', '/api/items?state=lost');
@@ -89,14 +89,20 @@ t.test('the relay unreachable is shown, not an error', async (t) => {
 });
 
 t.test('every value on a page is escaped: a mine id with <script> renders inert', async (t) => {
-  const item: QueueItemView = {
+  const item: ItemDetail = {
     seq: 7,
     state: 'dead',
     lane: 'record',
     enqueuedAt: 0,
     attempts: 1,
     deadReason: `"><img src=x onerror=alert(1)>`,
-    payload: { endpoint: 'infoReport/truck', account: `a'b`, mineId: EVIL, cameraId: '30', receivedAt: 0, record: { mineId: EVIL, [`k${EVIL}`]: `v${EVIL}` } },
+    endpoint: 'infoReport/truck',
+    account: `a'b`,
+    mineId: EVIL,
+    cameraId: '30',
+    receivedAt: 0,
+    flags: [],
+    record: { mineId: EVIL, [`k${EVIL}`]: `v${EVIL}` },
   };
   const list = itemsBody('zh', { mine: `${EVIL}"` }, { items: [item] }).text;
   const one = itemBody('en', item, { role: 'operator', csrf: `"${EVIL}` }).text;

@@ -116,6 +116,7 @@ t.test('in an empty root: accounts add, start, a mine logs in with SM2 and sends
       'dataDir: /var/lib/eseal',
       'log: { level: info }',
       'relay: { listen: "127.0.0.1:0", tls: { mode: "off" } }',
+      'admin: { listen: "127.0.0.1:0" }',
       `upstream: { url: "${sim.url}" }`,
       'forward:',
       `  retry: { baseSeconds: ${FAST_FORWARD['forward.retry.baseSeconds']}, maxSeconds: ${FAST_FORWARD['forward.retry.maxSeconds']} }`,
@@ -133,10 +134,13 @@ t.test('in an empty root: accounts add, start, a mine logs in with SM2 and sends
   t.teardown(() => relay.kill('SIGKILL'));
   const lines: string[] = [];
   relay.stderr.on('data', (d) => lines.push(String(d)));
+  let consoleUrl: (url: string) => void = () => {};
+  const consoleAt = new Promise<string>((resolve) => (consoleUrl = resolve));
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: relay.stdout }).on('line', (line) => {
       lines.push(line);
       if (line.includes('"relay listening"')) resolve((JSON.parse(line) as { url: string }).url);
+      if (line.includes('"console role running"')) consoleUrl((JSON.parse(line) as { console: string }).console);
     });
     void exited.then((code) => reject(new Error(`the relay ended (${code}) before listening:\n${lines.join('\n')}`)));
   });
@@ -153,6 +157,16 @@ t.test('in an empty root: accounts add, start, a mine logs in with SM2 and sends
   await waitFor(() => sim.stats().received === 2, 60_000, 'the record and the video at the national simulator');
   t.same(sim.received({ endpoint: 'infoReport/person' })[0]?.record, record);
   t.equal(sim.received({ endpoint: 'fileOperator/personVideo' })[0]?.file?.sm3, sm3Hex(await readFile(video)));
+
+  // the console runs beside it by default, with its pages' assets and ECharts from the bundle (pruned to one file)
+  const consoleBase = await consoleAt;
+  const login = await fetch(`${consoleBase}/login`);
+  t.equal(login.status, 200, 'the console login page');
+  const charts = await fetch(`${consoleBase}/assets/echarts.min.js`);
+  t.equal(charts.status, 200, 'ECharts served from the bundle');
+  t.ok((await charts.text()).length > 500_000, 'the whole minified ECharts');
+  t.equal((await fetch(`${consoleBase}/assets/console.css`)).status, 200, "the console's stylesheet");
+  t.notOk(existsSync(join(root, HOME, 'app', 'node_modules', 'echarts', 'lib')), 'ECharts pruned to its one served file');
 
   relay.kill('SIGTERM');
   t.equal(await exited, 0, 'stops cleanly on SIGTERM');

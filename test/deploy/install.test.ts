@@ -53,6 +53,7 @@ case "$1" in
     sed -n 's/^#check //p' "$conf"
     echo "dataDir = \\"$(sed -n 's/^dataDir: *//p' "$conf" | head -n 1)\\""
     echo 'relay.listen = "0.0.0.0:8443"'
+    echo 'admin.listen = "127.0.0.1:9090"'
     echo 'edge.live.host = ""'
     echo 'edge.live.basePort = 8090'
     echo 'edge.cameras = []' ;;
@@ -227,7 +228,7 @@ for (const [name, shell] of SHELLS) {
     // reinstall over the kept data and configuration (starts at once: the config is the operator's)
     const again = await install(lab, shell, [v2]);
     t.equal(again.code, 0, again.err);
-    t.same(again.commands.filter((c) => c.startsWith('systemctl restart')), ['systemctl restart eseal-relay.service'], 'the default role, relay, started');
+    t.same(again.commands.filter((c) => c.startsWith('systemctl restart')), ['systemctl restart eseal-relay.service', 'systemctl restart eseal-console.service'], 'the default roles, relay and its console, started');
 
     // purge: data, configuration and the user go too
     const purge = await install(lab, shell, ['--uninstall', '--purge']);
@@ -312,6 +313,16 @@ edge:
   const gbOk = await install(lab, ['sh'], [bundle, '--roles', 'relay,gb28181']);
   t.equal(gbOk.code, 0, gbOk.err);
   t.same(firewallOpened(gbOk), ['32000-32100/tcp', '32000-32100/udp', '5060/tcp', '5060/udp', '9443/tcp'], "the bridge's SIP port and media range, read by the real CLI");
+
+  // the console on the office network opens its port; on loopback (its default) none
+  const consoleLoop = await install(lab, ['sh'], [bundle, '--roles', 'relay,console']);
+  t.equal(consoleLoop.code, 0, consoleLoop.err);
+  t.ok(existsSync(lab.at('etc/systemd/system/eseal-console.service')), "the console's unit, found by its admin.* keys");
+  t.notOk(firewallOpened(consoleLoop).includes('9090/tcp'), 'no opening for a console on 127.0.0.1:9090');
+  await appendFile(lab.at('etc/eseal/eseal.yaml'), 'admin:\n  listen: 0.0.0.0:9191\n');
+  const consoleLan = await install(lab, ['sh'], [bundle, '--roles', 'relay,console']);
+  t.equal(consoleLan.code, 0, consoleLan.err);
+  t.ok(firewallOpened(consoleLan).includes('9191/tcp'), "admin.listen's port opened when it is not loopback");
 
   // a role the bundle's CLI does not know is refused (the fake CLI prints no gb28181 keys)
   const old = await makeLab(t);
