@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const config = await loadAppConfig({ env: {}, set: { dataDir, 'admin.listen': '127.0.0.1:0', 'admin.relay.url': relay.url, 'log.level': 'silent' } });
   const c = await startConsole(config, createLogger({ level: 'silent' }));
   try {
-    await c.ctx.store.users.add({ name: 'bench', role: 'viewer', password: 'bench-pass-123' });
+    if (!c.ctx.store.users.get('bench')) await c.ctx.store.users.add({ name: 'bench', role: 'viewer', password: 'bench-pass-123' });
     const login = await request(`${c.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', password: 'bench-pass-123' }) });
     await login.body.text();
     const cookie = String(login.headers['set-cookie']).split(';')[0]!;
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       { name: 'GET /api/me (baseline)', path: () => '/api/me' },
       { name: 'page /mines (first 100 of 1,000)', path: () => '/mines' },
       { name: 'page /mines sorted by late, desc', path: () => '/mines?sort=late&order=desc' },
-      { name: 'api /api/mines?status=producing', path: () => '/api/mines?status=producing&limit=500' },
+      { name: 'api /api/mines, 500 by late', path: () => '/api/mines?sort=late&order=desc&limit=500' },
       { name: 'page /mines/:id (31 days, timeline)', path: (i) => `/mines/${mine(i)}` },
       { name: 'page /alarms (every mine, 7-day trend)', path: () => '/alarms?show=all' },
       { name: 'api /api/alarms', path: () => '/api/alarms' },

@@ -26,7 +26,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'edge', parts: [{ script: 'test/bench/edge.ts' }] },
   { name: 'fuzz', parts: [{ script: 'test/bench/fuzz.ts' }] },
   // the console's data API over 1,000 mines × 30 days (test/bench/consoleData.ts)
-  { name: 'console', parts: [{ script: 'test/bench/consoleData.ts' }] },
+  { name: 'console', parts: [{ script: 'test/bench/consoleData.ts' }, { script: 'test/bench/consolePages.ts' }] },
   // the GB/T 28181 bridge: media relay and viewer (gb28181Media.ts), registrar and keepalives (gb28181Register.ts),
   // INVITE → first decodable frame through SIP, a sim device, the worker and the viewer (gb28181Invite.ts)
   { name: 'gb28181', parts: [{ script: 'test/bench/gb28181Media.ts' }, { script: 'test/bench/gb28181Register.ts', optional: true }, { script: 'test/bench/gb28181Invite.ts' }] },
