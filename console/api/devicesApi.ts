@@ -6,41 +6,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { ACCOUNT_NAME, DEVICE_ID, MINE_ID, MODEL_NAME, MAX_BINDINGS, type BindingTarget, type ModelBinding } from '../../src/models/manifest.ts';
+import type { DeviceRow, ModelsView } from '../../src/contract/admin.ts';
 import type { ConsoleContext } from '../ConsoleContext.ts';
 import { ConsoleInvalid, ConsoleUpstream } from '../errors.ts';
 import { gbOf, type GbDevices } from '../upstream/GbAdmin.ts';
 import { API_ERROR, Passed, envelope, ok } from './schemas.ts';
 import { addressOf } from './itemsApi.ts';
 
-/** A row of the relay's GET /admin/devices (relay/devices/deviceRows.ts). */
-export interface DeviceRow {
-  account: string;
-  mineIds: string[];
-  deviceId?: string;
-  kind: 'eseal-edge' | 'third-party';
-  lastSeenAt: number;
-  heartbeatAt?: number;
-  intervalSeconds?: number;
-  startedAt?: number;
-  software?: { name: string; version: string };
-  model?: { name: string; version: string; sm3: string } | null;
-  boundModel?: { name: string; version: string; sm3: string; target: string };
-  cameras?: { cameraId: string; state: string; fps?: number; lastFrameAt?: number }[];
-  detector?: { p50Ms: number; p95Ms: number; runs: number };
-  errors?: { at: number; code: string; msg: string }[];
-  calls: Record<string, number>;
-  rejected: number;
-  lastError?: { at: number; endpoint?: string; code: string; msg: string };
-  addresses: string[];
-  firstAt?: number;
-  alerts: string[];
-}
-
-/** The relay's GET /admin/models (relay/models/modelAdminRoutes.ts ModelsView). */
-export interface ModelsView {
-  manifest?: { issuedAt: number; publisher: string; models: { name: string; version: string; sm3: string; bytes: number; inputSize: number }[] };
-  bindings: ModelBinding[];
-}
+export type { DeviceRow, ModelsView };
 
 export const TARGET_KINDS = ['device', 'mine', 'account'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];

@@ -1,5 +1,6 @@
 // Items of the relay's queue, through its admin API: list with filters, one item, replay and purge
 // of dead letters (operator role, audited). The pages use the same functions.
+import type { ItemSummary } from '../../src/contract/admin.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ConsoleContext } from '../ConsoleContext.ts';
@@ -29,23 +30,7 @@ export const ItemsQuery = Type.Object(
 );
 export type ItemsFilter = { state?: string; lane?: string; mine?: string; camera?: string; endpoint?: string; from?: number; to?: number; before?: number; limit?: number };
 
-/** An item as the relay's GET /admin/items lists it (relay/admin/itemSearch.ts ItemSummary). */
-export interface ItemSummary {
-  seq: number;
-  state: string;
-  lane: string;
-  endpoint: string;
-  mineId: string;
-  cameraId: string;
-  account: string;
-  receivedAt: number;
-  deliveredAt?: number;
-  attempts: number;
-  lastError?: string;
-  flags: unknown[];
-  record?: Record<string, unknown>;
-  file?: { name: string; size: number; durationMs: number; codec: string; width: number; height: number };
-}
+export type { ItemSummary };
 
 /** One item whole (GET /admin/items/:seq): the summary and the queue's own fields. */
 export interface ItemDetail extends ItemSummary {

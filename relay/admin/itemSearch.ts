@@ -1,6 +1,7 @@
 // Item search for the console: newest first by receivedAt, through the stats index (per mine, or
 // all mines by time), reading only the items it returns or filters. An index entry whose item is
 // gone (purged by a CLI while the relay was down) is passed over.
+import type { ItemSummary } from '../../src/contract/admin.ts';
 import { InvalidField } from '../../src/contract/index.ts';
 import type { QueueItem, QueueItemState } from '../../src/store/QueueStoreTypes.ts';
 import type { RelayContext } from '../RelayContext.ts';
@@ -25,23 +26,7 @@ export interface ItemQuery {
   limit: number;
 }
 
-export interface ItemSummary {
-  seq: number;
-  state: QueueItemState;
-  lane: string;
-  endpoint: string;
-  mineId: string;
-  cameraId: string;
-  account: string;
-  receivedAt: number;
-  deliveredAt?: number;
-  attempts: number;
-  /** a dead letter's reason, else the last failed try's error */
-  lastError?: string;
-  flags: string[];
-  record?: Record<string, unknown>;
-  file?: { name: string; size: number; durationMs: number; codec: string; width: number; height: number };
-}
+export type { ItemSummary };
 
 export function summaryOf(q: QueueItem<RelayItem>): ItemSummary {
   const p = q.payload;

@@ -6,6 +6,7 @@
 // identity a mine device has towards the relay). Calls are counted in memory and written every few
 // seconds in one transaction: a crash loses a few seconds of counts, never data, and the relay's
 // hot path pays a Map update per call, not a disk write.
+import type { CallError } from '../../src/contract/admin.ts';
 import type { Database, RootDatabase } from 'lmdb';
 import type { Heartbeat } from '../../src/devices/heartbeat.ts';
 import { DeviceLimit } from './errors.ts';
@@ -19,12 +20,7 @@ export interface HeartbeatRecord {
   heartbeat: Heartbeat;
 }
 
-export interface CallError {
-  at: number;
-  endpoint: string;
-  code: string;
-  msg: string;
-}
+export type { CallError };
 
 export interface CallRecord {
   account: string;

@@ -1,33 +1,11 @@
 // GET /admin/devices' rows: the edges by their last heartbeat, the accounts without one (third-party
 // devices) by their calls, each with the alerts computed now, at read time (nothing to keep in sync).
-import { HEARTBEAT_DEFAULT_SECONDS, type HeartbeatCamera, type HeartbeatError, type HeartbeatModel } from '../../src/devices/heartbeat.ts';
+import { HEARTBEAT_DEFAULT_SECONDS } from '../../src/devices/heartbeat.ts';
 import { bindingFor, type ModelManifest } from '../../src/models/manifest.ts';
-import type { CallError, CallRecord, HeartbeatRecord } from './DeviceInventory.ts';
+import type { DeviceRow } from '../../src/contract/admin.ts';
+import type { CallRecord, HeartbeatRecord } from './DeviceInventory.ts';
 
-export interface DeviceRow {
-  account: string;
-  mineIds: string[];
-  deviceId?: string;
-  kind: 'eseal-edge' | 'third-party';
-  lastSeenAt: number;
-  heartbeatAt?: number;
-  intervalSeconds?: number;
-  startedAt?: number;
-  software?: { name: string; version: string };
-  model?: HeartbeatModel | null;
-  /** the model the manifest binds this device to (device > account > mine) */
-  boundModel?: { name: string; version: string; sm3: string; target: string };
-  cameras?: HeartbeatCamera[];
-  detector?: { p50Ms: number; p95Ms: number; runs: number };
-  errors?: HeartbeatError[];
-  /** calls of the account (all its devices), endpoint id → count */
-  calls: Record<string, number>;
-  rejected: number;
-  lastError?: CallError;
-  addresses: string[];
-  firstAt?: number;
-  alerts: string[];
-}
+export type { DeviceRow };
 
 export interface AlertRules {
   /** a heartbeat older than this many intervals is late (default 3) */

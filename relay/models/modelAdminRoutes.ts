@@ -5,6 +5,7 @@
 //   POST /admin/models/push       signs the same manifest again with a new issuedAt
 // Every answer is the GET's shape. Edges see a new manifest at their next poll, or at once when
 // their heartbeat's answer names another bound model than the one they run.
+import type { ModelsView } from '../../src/contract/admin.ts';
 import type { FastifyInstance } from 'fastify';
 import { InvalidField, success } from '../../src/contract/index.ts';
 import { ManifestMalformed } from '../../src/models/errors.ts';
@@ -17,10 +18,7 @@ import { ModelRegistry } from './ModelRegistry.ts';
 /** a bindings body: 10,000 bindings of ~100 bytes */
 const BINDINGS_MAX_BYTES = 2 * 1024 * 1024;
 
-export interface ModelsView {
-  manifest?: { issuedAt: number; publisher: string; models: { name: string; version: string; sm3: string; bytes: number; inputSize: number }[] };
-  bindings: NonNullable<ModelManifest['bindings']>;
-}
+export type { ModelsView };
 
 export function modelsView(manifest: ModelManifest | undefined): ModelsView {
   if (!manifest) return { bindings: [] };
