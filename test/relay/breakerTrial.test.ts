@@ -32,6 +32,8 @@ t.test("after an outage, a half-open trial taken by an account waiting for its l
   const time = formatJsonTime(Date.now() - 1000);
   t.equal((await b.record(ONLINE, { mineId: MINE, cameraId: '10', alarm: 1, time })).status, 200);
   await waitFor(() => sim.received({ account: NATIONAL_USER, endpoint: ONLINE.id }).length === 1, 20_000, "B's record at the platform");
+  // the platform has the record before the relay has its answer: wait for the forwarder to take it
+  await waitFor(() => forwarder.status().upstream.state === 'closed', 20_000, 'the breaker closed on B');
   t.equal(forwarder.status().upstream.state, 'closed', 'the breaker closed on B');
   t.ok(relay.ctx.queue.range().some((i) => i.payload.account === 'acctA' && i.state !== 'done'), "A's item still waits for its login");
 });
