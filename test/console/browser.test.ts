@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { RECORD_ENDPOINTS, formatJsonTime } from '../../src/contract/index.ts';
 import { forwardingSetup, waitFor } from '../helpers/forwarding.ts';
 import { MINE } from '../helpers/relay.ts';
-import { browserMissing, launchBrowser, screenshot } from '../helpers/browser.ts';
+import { browserMissing, launchBrowser, logIn, screenshot, watchedPage } from '../helpers/browser.ts';
 import { startTestConsole } from './fixture.ts';
 
 const missing = browserMissing();
@@ -22,18 +22,7 @@ t.test('an operator walks the console in Chromium and replays a dead letter', { 
   await waitFor(() => relay.ctx.queue.stats().byState.dead === 1, 10_000, 'a dead letter');
 
   const browser = await launchBrowser(t);
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    // refusals the walk expects (a wrong password, the audit log) are counted below, by URL
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  const refused: string[] = [];
-  page.on('response', (r) => {
-    if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`);
-  });
+  const { page, errors, refused } = await watchedPage(browser, { viewport: { width: 1280, height: 800 } }, 15_000);
 
   await page.goto(c.url + '/items?state=dead');
   t.match(page.url(), /\/login\?next=%2Fitems%3Fstate%3Ddead$/, 'anonymous: to the login page');
@@ -42,9 +31,7 @@ t.test('an operator walks the console in Chromium and replays a dead letter', { 
   await page.fill('#password', 'wrong-password');
   await page.click('button[type=submit]');
   t.equal(await page.textContent('[role=alert]'), '用户名或密码错误');
-  await page.fill('#name', 'op1');
-  await page.fill('#password', 'operator-pass-1');
-  await Promise.all([page.waitForURL(/\/items\?state=dead$/), page.click('button[type=submit]')]);
+  await logIn(page, 'op1', 'operator-pass-1', /\/items\?state=dead$/);
   t.pass('logged in, back where it was going');
 
   await page.click('a[data-nav="/"]');

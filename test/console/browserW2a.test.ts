@@ -4,7 +4,7 @@
 // and its evidence, a mine's self-test and its record downloaded; screenshots in test-results/.
 import t from 'tap';
 import { readFile, stat } from 'node:fs/promises';
-import { browserMissing, launchBrowser, screenshot } from '../helpers/browser.ts';
+import { browserMissing, launchBrowser, logIn, screenshot, watchedPage } from '../helpers/browser.ts';
 import { startTestConsole } from './fixture.ts';
 import { PRODUCING, SHUT, sendDay } from './w2aData.ts';
 
@@ -16,22 +16,10 @@ t.test('a viewer walks the mines, alarms and acceptance pages in Chromium and ex
   await c.ctx.store.users.add({ name: 'v1', role: 'viewer', password: 'viewer-pass-1' });
 
   const browser = await launchBrowser(t);
-  const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, acceptDownloads: true });
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  const refused: string[] = [];
-  page.on('response', (r) => {
-    if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`);
-  });
+  const { page, errors, refused } = await watchedPage(browser, { viewport: { width: 1360, height: 860 }, acceptDownloads: true }, 15_000);
 
   await page.goto(c.url + '/login?next=%2Fmines');
-  await page.fill('#name', 'v1');
-  await page.fill('#password', 'viewer-pass-1');
-  await Promise.all([page.waitForURL(/\/mines$/), page.click('button[type=submit]')]);
+  await logIn(page, 'v1', 'viewer-pass-1', /\/mines$/);
 
   // 煤矿: both mines, sorted by the day's calls on a click, filtered to the shut-down one
   t.same(await page.$$eval('#mines tbody tr[data-mine]', (trs) => trs.map((tr) => tr.getAttribute('data-mine'))), [SHUT, PRODUCING]);

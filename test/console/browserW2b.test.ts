@@ -12,7 +12,7 @@ import type { Heartbeat } from '../../src/devices/heartbeat.ts';
 import { HeartbeatSender } from '../../edge/heartbeat/HeartbeatSender.ts';
 import { MjpegServer } from '../../edge/live/MjpegServer.ts';
 import { ModelRegistry } from '../../relay/models/ModelRegistry.ts';
-import { browserMissing, launchBrowser, screenshot } from '../helpers/browser.ts';
+import { browserMissing, launchBrowser, logIn, screenshot, watchedPage } from '../helpers/browser.ts';
 import { evidenceName } from '../helpers/evidence.ts';
 import { catalogCollected, startGbBridge, startSimDevice } from '../helpers/gbBridge.ts';
 import { makeMp4Fixture } from '../helpers/media.ts';
@@ -75,22 +75,10 @@ t.test('an operator binds and pushes a model, watches a live grid and plays an e
   await c.ctx.store.users.add({ name: 'op1', role: 'operator', password: PW });
 
   const browser = await launchBrowser(t);
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(20_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  const refused: string[] = [];
-  page.on('response', (r) => {
-    if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`);
-  });
+  const { page, errors, refused } = await watchedPage(browser, { viewport: { width: 1400, height: 900 } }, 20_000);
 
   await page.goto(c.url + '/devices');
-  await page.fill('#name', 'op1');
-  await page.fill('#password', PW);
-  await Promise.all([page.waitForURL(/\/devices$/), page.click('button[type=submit]')]);
+  await logIn(page, 'op1', PW, /\/devices$/);
   t.equal(await page.textContent('#dv-edges .v'), '1', 'the edge that heartbeats');
   t.match(await page.textContent('#devices tr[data-device="edge-01"] td.model'), /default/, 'it runs its own model');
   t.match(await page.textContent('#gb'), /在线/, 'the GB/T 28181 device online');

@@ -35,3 +35,34 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** A page that records what a walk must not meet: script errors and CSP violations, and refused requests. */
+export interface WatchedPage {
+  page: Page;
+  /** uncaught exceptions and console errors (the browser's own "Failed to load resource" lines are in `refused`) */
+  errors: string[];
+  /** `<status> <path>` of every answer ≥ 400 */
+  refused: string[];
+}
+
+export async function watchedPage(browser: Browser, options: Parameters<Browser['newPage']>[0] = {}, timeoutMs = 15_000): Promise<WatchedPage> {
+  const page = await browser.newPage(options);
+  page.setDefaultTimeout(timeoutMs);
+  const errors: string[] = [];
+  const refused: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) refused.push(`${r.status()} ${new URL(r.url()).pathname}`);
+  });
+  return { page, errors, refused };
+}
+
+/** Logs in on the console's login page the browser is on, and waits to land on `landing`. */
+export async function logIn(page: Page, name: string, password: string, landing: RegExp): Promise<void> {
+  await page.fill('#name', name);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(landing), page.click('button[type=submit]')]);
+}
