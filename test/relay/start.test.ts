@@ -51,7 +51,7 @@ t.test('HTTPS on first start, secrets never logged, SIGTERM stops cleanly', asyn
   await data.body.dump();
   const bad = await request(url + RECORD_ENDPOINTS.cameraOnline.path, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token.slice(0, -1)}0`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
     dispatcher,
   });
