@@ -55,6 +55,8 @@ export async function startDemoRelay(options: { dataDir: string; configFile: str
     env: relayEnv({
       ESEAL_DATA_DIR: options.dataDir,
       ESEAL_RELAY_LISTEN: '127.0.0.1:0',
+      // the console starts beside the relay (the default roles): any free port, never a running console's 9090
+      ESEAL_ADMIN_LISTEN: '127.0.0.1:0',
       ESEAL_RELAY_TLS: 'auto',
       ESEAL_LOG_LEVEL: 'info',
       ESEAL_UPSTREAM_URL: options.upstreamUrl,
