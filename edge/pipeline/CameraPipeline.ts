@@ -109,7 +109,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   }
 
   #runDetector(motion: MotionResult): GateReason | 'motion' | undefined {
-    if (this.#gate) return this.#gate.decide(motion, this.#following());
+    if (this.#gate) return this.#gate.decide(motion, this.#following(), this.#tracks);
     return motion.active || this.#following() ? 'motion' : undefined;
   }
 

@@ -4,14 +4,22 @@
 // as that analysis needs:
 // - a counting line (person, truck): on motion near the line, within `lineNearHeights` of the
 //   moving region's own height (a small far person counts as near sooner than it moves), for
-//   `holdFrames` after it, and while a track the tracker follows is moving (the caller says);
+//   `holdFrames` after it, and while a track the tracker follows is moving (the caller says); on
+//   every `bigEveryFrames`-th frame only while everything there is big and followed: every track
+//   seen at the last run, confirmed and at least `bigHeight` px tall (a newcomer, seen at the next
+//   run, or a small or a lost object brings back every frame). A big
+//   object moves little for its size between two frames, and the tracker predicts over the real
+//   time between runs;
 // - a dispatch room: on motion inside the room, at most once every `roomEveryFrames` frames (its
 //   verdict takes emptySeconds, 180 s by default; once a second is plenty);
 // - every camera: at least once every `keepAliveFrames` frames whatever moves, so a person
 //   standing still inside a region is still seen (the room's absence clock, a loiterer's track);
 // - a global change (lights switched, exposure jump): once, as the motion stage lets it through.
-import type { Analysis, Box, MotionResult, Point } from '../types.ts';
+import type { Analysis, Box, MotionResult, Point, Track } from '../types.ts';
 import { hasFocusLines } from '../detect/refine.ts';
+
+/** a track unseen for more runs than this no longer holds the detector at every frame */
+const LOST_RUNS = 2;
 
 export interface DetectionGateOptions {
   /** motion counts for a line when a moving region comes this many of its own heights from it */
@@ -26,6 +34,10 @@ export interface DetectionGateOptions {
   keepAliveFrames: number;
   /** a motion ratio from this share of the frame is a global change (the motion stage's resetRatio) */
   globalRatio: number;
+  /** objects at least this tall (frame px) are big (the small-object second look takes those below) */
+  bigHeight: number;
+  /** while only big followed objects move at a line, one run per this many frames (1: every frame) */
+  bigEveryFrames: number;
 }
 
 export const DETECTION_GATE_DEFAULTS: Readonly<DetectionGateOptions> = Object.freeze({
@@ -35,6 +47,8 @@ export const DETECTION_GATE_DEFAULTS: Readonly<DetectionGateOptions> = Object.fr
   roomEveryFrames: 5,
   keepAliveFrames: 10,
   globalRatio: 0.6,
+  bigHeight: 80,
+  bigEveryFrames: 2,
 });
 
 /** Why the gate let a frame through (for stats and tests), or undefined when it did not. */
@@ -136,24 +150,43 @@ export class DetectionGate {
    * Whether the detector runs on this frame (call once per frame, in order). `following`: the
    * tracker follows a moving object, which the motion stage may not see (small, far, slow).
    */
-  decide(motion: MotionResult, following: boolean): GateReason | undefined {
+  decide(motion: MotionResult, following: boolean, tracks: readonly Track[] = []): GateReason | undefined {
     const n = ++this.#frame;
-    const reason = this.#reason(n, motion, following);
+    const reason = this.#reason(n, motion, following, tracks);
     if (reason) this.#lastRun = n;
     return reason;
   }
 
-  #reason(n: number, motion: MotionResult, following: boolean): GateReason | undefined {
+  #reason(n: number, motion: MotionResult, following: boolean, tracks: readonly Track[]): GateReason | undefined {
     const o = this.#o;
     if (this.#everywhere && motion.active) return 'everywhere';
-    if (this.#lines.length && motion.regions.some((r) => this.#nearLine(r))) this.#lastLineMotion = n;
-    if (this.#lines.length && n - this.#lastLineMotion <= o.holdFrames) return 'line';
+    const near = this.#lines.length ? motion.regions.filter((r) => this.#nearLine(r)) : [];
+    if (near.length) this.#lastLineMotion = n;
     // a room's verdict needs no track followed frame by frame: only lines (and analyses that say nowhere) do
-    if (following && (this.#lines.length || this.#everywhere)) return 'following';
+    const lineNeeds = this.#lines.length > 0 && (n - this.#lastLineMotion <= o.holdFrames || following);
+    if (lineNeeds && !(n - this.#lastRun < o.bigEveryFrames && this.#onlyBigFollowed(tracks))) return n - this.#lastLineMotion <= o.holdFrames ? 'line' : 'following';
+    if (following && this.#everywhere) return 'following';
     if (motion.active && motion.ratio >= o.globalRatio) return 'global';
     if (this.#rooms.length && n - this.#lastRun >= o.roomEveryFrames && motion.regions.some((r) => this.#rooms.some((room) => boxMeetsPolygon(r, room)))) return 'room';
     if (o.keepAliveFrames > 0 && n - this.#lastRun >= o.keepAliveFrames) return 'keepAlive';
     return undefined;
+  }
+
+  /**
+   * Every track is confirmed, was seen at the last run and is big (one just lost for a run or two,
+   * perhaps behind another person, brings back every frame). Moving regions are not asked:
+   * the motion stage's background keeps the ghost of whoever just left, and a newcomer is seen at
+   * the next run anyway, as a tentative track that brings back every frame.
+   */
+  #onlyBigFollowed(tracks: readonly Track[]): boolean {
+    if (tracks.length === 0) return false;
+    let seen = 0;
+    for (const t of tracks) {
+      if (t.missed > LOST_RUNS) continue; // gone for a while: most likely out of view; its recovery does not need every frame
+      if (!t.confirmed || t.missed > 0 || t.box.y2 - t.box.y1 < this.#o.bigHeight) return false;
+      seen++;
+    }
+    return seen > 0;
   }
 
   #nearLine(r: Box): boolean {
