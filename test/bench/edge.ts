@@ -44,6 +44,7 @@
 //   ESEAL_BENCH_EDGE_LATENCY_SECONDS seconds the edge role runs in the latency measurement (60)
 //   ESEAL_BENCH_EDGE_ONLY            detector, streams, eval or latency: only that part (all)
 //   ESEAL_BENCH_EDGE_EVAL            0: no evaluation score beside streams per core (then none is printed)
+//   ESEAL_BENCH_EDGE_GATE            0: the detection gate off (the detector on every frame with motion)
 //   ESEAL_BENCH_LOG_LEVEL            the relay child's log level (warn)
 
 import { createHash } from 'node:crypto';
@@ -119,7 +120,11 @@ const SHARING = 'this process (cameras, pipelines, the detector worker, the edge
  * The pipeline settings both timed (streams) and scored (evaluation set): the live role's defaults,
  * written out so that the score printed beside a speed is the score of what was timed.
  */
-const SETTINGS: PipelineSettings = { gate: { ...DETECTION_GATE_DEFAULTS }, refine: { ...REFINE_DEFAULTS } };
+const SETTINGS: PipelineSettings = {
+  // ESEAL_BENCH_EDGE_GATE=0: every frame the motion stage lets through goes to the detector (as before the gate)
+  gate: process.env['ESEAL_BENCH_EDGE_GATE'] === '0' ? false : { ...DETECTION_GATE_DEFAULTS },
+  refine: { ...REFINE_DEFAULTS },
+};
 const EVAL_CACHE_DIR = join(ROOT, 'var', 'bench-cache');
 const EVAL_TARGET = 0.97;
 
@@ -316,6 +321,8 @@ interface Level {
   restarts: number;
   foreignCores: number;
   detectorDropped: number;
+  /** frames the detector ran on (the gate's choice; the second looks not counted) */
+  detected: number;
 }
 
 async function streamsLevel(size: number, k: number, detector: Detector, clips: EvalClip[], work: string, seconds: number, warmup: number): Promise<Level> {
@@ -336,6 +343,7 @@ async function streamsLevel(size: number, k: number, detector: Detector, clips: 
     const own0 = ownCpuSeconds();
     const foreign = foreignLoad(own0 + ff0);
     const dropped0 = cams.reduce((s, c) => s + c.pipeline.stats().detectorDropped, 0);
+    const detected0 = cams.reduce((s, c) => s + c.pipeline.stats().detected, 0);
     const t0 = nowMs();
     for (const c of cams) c.measure(true);
     await sleep(seconds * 1000);
@@ -361,6 +369,7 @@ async function streamsLevel(size: number, k: number, detector: Detector, clips: 
       restarts: cams.filter((c, i) => c.capture.pid !== pids[i]).length,
       foreignCores,
       detectorDropped: sum((c) => c.pipeline.stats().detectorDropped) - dropped0,
+      detected: sum((c) => c.pipeline.stats().detected) - detected0,
     };
   } finally {
     await Promise.all(cams.map((c) => c.close()));
@@ -601,7 +610,7 @@ async function main(): Promise<void> {
     const mixed = MIXED_CLIPS.map((n) => clips.get(n)!);
     console.log(
       `\nstreams: K cameras in live mode (-re, looped) on ${MIXED_CLIPS.join(', ')} in turn, ${WIDTH}×${HEIGHT} at ${FPS} fps, every analysis of the clip's truth plus occlusion and moved; ` +
-        `one shared detector (1 intra-op thread); ${warmup} s warm-up then ${seconds} s measured per level${allLevels ? '' : `; levels stop after the first with ≥ ${MAX_SKIPPED * 100}% skipped`}`,
+        `one shared detector (1 intra-op thread); detection gate ${SETTINGS.gate === false ? 'off (ESEAL_BENCH_EDGE_GATE=0)' : 'on'}; ${warmup} s warm-up then ${seconds} s measured per level${allLevels ? '' : `; levels stop after the first with ≥ ${MAX_SKIPPED * 100}% skipped`}`,
     );
     const done: Level[] = [];
     for (const size of sizes) {
@@ -622,7 +631,7 @@ async function main(): Promise<void> {
     }
     printTable(
       'streams (CPU in cores = CPU seconds per wall second; lag = capture → analysed)',
-      ['input', 'cameras', 'offered', 'analysed', 'skipped', 'waited', 'events', 'CPU', 'of it ffmpeg', 'other load', 'lag p50', 'lag p99', 'streams/core', 'without decode'],
+      ['input', 'cameras', 'offered', 'analysed', 'skipped', 'waited', 'detected', 'events', 'CPU', 'of it ffmpeg', 'other load', 'lag p50', 'lag p99', 'streams/core', 'without decode'],
       done.map((l) => [
         String(l.size),
         String(l.cameras),
@@ -630,6 +639,7 @@ async function main(): Promise<void> {
         fmt(l.analysed),
         `${fmt(skippedShare(l) * 100, 1)}%`,
         `${fmt((l.waited / l.offered) * 100, 1)}%`,
+        `${fmt((l.detected / l.analysed) * 100, 0)}%`,
         fmt(l.events),
         fmt((l.own + l.ffmpeg) / l.seconds, 2),
         fmt(l.ffmpeg / l.seconds, 2),
