@@ -129,6 +129,26 @@ t.test('a track followed keeps the detector running where the motion stage sees 
   t.equal(events.filter((e) => e.kind === 'person').length, 1, 'the crossing is counted');
 });
 
+t.test('a big person followed at the line is detected every other frame; a small one beside it brings back every frame', async (t) => {
+  // 100 px tall, walking down across the line (y 204) at 1 px a frame; the frames show it
+  const big = (seq: number): Box => ({ x1: 150, y1: 50 + seq, x2: 190, y2: 150 + seq });
+  const small: Box = { x1: 40, y1: 150, x2: 52, y2: 180 };
+  const alone = new RecordingDetector((f) => [{ box: big(f.seq), score: 0.9, cls: 'person' }]);
+  const events = await run(pipeline({ person: { ...line, groupSeconds: 0.5 } }, alone), 100, (seq) => [big(seq)]);
+  t.ok(alone.asked.length <= 60, `alone: ${alone.asked.length} of 100 frames detected`);
+  t.ok(alone.asked.length >= 45, 'but no fewer than every other one');
+  // (the first frames: a 1 px step is below the motion stage's threshold until it adds up)
+  for (let i = 1; i < alone.asked.length; i++) if (alone.asked[i - 1]! >= 5) t.ok(alone.asked[i]! - alone.asked[i - 1]! <= 2, `gap ${alone.asked[i - 1]}→${alone.asked[i]}`);
+  t.equal(events.filter((e) => e.kind === 'person').length, 1, 'its crossing is counted');
+
+  const withSmall = new RecordingDetector((f) => [
+    { box: big(f.seq), score: 0.9, cls: 'person' },
+    { box: small, score: 0.9, cls: 'person' },
+  ]);
+  await run(pipeline({ person: line }, withSmall), 100, (seq) => [big(seq), small]);
+  t.ok(withSmall.asked.length >= 95, `with a small person: ${withSmall.asked.length} of 100 frames detected`);
+});
+
 t.test('box-to-segment distance', async (t) => {
   const box = { x1: 10, y1: 10, x2: 20, y2: 20 };
   t.equal(boxToSegment(box, { x: 0, y: 15 }, { x: 30, y: 15 }), 0, 'a line through the box');
