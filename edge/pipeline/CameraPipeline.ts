@@ -1,5 +1,6 @@
-// One camera's analysis, frame by frame: motion → (detector, when motion lets it and an analysis
-// needs it) → tracker → the camera's analyses → events and marks. The same object serves the live
+// One camera's analysis, frame by frame: motion → (detector, when the detection gate lets it: motion
+// where an analysis looks, a track followed, the keep-alive) → tracker → the camera's analyses →
+// events and marks. The same object serves the live
 // role and `eseal edge eval`, so what is evaluated is what runs.
 import { EventEmitter } from 'node:events';
 import type { Detector } from '../detect/detector.ts';
@@ -81,9 +82,10 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#stats.frames++;
     const motion = this.#motion.update(frame);
     let detections;
-    // The motion gate misses a small person far away (a few hundred pixels of change, under
-    // minRatio): while a track is moving, the detector keeps running, or the tracker, fed every
-    // keep-alive period only, loses the person it follows and a line count never sees them cross.
+    // The motion stage misses a small person far away (a few hundred pixels of change, under
+    // minRatio): while a track is moving, the detector keeps running (the gate is told), or the
+    // tracker, fed every keep-alive period only, loses the person it follows and a line count never
+    // sees them cross.
     const reason = this.#needsDetections ? this.#runDetector(motion) : undefined;
     if (reason) {
       this.#stats.gated[reason] = (this.#stats.gated[reason] ?? 0) + 1;
