@@ -53,7 +53,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { loadAppConfig as loadConfig } from '../../app/config.ts';
+import { DEFAULT_CONFIG, loadAppConfig as loadConfig } from '../../app/config.ts';
 import { RECORD_ENDPOINTS, parseJsonTime } from '../../src/contract/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
@@ -125,6 +125,8 @@ const SETTINGS: PipelineSettings = {
   gate: process.env['ESEAL_BENCH_EDGE_GATE'] === '0' ? false : { ...DETECTION_GATE_DEFAULTS },
   refine: { ...REFINE_DEFAULTS },
 };
+/** the detector as the live role and `eseal edge eval` make it (threads and lowest score from the defaults) */
+const DETECTOR_OPTIONS = { intraOpThreads: DEFAULT_CONFIG.edge.detector.threads, scoreThreshold: DEFAULT_CONFIG.edge.detector.minScorePercent / 100 };
 const EVAL_CACHE_DIR = join(ROOT, 'var', 'bench-cache');
 const EVAL_TARGET = 0.97;
 
@@ -497,6 +499,8 @@ interface SetScore {
   size: number;
   clips: number;
   perKind: Record<string, KindScore>;
+  /** each clip's score per analysis it configures (to compare runs clip by clip) */
+  byClip: Record<string, Record<string, KindScore>>;
   /** measured in this run, or read from the cache written by a run with the same key */
   cached: boolean;
 }
@@ -516,7 +520,7 @@ async function hashFiles(h: ReturnType<typeof createHash>, dir: string, keep: (n
  */
 async function setScore(spec: DetectorModelSpec, pairs: { clip: string; truth: string }[]): Promise<SetScore> {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ size: spec.inputSize, settings: SETTINGS }));
+  h.update(JSON.stringify({ size: spec.inputSize, settings: SETTINGS, detector: DETECTOR_OPTIONS }));
   h.update(await readFile(spec.path));
   await hashFiles(h, join(ROOT, 'edge'), (n) => n.endsWith('.ts'));
   for (const p of pairs) h.update(await readFile(p.truth)).update(await readFile(p.clip));
@@ -528,7 +532,7 @@ async function setScore(spec: DetectorModelSpec, pairs: { clip: string; truth: s
   } catch {
     // not measured yet with these settings
   }
-  const detector = await createDetector({ model: spec });
+  const detector = await createDetector({ model: spec, ...DETECTOR_OPTIONS });
   const scores = [];
   try {
     for (const p of pairs) {
@@ -539,7 +543,9 @@ async function setScore(spec: DetectorModelSpec, pairs: { clip: string; truth: s
   } finally {
     await detector.close();
   }
-  const out: SetScore = { key, size: spec.inputSize, clips: pairs.length, perKind: aggregate(scores).perKind, cached: false };
+  const byClip: SetScore['byClip'] = {};
+  for (const sc of scores) byClip[sc.clip] = Object.fromEntries(Object.entries(sc.perKind).filter(([, k]) => k.clips > 0));
+  const out: SetScore = { key, size: spec.inputSize, clips: pairs.length, perKind: aggregate(scores).perKind, byClip, cached: false };
   await mkdir(EVAL_CACHE_DIR, { recursive: true });
   await writeFile(file, JSON.stringify(out, null, 1));
   return out;
@@ -614,7 +620,7 @@ async function main(): Promise<void> {
     );
     const done: Level[] = [];
     for (const size of sizes) {
-      const detector = await createDetector({ model: specs.get(size)! });
+      const detector = await createDetector({ model: specs.get(size)!, ...DETECTOR_OPTIONS });
       try {
         for (const k of levels) {
           const l = await streamsLevel(size, k, detector, mixed, work, seconds, warmup);
