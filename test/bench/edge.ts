@@ -380,6 +380,8 @@ async function streamsLevel(size: number, k: number, detector: Detector, clips: 
 
 const skippedShare = (l: Level) => (l.offered ? l.skipped / l.offered : NaN);
 const perCore = (l: Level, withDecode: boolean) => l.cameras / ((l.own + (withDecode ? l.ffmpeg : 0)) / l.seconds);
+/** streams' worth of frames analysed per core (analysed frames ÷ FPS per CPU second): comparable between runs when other load made frames be skipped */
+const analysedPerCore = (l: Level) => l.analysed / l.seconds / FPS / ((l.own + l.ffmpeg) / l.seconds);
 
 // ---- 3. event-to-record latency ----
 
@@ -637,7 +639,7 @@ async function main(): Promise<void> {
     }
     printTable(
       'streams (CPU in cores = CPU seconds per wall second; lag = capture → analysed)',
-      ['input', 'cameras', 'offered', 'analysed', 'skipped', 'waited', 'detected', 'events', 'CPU', 'of it ffmpeg', 'other load', 'lag p50', 'lag p99', 'streams/core', 'without decode'],
+      ['input', 'cameras', 'offered', 'analysed', 'skipped', 'waited', 'detected', 'events', 'CPU', 'of it ffmpeg', 'other load', 'lag p50', 'lag p99', 'streams/core', 'without decode', 'by frames analysed'],
       done.map((l) => [
         String(l.size),
         String(l.cameras),
@@ -654,6 +656,7 @@ async function main(): Promise<void> {
         `${fmt(l.lag.p99)} ms`,
         fmt(perCore(l, true), 2),
         fmt(perCore(l, false), 2),
+        fmt(analysedPerCore(l), 2),
       ]),
     );
     const odd = done.filter((l) => l.failed || l.restarts || l.detectorDropped);
