@@ -16,7 +16,8 @@
 //   standing still inside a region is still seen (the room's absence clock, a loiterer's track);
 // - a global change (lights switched, exposure jump): once, as the motion stage lets it through.
 import type { Analysis, Box, MotionResult, Point, Track } from '../types.ts';
-import { hasFocusLines } from '../detect/refine.ts';
+import { pointInPolygon, segmentsIntersect } from '../analyses/geometry.ts';
+import { distanceToSegment, hasFocusLines } from '../detect/refine.ts';
 
 /** a track unseen for more runs than this no longer holds the detector at every frame */
 const LOST_RUNS = 2;
@@ -54,23 +55,6 @@ export const DETECTION_GATE_DEFAULTS: Readonly<DetectionGateOptions> = Object.fr
 /** Why the gate let a frame through (for stats and tests), or undefined when it did not. */
 export type GateReason = 'line' | 'room' | 'following' | 'keepAlive' | 'global' | 'everywhere';
 
-function distanceToSegment(p: Point, a: Point, b: Point): number {
-  const dx = b.x - a.x;
-  const dy = b.y - a.y;
-  const len2 = dx * dx + dy * dy;
-  const f = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / len2));
-  return Math.hypot(p.x - (a.x + f * dx), p.y - (a.y + f * dy));
-}
-
-function segmentsCross(a: Point, b: Point, c: Point, d: Point): boolean {
-  const side = (p: Point, q: Point, r: Point) => (q.x - p.x) * (r.y - p.y) - (q.y - p.y) * (r.x - p.x);
-  const d1 = side(c, d, a);
-  const d2 = side(c, d, b);
-  const d3 = side(a, b, c);
-  const d4 = side(a, b, d);
-  return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
-}
-
 /** distance from a box to a segment, 0 when they touch */
 export function boxToSegment(box: Box, a: Point, b: Point): number {
   const inside = (p: Point) => p.x >= box.x1 && p.x <= box.x2 && p.y >= box.y1 && p.y <= box.y2;
@@ -85,20 +69,10 @@ export function boxToSegment(box: Box, a: Point, b: Point): number {
   for (let i = 0; i < 4; i++) {
     const p = c[i]!;
     const q = c[(i + 1) % 4]!;
-    if (segmentsCross(p, q, a, b)) return 0;
+    if (segmentsIntersect(p, q, a, b)) return 0;
     best = Math.min(best, distanceToSegment(p, a, b), distanceToSegment(a, p, q), distanceToSegment(b, p, q));
   }
   return best;
-}
-
-function pointInPolygon(p: Point, poly: readonly Point[]): boolean {
-  let inside = false;
-  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
-    const a = poly[i]!;
-    const b = poly[j]!;
-    if (a.y > p.y !== b.y > p.y && p.x < ((b.x - a.x) * (p.y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
-  }
-  return inside;
 }
 
 /** a box and a polygon overlap: a corner of one inside the other, or their edges cross */
