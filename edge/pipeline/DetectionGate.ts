@@ -12,7 +12,7 @@
 //   time between runs;
 // - a dispatch room: on motion inside the room, at most once every `roomEveryFrames` frames (its
 //   verdict takes emptySeconds, 180 s by default; once a second is plenty);
-// - every camera: at least once every `keepAliveFrames` frames whatever moves, so a person
+// - every camera: on every `keepAliveFrames`-th frame and never fewer, whatever moves, so a person
 //   standing still inside a region is still seen (the room's absence clock, a loiterer's track);
 // - a global change (lights switched, exposure jump): once, as the motion stage lets it through.
 import type { Analysis, Box, MotionResult, Point, Track } from '../types.ts';
@@ -134,15 +134,19 @@ export class DetectionGate {
   #reason(n: number, motion: MotionResult, following: boolean, tracks: readonly Track[]): GateReason | undefined {
     const o = this.#o;
     if (this.#everywhere && motion.active) return 'everywhere';
-    const near = this.#lines.length ? motion.regions.filter((r) => this.#nearLine(r)) : [];
-    if (near.length) this.#lastLineMotion = n;
+    // regions count only when the motion stage calls the frame moving (its share and hold): a
+    // region under that is mostly noise, and running on it changes what the tracker keeps
+    const near = this.#lines.length && motion.active ? motion.regions.filter((r) => this.#nearLine(r)) : [];
+    // motion the stage could not place (changes too scattered or too small for a region: a person
+    // of 20 px far down a passage) may be at the line: it counts as near
+    if (near.length || (this.#lines.length && motion.active && motion.regions.length === 0 && motion.ratio > 0)) this.#lastLineMotion = n;
     // a room's verdict needs no track followed frame by frame: only lines (and analyses that say nowhere) do
     const lineNeeds = this.#lines.length > 0 && (n - this.#lastLineMotion <= o.holdFrames || following);
     if (lineNeeds && !(n - this.#lastRun < o.bigEveryFrames && this.#onlyBigFollowed(tracks))) return n - this.#lastLineMotion <= o.holdFrames ? 'line' : 'following';
     if (following && this.#everywhere) return 'following';
     if (motion.active && motion.ratio >= o.globalRatio) return 'global';
     if (this.#rooms.length && n - this.#lastRun >= o.roomEveryFrames && motion.regions.some((r) => this.#rooms.some((room) => boxMeetsPolygon(r, room)))) return 'room';
-    if (o.keepAliveFrames > 0 && n - this.#lastRun >= o.keepAliveFrames) return 'keepAlive';
+    if (o.keepAliveFrames > 0 && (n - this.#lastRun >= o.keepAliveFrames || n % o.keepAliveFrames === 0)) return 'keepAlive';
     return undefined;
   }
 
