@@ -37,7 +37,8 @@ export interface RefineOptions {
 
 export const REFINE_DEFAULTS: RefineOptions = { maxHeight: 80, zoomTo: 112, nearHeights: 2, maxCrops: 2, minScore: 0.15, enoughScore: 0.5 };
 
-function distanceToSegment(p: Point, a: Point, b: Point): number {
+/** distance from a point to a segment */
+export function distanceToSegment(p: Point, a: Point, b: Point): number {
   const dx = b.x - a.x;
   const dy = b.y - a.y;
   const len2 = dx * dx + dy * dy;

@@ -1,12 +1,14 @@
-// One camera's analysis, frame by frame: motion → (detector, when motion lets it and an analysis
-// needs it) → tracker → the camera's analyses → events and marks. The same object serves the live
+// One camera's analysis, frame by frame: motion → (detector, when the detection gate lets it: motion
+// where an analysis looks, a track followed, the keep-alive) → tracker → the camera's analyses →
+// events and marks. The same object serves the live
 // role and `eseal edge eval`, so what is evaluated is what runs.
 import { EventEmitter } from 'node:events';
 import type { Detector } from '../detect/detector.ts';
 import { hasFocusLines, refineNearLines, type RefineOptions } from '../detect/refine.ts';
 import { MotionDetector, type MotionOptions } from '../motion/MotionDetector.ts';
+import { DetectionGate, type DetectionGateOptions, type GateReason } from './DetectionGate.ts';
 import { ByteTracker, type ByteTrackerOptions } from '../track/ByteTracker.ts';
-import type { Analysis, AnalysisEvent, Frame, Marks, Track } from '../types.ts';
+import type { Analysis, AnalysisEvent, Frame, Marks, MotionResult, Track } from '../types.ts';
 
 /** Detector runs a moving track may go unmatched and still keep the detector running. */
 const FOLLOW_MISSED_RUNS = 5;
@@ -22,6 +24,8 @@ export interface CameraPipelineOptions {
   tracker?: Partial<ByteTrackerOptions>;
   /** the second look at small objects near a counting line (detect/refine.ts); false turns it off */
   refine?: Partial<RefineOptions> | false;
+  /** which frames go to the detector (DetectionGate.ts); false: every frame the motion stage lets through */
+  gate?: Partial<DetectionGateOptions> | false;
 }
 
 export interface CameraPipelineEvents {
@@ -36,6 +40,8 @@ export interface CameraPipelineStats {
   /** frames the detector dropped for a newer one of this camera */
   detectorDropped: number;
   events: number;
+  /** frames the detector ran on, by why the gate let them through */
+  gated: Partial<Record<GateReason | 'motion', number>>;
 }
 
 export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
@@ -47,7 +53,8 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   readonly #tracker: ByteTracker;
   #tracks: Track[] = [];
   readonly #refine: Partial<RefineOptions> | false;
-  readonly #stats: CameraPipelineStats = { frames: 0, detected: 0, detectorDropped: 0, events: 0 };
+  readonly #gate: DetectionGate | undefined;
+  readonly #stats: CameraPipelineStats = { frames: 0, detected: 0, detectorDropped: 0, events: 0, gated: {} };
 
   constructor(options: CameraPipelineOptions) {
     super();
@@ -59,6 +66,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#motion = new MotionDetector(options.width, options.height, options.motion);
     this.#tracker = new ByteTracker(options.tracker);
     this.#refine = options.refine ?? {};
+    this.#gate = options.gate === false ? undefined : new DetectionGate(options.analyses, options.width, options.height, options.gate);
   }
 
   get needsDetections(): boolean {
@@ -66,7 +74,7 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
   }
 
   stats(): CameraPipelineStats {
-    return { ...this.#stats };
+    return { ...this.#stats, gated: { ...this.#stats.gated } };
   }
 
   /** Analyses one frame; resolves with its events once the detector (if it ran) answered. */
@@ -74,10 +82,13 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.#stats.frames++;
     const motion = this.#motion.update(frame);
     let detections;
-    // The motion gate misses a small person far away (a few hundred pixels of change, under
-    // minRatio): while a track is moving, the detector keeps running, or the tracker, fed every
-    // keep-alive period only, loses the person it follows and a line count never sees them cross.
-    if (this.#needsDetections && (motion.active || this.#following())) {
+    // The motion stage misses a small person far away (a few hundred pixels of change, under
+    // minRatio): while a track is moving, the detector keeps running (the gate is told), or the
+    // tracker, fed every keep-alive period only, loses the person it follows and a line count never
+    // sees them cross.
+    const reason = this.#needsDetections ? this.#runDetector(motion) : undefined;
+    if (reason) {
+      this.#stats.gated[reason] = (this.#stats.gated[reason] ?? 0) + 1;
       detections = await this.#detector!.detect(frame);
       if (detections && this.#refine !== false) {
         const lines = this.analyses.flatMap((a) => (hasFocusLines(a) ? a.focusLines(frame.width, frame.height) : []));
@@ -97,6 +108,11 @@ export class CameraPipeline extends EventEmitter<CameraPipelineEvents> {
     this.emit('frame', frame, this.analyses.map((a) => a.marks()));
     for (const event of events) this.emit('event', event);
     return events;
+  }
+
+  #runDetector(motion: MotionResult): GateReason | 'motion' | undefined {
+    if (this.#gate) return this.#gate.decide(motion, this.#following(), this.#tracks);
+    return motion.active || this.#following() ? 'motion' : undefined;
   }
 
   /**

@@ -9,7 +9,7 @@ import type { Detector } from '../detect/detector.ts';
 import { scoreEvents, type ClipScore, type DetectedEvent } from '../eval/score.ts';
 import type { TruthFile } from '../eval/truth.ts';
 import type { Analysis, AnalysisKind } from '../types.ts';
-import { CameraPipeline } from './CameraPipeline.ts';
+import { CameraPipeline, type CameraPipelineOptions } from './CameraPipeline.ts';
 
 /** A fixed start so event times are the same on every run (any instant would do). */
 export const EVAL_START_AT = Date.UTC(2026, 0, 5, 0, 0, 0);
@@ -22,7 +22,12 @@ export interface EvaluateClipOptions {
   truthPath?: string;
   /** needed when the truth asks for person, truck or dispatchRoom */
   detector?: Detector;
+  /** the pipeline's settings beyond its analyses (gate, refine, motion, tracker); default: the live role's defaults */
+  pipeline?: PipelineSettings;
 }
+
+/** What, besides the analyses and the detector, decides what a CameraPipeline finds: the benchmark measures speed and score with one object of these. */
+export type PipelineSettings = Pick<CameraPipelineOptions, 'gate' | 'refine' | 'motion' | 'tracker'>;
 
 export interface ClipEvaluation {
   clip: string;
@@ -51,6 +56,7 @@ export async function evaluateClip(options: EvaluateClipOptions): Promise<ClipEv
     width: truth.width,
     height: truth.height,
     analyses,
+    ...options.pipeline,
     ...(options.detector ? { detector: options.detector } : {}),
   });
   const events: DetectedEvent[] = [];

@@ -42,15 +42,18 @@
 //   ESEAL_BENCH_EDGE_SIZES           detector input sizes, comma-separated (512,320)
 //   ESEAL_BENCH_EDGE_FRAMES          frames per input size in the detector measurement (200)
 //   ESEAL_BENCH_EDGE_LATENCY_SECONDS seconds the edge role runs in the latency measurement (60)
-//   ESEAL_BENCH_EDGE_ONLY            detector, streams or latency: only that part (all three)
+//   ESEAL_BENCH_EDGE_ONLY            detector, streams, eval or latency: only that part (all)
+//   ESEAL_BENCH_EDGE_EVAL            0: no evaluation score beside streams per core (then none is printed)
+//   ESEAL_BENCH_EDGE_GATE            0: the detection gate off (the detector on every frame with motion)
 //   ESEAL_BENCH_LOG_LEVEL            the relay child's log level (warn)
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { loadAppConfig as loadConfig } from '../../app/config.ts';
+import { DEFAULT_CONFIG, loadAppConfig as loadConfig } from '../../app/config.ts';
 import { RECORD_ENDPOINTS, parseJsonTime } from '../../src/contract/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { LmdbQueueStore } from '../../src/store/lmdb/LmdbQueueStore.ts';
@@ -66,6 +69,10 @@ import { parseTruth, type TruthFile } from '../../edge/eval/truth.ts';
 import { ClipRecorder } from '../../edge/evidence/ClipRecorder.ts';
 import { ensureDefaultModel } from '../../edge/models/buildDefault.ts';
 import { CameraPipeline } from '../../edge/pipeline/CameraPipeline.ts';
+import { DETECTION_GATE_DEFAULTS } from '../../edge/pipeline/DetectionGate.ts';
+import { evaluateClip, type PipelineSettings } from '../../edge/pipeline/evaluateClip.ts';
+import { REFINE_DEFAULTS } from '../../edge/detect/refine.ts';
+import { aggregate, type KindScore } from '../../edge/eval/score.ts';
 import { NewestFrameSlot } from '../../edge/pipeline/NewestFrameSlot.ts';
 import { role } from '../../edge/role.ts';
 import type { Analysis, AnalysisKind, Frame } from '../../edge/types.ts';
@@ -108,6 +115,20 @@ const MINE = '140421007866';
 const USER = 'benchedge1';
 const PASSWORD = 'Edge+bench/pass=1';
 const SHARING = 'this process (cameras, pipelines, the detector worker, the edge role), its ffmpeg children and (latency) the relay child';
+
+/**
+ * The pipeline settings both timed (streams) and scored (evaluation set): the live role's defaults,
+ * written out so that the score printed beside a speed is the score of what was timed.
+ */
+const SETTINGS: PipelineSettings = {
+  // ESEAL_BENCH_EDGE_GATE=0: every frame the motion stage lets through goes to the detector (as before the gate)
+  gate: process.env['ESEAL_BENCH_EDGE_GATE'] === '0' ? false : { ...DETECTION_GATE_DEFAULTS },
+  refine: { ...REFINE_DEFAULTS },
+};
+/** the detector as the live role and `eseal edge eval` make it (threads and lowest score from the defaults) */
+const DETECTOR_OPTIONS = { intraOpThreads: DEFAULT_CONFIG.edge.detector.threads, scoreThreshold: DEFAULT_CONFIG.edge.detector.minScorePercent / 100 };
+const EVAL_CACHE_DIR = join(ROOT, 'var', 'bench-cache');
+const EVAL_TARGET = 0.97;
 
 interface EvalClip {
   name: string;
@@ -235,7 +256,7 @@ class BenchCamera {
   constructor(name: string, clip: EvalClip, detector: Detector, clipDir: string) {
     this.clip = clip;
     this.capture = new FfmpegCapture({ camera: name, url: pathToFileURL(clip.path).href, width: WIDTH, height: HEIGHT, fps: FPS, mode: 'live', loop: true });
-    this.pipeline = new CameraPipeline({ camera: name, width: WIDTH, height: HEIGHT, analyses: analysesFor(name, clip.truth), detector });
+    this.pipeline = new CameraPipeline({ camera: name, width: WIDTH, height: HEIGHT, analyses: analysesFor(name, clip.truth), detector, ...SETTINGS });
     this.recorder = new ClipRecorder({ camera: name, fps: FPS, outDir: clipDir });
     this.#slot = new NewestFrameSlot((f) => this.#analyse(f), {
       onWait: () => {
@@ -302,6 +323,8 @@ interface Level {
   restarts: number;
   foreignCores: number;
   detectorDropped: number;
+  /** frames the detector ran on (the gate's choice; the second looks not counted) */
+  detected: number;
 }
 
 async function streamsLevel(size: number, k: number, detector: Detector, clips: EvalClip[], work: string, seconds: number, warmup: number): Promise<Level> {
@@ -322,6 +345,7 @@ async function streamsLevel(size: number, k: number, detector: Detector, clips: 
     const own0 = ownCpuSeconds();
     const foreign = foreignLoad(own0 + ff0);
     const dropped0 = cams.reduce((s, c) => s + c.pipeline.stats().detectorDropped, 0);
+    const detected0 = cams.reduce((s, c) => s + c.pipeline.stats().detected, 0);
     const t0 = nowMs();
     for (const c of cams) c.measure(true);
     await sleep(seconds * 1000);
@@ -347,6 +371,7 @@ async function streamsLevel(size: number, k: number, detector: Detector, clips: 
       restarts: cams.filter((c, i) => c.capture.pid !== pids[i]).length,
       foreignCores,
       detectorDropped: sum((c) => c.pipeline.stats().detectorDropped) - dropped0,
+      detected: sum((c) => c.pipeline.stats().detected) - detected0,
     };
   } finally {
     await Promise.all(cams.map((c) => c.close()));
@@ -355,6 +380,8 @@ async function streamsLevel(size: number, k: number, detector: Detector, clips: 
 
 const skippedShare = (l: Level) => (l.offered ? l.skipped / l.offered : NaN);
 const perCore = (l: Level, withDecode: boolean) => l.cameras / ((l.own + (withDecode ? l.ffmpeg : 0)) / l.seconds);
+/** streams' worth of frames analysed per core (analysed frames ÷ FPS per CPU second): comparable between runs when other load made frames be skipped */
+const analysedPerCore = (l: Level) => l.analysed / l.seconds / FPS / ((l.own + l.ffmpeg) / l.seconds);
 
 // ---- 3. event-to-record latency ----
 
@@ -466,6 +493,73 @@ async function eventToRecord(clip: EvalClip, spec: DetectorModelSpec, work: stri
   return run;
 }
 
+// ---- 4. the evaluation score of the same settings ----
+
+interface SetScore {
+  /** sha256 of everything that decides the score: model file, input size, pipeline settings, edge sources, clips and truths */
+  key: string;
+  size: number;
+  clips: number;
+  perKind: Record<string, KindScore>;
+  /** each clip's score per analysis it configures (to compare runs clip by clip) */
+  byClip: Record<string, Record<string, KindScore>>;
+  /** measured in this run, or read from the cache written by a run with the same key */
+  cached: boolean;
+}
+
+async function hashFiles(h: ReturnType<typeof createHash>, dir: string, keep: (name: string) => boolean): Promise<void> {
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await hashFiles(h, p, keep);
+    else if (e.isFile() && keep(e.name)) h.update(`${p.slice(ROOT.length)}\0`).update(await readFile(p)).update('\0');
+  }
+}
+
+/**
+ * The evaluation set run with this detector and SETTINGS, every clip, as `npm run eval` runs it. A
+ * score is reused only when nothing that decides it changed (the key); otherwise it is measured.
+ */
+async function setScore(spec: DetectorModelSpec, pairs: { clip: string; truth: string }[]): Promise<SetScore> {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ size: spec.inputSize, settings: SETTINGS, detector: DETECTOR_OPTIONS }));
+  h.update(await readFile(spec.path));
+  await hashFiles(h, join(ROOT, 'edge'), (n) => n.endsWith('.ts'));
+  for (const p of pairs) h.update(await readFile(p.truth)).update(await readFile(p.clip));
+  const key = h.digest('hex');
+  const file = join(EVAL_CACHE_DIR, `edge-eval-${spec.inputSize}-${key.slice(0, 16)}.json`);
+  try {
+    const kept = JSON.parse(await readFile(file, 'utf8')) as SetScore;
+    if (kept.key === key) return { ...kept, cached: true };
+  } catch {
+    // not measured yet with these settings
+  }
+  const detector = await createDetector({ model: spec, ...DETECTOR_OPTIONS });
+  const scores = [];
+  try {
+    for (const p of pairs) {
+      const truth = parseTruth(JSON.parse(await readFile(p.truth, 'utf8')), p.truth);
+      const r = await evaluateClip({ clipPath: p.clip, truth, truthPath: p.truth, detector, pipeline: SETTINGS });
+      scores.push(r.score);
+    }
+  } finally {
+    await detector.close();
+  }
+  const byClip: SetScore['byClip'] = {};
+  for (const sc of scores) byClip[sc.clip] = Object.fromEntries(Object.entries(sc.perKind).filter(([, k]) => k.clips > 0));
+  const out: SetScore = { key, size: spec.inputSize, clips: pairs.length, perKind: aggregate(scores).perKind, byClip, cached: false };
+  await mkdir(EVAL_CACHE_DIR, { recursive: true });
+  await writeFile(file, JSON.stringify(out, null, 1));
+  return out;
+}
+
+/** the analyses the set scores, worst recall first */
+function configured(s: SetScore): [string, KindScore][] {
+  return Object.entries(s.perKind)
+    .filter(([, k]) => k.clips > 0)
+    .sort((a, b) => a[1].recall - b[1].recall || a[1].precision - b[1].precision);
+}
+
 // ---- main ----
 
 async function main(): Promise<void> {
@@ -477,8 +571,9 @@ async function main(): Promise<void> {
   const frameCount = envNumber('ESEAL_BENCH_EDGE_FRAMES', 200);
   const latencySeconds = envNumber('ESEAL_BENCH_EDGE_LATENCY_SECONDS', 60);
   const only = process.env['ESEAL_BENCH_EDGE_ONLY'];
-  if (only && !['detector', 'streams', 'latency'].includes(only)) throw new Error(`ESEAL_BENCH_EDGE_ONLY: detector, streams or latency, got ${JSON.stringify(only)}`);
+  if (only && !['detector', 'streams', 'eval', 'latency'].includes(only)) throw new Error(`ESEAL_BENCH_EDGE_ONLY: detector, streams, eval or latency, got ${JSON.stringify(only)}`);
   const part = (p: string) => !only || only === p;
+  const withEval = process.env['ESEAL_BENCH_EDGE_EVAL'] !== '0' && (part('streams') || only === 'eval');
   console.log(`\n== edge: detector latency, streams per core, event-to-record latency ==`);
   console.log(machineLine(SHARING));
 
@@ -523,11 +618,11 @@ async function main(): Promise<void> {
     const mixed = MIXED_CLIPS.map((n) => clips.get(n)!);
     console.log(
       `\nstreams: K cameras in live mode (-re, looped) on ${MIXED_CLIPS.join(', ')} in turn, ${WIDTH}×${HEIGHT} at ${FPS} fps, every analysis of the clip's truth plus occlusion and moved; ` +
-        `one shared detector (1 intra-op thread); ${warmup} s warm-up then ${seconds} s measured per level${allLevels ? '' : `; levels stop after the first with ≥ ${MAX_SKIPPED * 100}% skipped`}`,
+        `one shared detector (1 intra-op thread); detection gate ${SETTINGS.gate === false ? 'off (ESEAL_BENCH_EDGE_GATE=0)' : 'on'}; ${warmup} s warm-up then ${seconds} s measured per level${allLevels ? '' : `; levels stop after the first with ≥ ${MAX_SKIPPED * 100}% skipped`}`,
     );
     const done: Level[] = [];
     for (const size of sizes) {
-      const detector = await createDetector({ model: specs.get(size)! });
+      const detector = await createDetector({ model: specs.get(size)!, ...DETECTOR_OPTIONS });
       try {
         for (const k of levels) {
           const l = await streamsLevel(size, k, detector, mixed, work, seconds, warmup);
@@ -544,7 +639,7 @@ async function main(): Promise<void> {
     }
     printTable(
       'streams (CPU in cores = CPU seconds per wall second; lag = capture → analysed)',
-      ['input', 'cameras', 'offered', 'analysed', 'skipped', 'waited', 'events', 'CPU', 'of it ffmpeg', 'other load', 'lag p50', 'lag p99', 'streams/core', 'without decode'],
+      ['input', 'cameras', 'offered', 'analysed', 'skipped', 'waited', 'detected', 'events', 'CPU', 'of it ffmpeg', 'other load', 'lag p50', 'lag p99', 'streams/core', 'without decode', 'by frames analysed'],
       done.map((l) => [
         String(l.size),
         String(l.cameras),
@@ -552,6 +647,7 @@ async function main(): Promise<void> {
         fmt(l.analysed),
         `${fmt(skippedShare(l) * 100, 1)}%`,
         `${fmt((l.waited / l.offered) * 100, 1)}%`,
+        `${fmt((l.detected / l.analysed) * 100, 0)}%`,
         fmt(l.events),
         fmt((l.own + l.ffmpeg) / l.seconds, 2),
         fmt(l.ffmpeg / l.seconds, 2),
@@ -560,6 +656,7 @@ async function main(): Promise<void> {
         `${fmt(l.lag.p99)} ms`,
         fmt(perCore(l, true), 2),
         fmt(perCore(l, false), 2),
+        fmt(analysedPerCore(l), 2),
       ]),
     );
     const odd = done.filter((l) => l.failed || l.restarts || l.detectorDropped);
@@ -619,6 +716,43 @@ async function main(): Promise<void> {
       }),
       figure({ figure: "crossing-to-record p99 (record's time, group hold included)", value: crossing.p99, unit: 'ms', baseline: RECORD_BUDGET_MS, baselineName: "the guide's 30 s budget", target: '', digits: 0 }),
     );
+  }
+  if (withEval) {
+    const pairs = await buildEvalSet(EVAL_DIR);
+    console.log(`\nevaluation set: ${pairs.length} clips of ${EVAL_DIR}, each input size with the settings timed above (gate ${JSON.stringify(SETTINGS.gate)}, refine ${JSON.stringify(SETTINGS.refine)})`);
+    const rows: string[][] = [];
+    for (const size of sizes) {
+      const t0 = nowMs();
+      const s = await setScore(specs.get(size)!, pairs);
+      console.log(`  input ${size}: ${s.cached ? `score of an earlier run with the same settings, sources, model and clips (key ${s.key.slice(0, 16)})` : `measured in ${fmt((nowMs() - t0) / 1000, 0)} s`}`);
+      const kinds = configured(s);
+      for (const [kind, k] of kinds) rows.push([String(size), kind, fmt(k.tp + k.fn), `${fmt(k.precision * 100, 1)}%`, `${fmt(k.recall * 100, 1)}%`]);
+      const worst = Math.min(...kinds.map(([, k]) => Math.min(k.precision, k.recall)));
+      const streams = figures.find((f) => f.figure.startsWith(`streams per core, input ${size}, with ffmpeg`));
+      // a speed reached by losing recall is no speed: the streams figures of this size say the score and pass only with it
+      for (const f of figures.filter((f) => f.figure.startsWith(`streams per core, input ${size},`))) {
+        f.figure += `, eval ≥ ${fmt(worst * 100, 1)}%`;
+        if (f.pass !== undefined) f.pass = f.pass && worst >= EVAL_TARGET;
+      }
+      figures.push(
+        figure({
+          figure: `evaluation set at input ${size}, same settings: lowest precision or recall of any analysis${streams ? ` (beside ${fmt(streams.value, 2)} streams/core)` : ''}`,
+          value: worst * 100,
+          unit: '%',
+          baseline: EVAL_TARGET * 100,
+          baselineName: "issue 12's target",
+          target: `≥ ${EVAL_TARGET * 100}%`,
+          pass: worst >= EVAL_TARGET,
+          digits: 1,
+        }),
+      );
+    }
+    printTable('evaluation set, per analysis (the settings timed above)', ['input', 'analysis', 'truth events', 'precision', 'recall'], rows);
+  } else {
+    for (const f of figures.filter((f) => f.figure.startsWith('streams per core'))) {
+      f.figure += ', no eval score (ESEAL_BENCH_EDGE_EVAL=0)';
+      f.pass = undefined;
+    }
   }
   emitFigures('edge', figures);
 }
