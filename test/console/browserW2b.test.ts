@@ -17,6 +17,7 @@ import { evidenceName } from '../helpers/evidence.ts';
 import { catalogCollected, startGbBridge, startSimDevice } from '../helpers/gbBridge.ts';
 import { makeMp4Fixture } from '../helpers/media.ts';
 import { MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
+import { sampleHeartbeat } from '../helpers/heartbeat.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { solidFrame } from '../edge/evidence/frames.ts';
 import { startTestConsole } from './fixture.ts';
@@ -24,18 +25,7 @@ import { startTestConsole } from './fixture.ts';
 const missing = browserMissing();
 const PW = 'operator-pass-1';
 
-function beat(): Heartbeat {
-  return {
-    deviceId: 'edge-01',
-    mineId: MINE,
-    software: { name: 'eseal-edge', version: '1.2.3' },
-    model: { name: 'default', version: 'builtin', sm3: '' },
-    cameras: [{ cameraId: '20', state: 'running', fps: 5, lastFrameAt: Date.now() }],
-    detector: { p50Ms: 40, p95Ms: 85, runs: 1234 },
-    errors: [],
-    startedAt: Date.now() - 60_000,
-  };
-}
+const beat = (): Heartbeat => sampleHeartbeat({ cameras: [{ cameraId: '20', state: 'running', fps: 5, lastFrameAt: Date.now() }], errors: [] });
 
 t.test('an operator binds and pushes a model, watches a live grid and plays an evidence video in Chromium', { skip: missing ?? false }, async (t) => {
   const { relay, mine } = await relayWithMine(t);

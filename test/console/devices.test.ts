@@ -19,6 +19,7 @@ import { alertText } from '../../console/pages/devicesPage.ts';
 import { mergeBindings } from '../../console/api/devicesApi.ts';
 import { GuideMine } from '../helpers/mineClient.ts';
 import { MINE, OTHER_MINE, relayWithMine, tempDir } from '../helpers/relay.ts';
+import { sampleHeartbeat } from '../helpers/heartbeat.ts';
 import { catalogCollected, startGbBridge, startSimDevice } from '../helpers/gbBridge.ts';
 import { ConsoleClient, startTestConsole } from './fixture.ts';
 
@@ -26,21 +27,7 @@ const OP_PW = 'operator-pass-1';
 const VIEW_PW = 'viewer-pass-12';
 const EVIL = '<script>alert(1)</script>';
 
-function beat(): Heartbeat {
-  return {
-    deviceId: 'edge-01',
-    mineId: MINE,
-    software: { name: 'eseal-edge', version: '1.2.3' },
-    model: { name: 'default', version: 'builtin', sm3: '' },
-    cameras: [
-      { cameraId: '20', state: 'running', fps: 4.9, lastFrameAt: Date.now() },
-      { cameraId: '30', state: 'offline' },
-    ],
-    detector: { p50Ms: 40, p95Ms: 85.5, runs: 1234 },
-    errors: [{ at: Date.now(), code: 'camera.offline', msg: `gate (30): ffmpeg exited ${EVIL}` }],
-    startedAt: Date.now() - 60_000,
-  };
-}
+const beat = (): Heartbeat => sampleHeartbeat({ errors: [{ at: Date.now(), code: 'camera.offline', msg: `gate (30): ffmpeg exited ${EVIL}` }] });
 
 /** The bridge's tokens where the console looks on a server running both: <dataDir>/gb28181/. */
 async function shareBridgeTokens(from: string, to: string): Promise<void> {

@@ -8,29 +8,15 @@ import { join } from 'node:path';
 import t from 'tap';
 import { request } from 'undici';
 import { RECORD_ENDPOINTS, formatJsonTime } from '../../../src/contract/index.ts';
-import { HEARTBEAT_PATH, type Heartbeat } from '../../../src/devices/heartbeat.ts';
+import { HEARTBEAT_PATH } from '../../../src/devices/heartbeat.ts';
 import { HeartbeatSender, type HeartbeatOutcome } from '../../../edge/heartbeat/HeartbeatSender.ts';
 import { ModelRegistry } from '../../../relay/models/ModelRegistry.ts';
 import type { DeviceRow } from '../../../relay/devices/deviceRows.ts';
 import { GuideMine } from '../../helpers/mineClient.ts';
 import { MINE, OTHER_MINE, relayWithMine, tempDir } from '../../helpers/relay.ts';
+import { sampleHeartbeat } from '../../helpers/heartbeat.ts';
 
-function beat(over: Partial<Heartbeat> = {}): Heartbeat {
-  return {
-    deviceId: 'edge-01',
-    mineId: MINE,
-    software: { name: 'eseal-edge', version: '1.2.3' },
-    model: { name: 'default', version: 'builtin', sm3: '' },
-    cameras: [
-      { cameraId: '20', state: 'running', fps: 4.9, lastFrameAt: Date.now() },
-      { cameraId: '30', state: 'offline' },
-    ],
-    detector: { p50Ms: 40, p95Ms: 85.5, runs: 1234 },
-    errors: [{ at: Date.now(), code: 'camera.offline', msg: 'gate (30): ffmpeg exited' }],
-    startedAt: Date.now() - 60_000,
-    ...over,
-  };
-}
+const beat = sampleHeartbeat;
 
 t.test('heartbeats and calls make the device inventory', async (t) => {
   const { relay, mine } = await relayWithMine(t);
