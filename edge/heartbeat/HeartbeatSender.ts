@@ -4,7 +4,8 @@
 // A national platform has no such route: its 404 stops the heartbeat quietly (one info line) and it
 // tries again an hour later. A failure is logged once per run of failures, never per beat.
 import { EventEmitter } from 'node:events';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { readCapped, relayAgent } from '../relayHttp.ts';
 import type { Logger } from '../../src/log.ts';
 import { HEARTBEAT_PATH, type Heartbeat, type HeartbeatAnswer } from '../../src/devices/heartbeat.ts';
 
@@ -59,10 +60,7 @@ export class HeartbeatSender extends EventEmitter<HeartbeatSenderEvents> {
     this.#o = { intervalSeconds: 60, absentRetrySeconds: 3600, timeoutSeconds: 10, ...options };
     this.#ownDispatcher = !options.dispatcher && options.tls !== undefined;
     this.#dispatcher =
-      options.dispatcher ??
-      (options.tls
-        ? new Agent({ connect: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), rejectUnauthorized: options.tls.insecure !== true } })
-        : undefined);
+      options.dispatcher ?? relayAgent(options.tls);
   }
 
   /** Sends the first beat at once, then every intervalSeconds (hourly while the URL answers 404). */
@@ -121,7 +119,7 @@ export class HeartbeatSender extends EventEmitter<HeartbeatSenderEvents> {
         await res.body.dump();
         res = await post(true);
       }
-      const text = await readCapped(res.body, ANSWER_MAX_BYTES);
+      const { text } = await readCapped(res.body, ANSWER_MAX_BYTES);
       if (res.statusCode === 404) return { outcome: 'absent' };
       let parsed: { code?: unknown; msg?: unknown; data?: unknown } | undefined;
       try {
@@ -164,16 +162,3 @@ function answerOf(data: unknown): HeartbeatAnswer {
   return {};
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += (chunk as Buffer).length;
-    if (n > max) {
-      body.destroy();
-      break;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}

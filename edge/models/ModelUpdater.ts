@@ -14,7 +14,8 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/pr
 import { join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { readCapped, relayAgent } from '../relayHttp.ts';
 import { createSm3 } from '../../src/crypto/sm3.ts';
 import { EsealError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
@@ -103,10 +104,7 @@ export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
     this.#dir = resolve(options.dir);
     this.#ownDispatcher = !options.dispatcher && options.tls !== undefined;
     this.#dispatcher =
-      options.dispatcher ??
-      (options.tls
-        ? new Agent({ connect: { ...(options.tls.ca ? { ca: options.tls.ca } : {}), rejectUnauthorized: options.tls.insecure !== true } })
-        : undefined);
+      options.dispatcher ?? relayAgent(options.tls);
   }
 
   /** The model name followed now: the binding's at the last poll, else edge.models.name. */
@@ -182,7 +180,7 @@ export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
         return { outcome: 'absent', reason: 'the relay has no model manifest yet' };
       }
       await expectOk(manifestRes, 'manifest');
-      const text = await readCapped(manifestRes.body, MANIFEST_MAX_BYTES);
+      const text = await readAnswer(manifestRes.body, MANIFEST_MAX_BYTES);
       let raw: unknown;
       try {
         raw = JSON.parse(text);
@@ -318,7 +316,7 @@ export class ModelUpdater extends EventEmitter<ModelUpdaterEvents> {
 
 async function expectOk(res: Dispatcher.ResponseData, what: string): Promise<void> {
   if (res.statusCode === 200) return;
-  const text = await readCapped(res.body, 4096).catch(() => '');
+  const text = await readAnswer(res.body, 4096).catch(() => '');
   let msg = text.slice(0, 200);
   try {
     const body = JSON.parse(text) as { msg?: unknown };
@@ -329,18 +327,11 @@ async function expectOk(res: Dispatcher.ResponseData, what: string): Promise<voi
   throw ModelDownload(`${what}: the relay answered HTTP ${res.statusCode}${msg ? ` (${msg})` : ''}`, { detail: { status: res.statusCode } });
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += (chunk as Buffer).length;
-    if (n > max) {
-      body.destroy();
-      throw ModelDownload(`the relay's answer is larger than ${max} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The relay's answer as text; one larger than `max` is refused. */
+async function readAnswer(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  const { text, overflow } = await readCapped(body, max);
+  if (overflow) throw ModelDownload(`the relay's answer is larger than ${max} bytes`);
+  return text;
 }
 
 async function hashFile(path: string): Promise<{ sm3: string; bytes: number }> {
