@@ -1,7 +1,7 @@
 // Console users: a name, a role and a scrypt hash. Removing a user ends its sessions at once.
 import type { Database } from 'lmdb';
 import { ConsoleInvalid, ConsoleUserExists, ConsoleUserUnknown } from '../errors.ts';
-import { hashPassword } from './password.ts';
+import { hashPassword } from '../../src/crypto/password.ts';
 import { isConsoleRole, CONSOLE_ROLES, type ConsoleRole } from './roles.ts';
 import type { SessionStore } from './SessionStore.ts';
 

@@ -5,7 +5,7 @@ import { ConsoleBadCredentials, ConsoleRateLimited } from '../errors.ts';
 import { html } from '../pages/html.ts';
 import { t } from '../pages/i18n.ts';
 import { page } from '../pages/layout.ts';
-import { dummyHash, verifyPassword } from './password.ts';
+import { dummyHash, verifyPassword } from '../../src/crypto/password.ts';
 import { SESSION_COOKIE, setCookie, type Caller } from './guard.ts';
 import { USER_NAME, PASSWORD_MAX } from './UserStore.ts';
 import { API_ERROR, envelope } from '../api/schemas.ts';

@@ -5,7 +5,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { LENGTHS } from '../../src/contract/index.ts';
 import { AccountExists, AccountInvalid, AccountUnknown } from '../errors.ts';
 import { openSecret, sealSecret } from '../../src/crypto/sm4.ts';
-import { hashPassword, verifyPassword, dummyHash } from './password.ts';
+import { hashPassword, verifyPassword, dummyHash } from '../../src/crypto/password.ts';
 import { UnknownLogins, decideFinish, decideStart, type LockPolicy, type LoginOutcome, type LoginState } from './loginLock.ts';
 
 export type { LoginState, LockPolicy, LoginOutcome } from './loginLock.ts';

@@ -1,4 +1,5 @@
-// Account passwords at rest: scrypt (memory-hard, salted), never the password itself.
+// Passwords at rest (the relay's mine accounts, the console's users): scrypt (memory-hard, salted),
+// never the password itself.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const PARAMS = { N: 1 << 15, r: 8, p: 1, keyLength: 32 } as const;
@@ -25,6 +26,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  // a stored hash asking for more work than ours (a damaged or planted record) is refused, not computed
+  if (!(N <= PARAMS.N && r <= PARAMS.r && p <= 4)) return false;
   const salt = Buffer.from(parts[4]!, 'base64');
   const expected = Buffer.from(parts[5]!, 'base64');
   const key = await scrypt(password, salt, expected.length, { N, r, p, maxmem: memFor(N, r) });
